@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "overdue",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "overdue", targets: ["overdue"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries, installed by scripts/setup.sh from Debian's -dev packages.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        // Typed wrappers around libcurl's variadic curl_easy_setopt/getinfo.
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+        // Pure logic: money, dates, config, ledger model, planner, CSV, audit chain, messages.
+        .target(
+            name: "OverdueCore",
+            dependencies: [
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Edges.
+        .target(name: "OverdueSQLite", dependencies: ["OverdueCore", "CSQLite"], swiftSettings: strict),
+        .target(name: "OverdueSMTP", dependencies: ["OverdueCore", "CCurlShim"], swiftSettings: strict),
+        // The tick, the outbox and the daemon loop, written against the core's protocols.
+        .target(name: "OverdueRuntime", dependencies: ["OverdueCore"], swiftSettings: strict),
+        // Thin wiring: argument parsing and the concrete edges.
+        .executableTarget(
+            name: "overdue",
+            dependencies: [
+                "OverdueCore", "OverdueSQLite", "OverdueSMTP", "OverdueRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "OverdueCoreTests", dependencies: ["OverdueCore"], swiftSettings: strict),
+        .testTarget(name: "OverdueSQLiteTests", dependencies: ["OverdueSQLite", "OverdueCore"], swiftSettings: strict),
+        .testTarget(name: "OverdueSMTPTests", dependencies: ["OverdueSMTP", "OverdueCore"], swiftSettings: strict),
+        .testTarget(
+            name: "OverdueRuntimeTests",
+            dependencies: ["OverdueRuntime", "OverdueSQLite", "OverdueSMTP", "OverdueCore"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,142 @@
+import Crypto
+import Foundation
+
+/// The kinds of event the audit trail records (the contract's list, plus a few more).
+public enum AuditEvent: String, Sendable, CaseIterable {
+    case daemonStarted = "daemon.started"
+    case daemonStopped = "daemon.stopped"
+    case configReloaded = "config.reloaded"
+    case configRejected = "config.rejected"
+    case tickStarted = "tick.started"
+    case tickFinished = "tick.finished"
+    case invoiceImported = "invoice.imported"
+    case invoiceAdded = "invoice.added"
+    case invoiceUpdated = "invoice.updated"
+    case invoicePaid = "invoice.paid"
+    case invoiceHeld = "invoice.held"
+    case invoiceReleased = "invoice.released"
+    case invoiceCancelled = "invoice.cancelled"
+    case invoiceEscalated = "invoice.escalated"
+    case invoiceWrittenOff = "invoice.written_off"
+    case clientHeld = "client.held"
+    case clientReleased = "client.released"
+    case clientBlocked = "client.blocked"
+    case clientUnblocked = "client.unblocked"
+    case reminderQueued = "reminder.queued"
+    case reminderSent = "reminder.sent"
+    case reminderDeferred = "reminder.deferred"
+    case reminderFailed = "reminder.failed"
+    case reminderAmbiguous = "reminder.ambiguous"
+    case reminderResolved = "reminder.resolved"
+    case reminderSuperseded = "reminder.superseded"
+    case ownerNotified = "owner.notified"
+}
+
+/// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.
+public struct AuditRecord: Sendable {
+    public var event: AuditEvent
+    public var invoice: String?
+    public var client: String?
+    public var stage: String?
+    /// Event-specific facts, in a fixed key order (recipients, Message-ID, reply, reason, ...).
+    public var details: [(String, JSONValue)]
+
+    public init(_ event: AuditEvent, invoice: String? = nil, client: String? = nil, stage: String? = nil,
+                details: [(String, JSONValue)] = []) {
+        self.event = event
+        self.invoice = invoice
+        self.client = client
+        self.stage = stage
+        self.details = details
+    }
+}
+
+/// One stored entry of the append-only, hash-chained audit trail.
+///
+/// `hash = SHA-256(prevHash ‖ "\n" ‖ canonical)`, hex-encoded, where `canonical` is the entry's
+/// JSON line without the hashes. Changing, inserting or deleting any entry breaks every later
+/// link, which `AuditChain.verify` finds.
+public struct AuditEntry: Sendable {
+    public var seq: Int64
+    /// Real time of recording.
+    public var at: Date
+    /// The `--as-of` instant the command ran under, when it differs from the real time.
+    public var asOf: Date?
+    public var event: String
+    public var invoice: String?
+    public var client: String?
+    public var stage: String?
+    /// The details object as its canonical JSON text.
+    public var detailsJSON: String
+    public var prevHash: String
+    public var hash: String
+
+    public init(seq: Int64, at: Date, asOf: Date?, event: String, invoice: String?, client: String?, stage: String?,
+                detailsJSON: String, prevHash: String, hash: String) {
+        self.seq = seq
+        self.at = at
+        self.asOf = asOf
+        self.event = event
+        self.invoice = invoice
+        self.client = client
+        self.stage = stage
+        self.detailsJSON = detailsJSON
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// The JSON line shown by `overdue audit --format json` (and hashed, minus the hashes).
+    public func jsonLine(includeHashes: Bool = true) -> String {
+        var out = "{\"seq\":\(seq),\"at\":\"\(formatTimestamp(at))\""
+        if let asOf { out += ",\"as_of\":\"\(formatTimestamp(asOf))\"" }
+        out += ",\"event\":"
+        JSONValue.writeString(event, to: &out)
+        for (key, value) in [("invoice", invoice), ("client", client), ("stage", stage)] {
+            out += ",\"\(key)\":"
+            JSONValue.optional(value).write(to: &out)
+        }
+        out += ",\"details\":" + detailsJSON
+        if includeHashes { out += ",\"prev\":\"\(prevHash)\",\"hash\":\"\(hash)\"" }
+        out += "}"
+        return out
+    }
+}
+
+public enum AuditChain {
+    /// The `prevHash` of the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func hash(of entry: AuditEntry) -> String {
+        hash(prevHash: entry.prevHash, canonical: entry.jsonLine(includeHashes: false))
+    }
+
+    public static func hash(prevHash: String, canonical: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(prevHash.utf8))
+        hasher.update(data: [0x0A])
+        hasher.update(data: Array(canonical.utf8))
+        return hasher.finalize().map { byte in
+            let s = String(byte, radix: 16)
+            return byte < 16 ? "0" + s : s
+        }.joined()
+    }
+
+    /// Details serialized canonically, as stored and hashed.
+    public static func detailsJSON(_ details: [(String, JSONValue)]) -> String { JSONValue.object(details).serialized }
+
+    /// Checks a run of entries in `seq` order continuing from `previous` (nil at the start).
+    /// Returns the first entry that breaks the chain, with what is wrong.
+    public static func firstBreak<S: Sequence>(in entries: S, previous: AuditEntry? = nil) -> (seq: Int64, problem: String)?
+    where S.Element == AuditEntry {
+        var expectedPrev = previous?.hash ?? genesis
+        var expectedSeq = (previous?.seq ?? 0) + 1
+        for entry in entries {
+            if entry.seq != expectedSeq { return (entry.seq, "sequence gap: expected seq \(expectedSeq)") }
+            if entry.prevHash != expectedPrev { return (entry.seq, "prev hash does not match the previous entry") }
+            if hash(of: entry) != entry.hash { return (entry.seq, "content does not match its hash") }
+            expectedPrev = entry.hash
+            expectedSeq += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+
+/// The validated configuration: what `overdue.toml` says, with every value already checked
+/// and typed. Built only by `ConfigLoader`; nothing downstream re-validates.
+public struct Config: Sendable {
+    /// The file it was loaded from (for messages and for resolving relative paths).
+    public var path: String
+    public var daemon: DaemonSettings
+    public var sendWindow: SendWindow?
+    public var business: Business
+    public var smtp: SMTPSettings
+    public var delivery: DeliveryPolicy
+    /// Ordered by strictly increasing `days`.
+    public var stages: [Stage]
+
+    public init(path: String, daemon: DaemonSettings, sendWindow: SendWindow?, business: Business,
+                smtp: SMTPSettings, delivery: DeliveryPolicy, stages: [Stage]) {
+        self.path = path
+        self.daemon = daemon
+        self.sendWindow = sendWindow
+        self.business = business
+        self.smtp = smtp
+        self.delivery = delivery
+        self.stages = stages
+    }
+
+    public func stage(named name: String) -> Stage? { stages.first { $0.name == name } }
+}
+
+public struct DaemonSettings: Sendable {
+    public var interval: Interval
+    public var timezone: TimeZone
+    /// Absolute path of the SQLite database.
+    public var database: String
+    /// Absolute path of the templates folder (default: `templates` beside the config file).
+    public var templates: String
+    /// Where the file outbox writes `.eml` files when `smtp.url` is `file:///path`.
+    public init(interval: Interval, timezone: TimeZone, database: String, templates: String) {
+        self.interval = interval
+        self.timezone = timezone
+        self.database = database
+        self.templates = templates
+    }
+}
+
+/// When mail may go out. Open when the local weekday is in `days`, the local date is not a
+/// holiday, and `start <= local time < end`.
+public struct SendWindow: Sendable, Equatable {
+    public var days: Set<Weekday>
+    public var start: LocalTime
+    public var end: LocalTime
+    public var holidays: Set<LocalDate>
+
+    public init(days: Set<Weekday>, start: LocalTime, end: LocalTime, holidays: Set<LocalDate>) {
+        self.days = days
+        self.start = start
+        self.end = end
+        self.holidays = holidays
+    }
+
+    public func isOpen(at local: LocalDateTime) -> Bool {
+        days.contains(local.date.weekday) && !holidays.contains(local.date)
+            && start <= local.time && local.time < end
+    }
+}
+
+public struct Business: Sendable {
+    public var name: String
+    /// The From mailbox (display name + address).
+    public var from: Mailbox
+    public var replyTo: Mailbox?
+    /// The owner's address: receives escalations, failure notices and `cc = ["owner"]` copies.
+    public var owner: Mailbox
+    /// With `{invoice}` to be replaced by the (percent-encoded) invoice number.
+    public var paymentURL: String?
+    public var smallClaimsLimit: Money?
+
+    public init(name: String, from: Mailbox, replyTo: Mailbox?, owner: Mailbox, paymentURL: String?, smallClaimsLimit: Money?) {
+        self.name = name
+        self.from = from
+        self.replyTo = replyTo
+        self.owner = owner
+        self.paymentURL = paymentURL
+        self.smallClaimsLimit = smallClaimsLimit
+    }
+}
+
+public struct SMTPSettings: Sendable {
+    public enum StartTLS: String, Sendable { case required, none }
+    public enum Secret: Sendable, Equatable {
+        case file(String)
+        case environment(String)
+    }
+
+    /// `smtp://host:port`, `smtps://host:port`, or `file:///path/to/outbox` for the file outbox.
+    public var url: String
+    public var starttls: StartTLS
+    public var username: String?
+    public var password: Secret?
+    public var caFile: String?
+    public var timeout: Interval
+
+    public init(url: String, starttls: StartTLS, username: String?, password: Secret?, caFile: String?, timeout: Interval) {
+        self.url = url
+        self.starttls = starttls
+        self.username = username
+        self.password = password
+        self.caFile = caFile
+        self.timeout = timeout
+    }
+
+    /// True when the URL names the file outbox rather than an SMTP server.
+    public var isFileOutbox: Bool { url.hasPrefix("file://") }
+}
+
+public struct DeliveryPolicy: Sendable {
+    public var retry: [Interval]
+    public var giveUpAfter: Interval
+    public var minDaysBetween: Int
+
+    public init(retry: [Interval], giveUpAfter: Interval, minDaysBetween: Int) {
+        self.retry = retry
+        self.giveUpAfter = giveUpAfter
+        self.minDaysBetween = minDaysBetween
+    }
+}
+
+public struct Stage: Sendable, Equatable {
+    public enum Action: String, Sendable, Codable { case email, escalate, writeOff = "write-off" }
+    /// A copy recipient: the business owner, or a literal address.
+    public enum Recipient: Sendable, Equatable {
+        case owner
+        case address(Mailbox)
+    }
+
+    public var name: String
+    public var days: Int
+    public var action: Action
+    /// Template base name (`templates/NAME.txt`, optional `NAME.html`). Required for `email`.
+    public var template: String?
+    /// Mustache source of the subject. Required for `email`.
+    public var subject: String?
+    public var cc: [Recipient]
+    public var bcc: [Recipient]
+    public var fee: DecimalAmount?
+
+    public init(name: String, days: Int, action: Action, template: String?, subject: String?,
+                cc: [Recipient] = [], bcc: [Recipient] = [], fee: DecimalAmount? = nil) {
+        self.name = name
+        self.days = days
+        self.action = action
+        self.template = template
+        self.subject = subject
+        self.cc = cc
+        self.bcc = bcc
+        self.fee = fee
+    }
+}

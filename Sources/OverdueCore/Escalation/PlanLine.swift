@@ -1,0 +1,44 @@
+/// Why nothing is done for an invoice, in precedence order (the first that applies wins).
+public enum SkipReason: String, Sendable, CaseIterable, Codable {
+    case closed, blocked
+    case clientHold = "client-hold"
+    case hold
+    case notDue = "not-due"
+    case done
+    case minGap = "min-gap"
+    case window
+}
+
+/// What a tick at one instant would do for one invoice: the unit of `overdue plan` output.
+public struct PlanLine: Sendable, Equatable {
+    public enum Action: String, Sendable { case email, escalate, writeOff = "write-off", none }
+
+    public var invoice: String
+    public var client: String
+    /// The stage due now, or for a skipped invoice the stage that would apply (nil when none does).
+    public var stage: String?
+    public var action: Action
+    public var daysOverdue: Int
+    /// The balance the message states: amount − paid + fees of dispatched stages + this stage's fee.
+    public var amountDue: Money
+    public var to: [String]
+    public var reason: SkipReason?
+    /// Reached stages below `stage` that were never sent and will now never be (for the audit trail).
+    public var superseded: [String]
+    /// This stage's fee in minor units (0 when none), to be recorded with the dispatch.
+    public var feeMinorUnits: Int64
+
+    public init(invoice: String, client: String, stage: String?, action: Action, daysOverdue: Int,
+                amountDue: Money, to: [String], reason: SkipReason?, superseded: [String] = [], feeMinorUnits: Int64 = 0) {
+        self.invoice = invoice
+        self.client = client
+        self.stage = stage
+        self.action = action
+        self.daysOverdue = daysOverdue
+        self.amountDue = amountDue
+        self.to = to
+        self.reason = reason
+        self.superseded = superseded
+        self.feeMinorUnits = feeMinorUnits
+    }
+}

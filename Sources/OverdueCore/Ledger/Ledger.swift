@@ -1,0 +1,133 @@
+import Foundation
+
+/// A client (customer) of the business, identified by the stable id from the accounting tool.
+public struct Client: Hashable, Sendable {
+    public var id: String
+    public var name: String
+    /// One or more To addresses.
+    public var emails: [String]
+    public var onHold: Bool
+    public var holdReason: String?
+    public var blocked: Bool
+    public var blockReason: String?
+
+    public init(id: String, name: String, emails: [String], onHold: Bool = false, holdReason: String? = nil,
+                blocked: Bool = false, blockReason: String? = nil) {
+        self.id = id
+        self.name = name
+        self.emails = emails
+        self.onHold = onHold
+        self.holdReason = holdReason
+        self.blocked = blocked
+        self.blockReason = blockReason
+    }
+}
+
+public enum InvoiceStatus: String, Sendable, Codable, CaseIterable {
+    case open, paid, cancelled, escalated
+    case writtenOff = "written_off"
+}
+
+/// An invoice as the ledger holds it. `paid` is the total of the imported `paid` column and
+/// every recorded payment.
+public struct Invoice: Hashable, Sendable {
+    public var number: String
+    public var clientID: String
+    public var issueDate: LocalDate
+    public var dueDate: LocalDate
+    public var amount: Money
+    public var paid: Money
+    public var status: InvoiceStatus
+    public var onHold: Bool
+    public var holdReason: String?
+
+    public init(number: String, clientID: String, issueDate: LocalDate, dueDate: LocalDate, amount: Money,
+                paid: Money, status: InvoiceStatus = .open, onHold: Bool = false, holdReason: String? = nil) {
+        self.number = number
+        self.clientID = clientID
+        self.issueDate = issueDate
+        self.dueDate = dueDate
+        self.amount = amount
+        self.paid = paid
+        self.status = status
+        self.onHold = onHold
+        self.holdReason = holdReason
+    }
+
+    public var currency: Currency { amount.currency }
+    /// `amount - paid`, without fees.
+    public var balance: Money { Money(minorUnits: amount.minorUnits - paid.minorUnits, currency: currency) }
+}
+
+/// Where one dispatch (one invoice at one stage) stands. A dispatch exists from the moment a
+/// tick queues it; it is never deleted, so `(invoice, stage)` is dispatched at most once.
+public enum DispatchState: String, Sendable, Codable, CaseIterable {
+    /// Recorded, not yet handed to the transport.
+    case queued
+    /// Handed to the transport; if the process dies now, the outcome is unknown.
+    case sending
+    case sent
+    /// A temporary failure; `nextAttemptAt` says when to try again.
+    case retrying
+    case failed
+    /// Was `sending` when the process died: not resent until the owner resolves it.
+    case ambiguous
+    /// Released by the owner for resending (`invoice resolve --resend`): due again.
+    case released
+    /// For actions that send nothing to the client (`write-off`) or whose effect is the mark.
+    case done
+}
+
+/// One (invoice, stage) dispatch as stored.
+public struct Dispatch: Hashable, Sendable {
+    public var id: Int64
+    public var invoiceNumber: String
+    public var stage: String
+    public var action: Stage.Action
+    /// The local date (in `daemon.timezone`) of the tick that queued it; `min_days_between` counts from here.
+    public var localDate: LocalDate
+    public var queuedAt: Date
+    public var state: DispatchState
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    /// The message that carries it (one message may cover several dispatches).
+    public var messageID: String?
+    /// The last server reply (`250 2.0.0 Ok: queued as …`, `450 …`), for the audit trail.
+    public var lastReply: String?
+    /// Recipients the message went to.
+    public var recipients: [String]
+    /// Fee this stage added to the balance, in the invoice's minor units (0 when none).
+    public var feeMinorUnits: Int64
+
+    public init(id: Int64, invoiceNumber: String, stage: String, action: Stage.Action, localDate: LocalDate,
+                queuedAt: Date, state: DispatchState, attempts: Int = 0, nextAttemptAt: Date? = nil,
+                messageID: String? = nil, lastReply: String? = nil, recipients: [String] = [], feeMinorUnits: Int64 = 0) {
+        self.id = id
+        self.invoiceNumber = invoiceNumber
+        self.stage = stage
+        self.action = action
+        self.localDate = localDate
+        self.queuedAt = queuedAt
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.messageID = messageID
+        self.lastReply = lastReply
+        self.recipients = recipients
+        self.feeMinorUnits = feeMinorUnits
+    }
+}
+
+/// Everything the planner needs to know about one invoice.
+public struct InvoiceContext: Sendable {
+    public var invoice: Invoice
+    public var client: Client
+    /// Every dispatch of this invoice, oldest first.
+    public var dispatches: [Dispatch]
+
+    public init(invoice: Invoice, client: Client, dispatches: [Dispatch]) {
+        self.invoice = invoice
+        self.client = client
+        self.dispatches = dispatches
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+
+/// When and under which `--as-of` a change is recorded, for the audit trail and dispatch dates.
+public struct ChangeContext: Sendable {
+    /// Real time of the change (audit entries always record it).
+    public var at: Date
+    /// The instant the command behaves as if it were (`--as-of`); nil when it is `at`.
+    public var asOf: Date?
+
+    public init(at: Date, asOf: Date? = nil) {
+        self.at = at
+        self.asOf = asOf
+    }
+
+    /// The instant the command's logic runs at.
+    public var effectiveNow: Date { asOf ?? at }
+}
+
+/// One valid CSV row, ready to be upserted.
+public struct ImportRow: Sendable, Equatable {
+    /// 1-based physical line of the file where the record starts.
+    public var line: Int
+    public var number: String
+    public var clientID: String
+    public var clientName: String
+    public var clientEmails: [String]
+    public var issueDate: LocalDate
+    public var dueDate: LocalDate
+    public var amount: Money
+    /// The `paid` column (0 when absent).
+    public var paid: Money
+    /// `open`, `paid` or `cancelled`.
+    public var status: InvoiceStatus
+
+    public init(line: Int, number: String, clientID: String, clientName: String, clientEmails: [String],
+                issueDate: LocalDate, dueDate: LocalDate, amount: Money, paid: Money, status: InvoiceStatus) {
+        self.line = line
+        self.number = number
+        self.clientID = clientID
+        self.clientName = clientName
+        self.clientEmails = clientEmails
+        self.issueDate = issueDate
+        self.dueDate = dueDate
+        self.amount = amount
+        self.paid = paid
+        self.status = status
+    }
+}
+
+public struct ImportSummary: Sendable, Equatable {
+    public var inserted: Int
+    public var updated: Int
+    public var unchanged: Int
+    /// One line each, for stderr (e.g. a new invoice for a blocked client).
+    public var warnings: [String]
+
+    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, warnings: [String] = []) {
+        self.inserted = inserted
+        self.updated = updated
+        self.unchanged = unchanged
+        self.warnings = warnings
+    }
+}
+
+/// A new dispatch a tick means to make: written before anything is sent.
+public struct NewDispatch: Sendable, Equatable {
+    public var invoiceNumber: String
+    public var stage: String
+    public var action: Stage.Action
+    public var localDate: LocalDate
+    public var recipients: [String]
+    public var feeMinorUnits: Int64
+    /// Stages skipped over by this one, audited as `reminder.superseded`.
+    public var superseded: [String]
+
+    public init(invoiceNumber: String, stage: String, action: Stage.Action, localDate: LocalDate,
+                recipients: [String], feeMinorUnits: Int64, superseded: [String]) {
+        self.invoiceNumber = invoiceNumber
+        self.stage = stage
+        self.action = action
+        self.localDate = localDate
+        self.recipients = recipients
+        self.feeMinorUnits = feeMinorUnits
+        self.superseded = superseded
+    }
+}
+
+/// What became of one send attempt, as the store records it.
+public enum DispatchOutcome: Sendable, Equatable {
+    case sent(reply: String)
+    case retry(at: Date, reply: String)
+    case failed(reply: String)
+    /// The action needed no mail (`write-off`) or was carried out without one.
+    case done
+}
+
+public struct AuditFilter: Sendable {
+    public var invoice: String?
+    public var client: String?
+    public var event: String?
+    public var since: Date?
+    public var until: Date?
+
+    public init(invoice: String? = nil, client: String? = nil, event: String? = nil, since: Date? = nil, until: Date? = nil) {
+        self.invoice = invoice
+        self.client = client
+        self.event = event
+        self.since = since
+        self.until = until
+    }
+}
+
+/// The ledger: clients, invoices, payments, holds, dispatches and the audit trail.
+///
+/// Every mutating method is one transaction that also appends its audit entries, so a change
+/// and its record are never apart. Methods throw `OverdueError` (65 for a bad invoice state
+/// or unknown number/id, 74 for database failures).
+public protocol LedgerStore: AnyObject {
+    // MARK: Import and invoices
+    /// Upserts all rows in one transaction: new invoices (and clients) inserted, changed ones
+    /// updated (audited with the changed fields), identical ones left alone.
+    func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary
+    func addInvoice(_ invoice: Invoice, client: Client, context: ChangeContext) throws -> ImportSummary
+    func invoice(_ number: String) throws -> Invoice?
+    /// All invoices, ordered by number (byte order); `status` nil means every status.
+    func invoices(status: InvoiceStatus?, clientID: String?) throws -> [Invoice]
+    /// Adds a payment; returns the invoice after it. Fully paid invoices become `paid`.
+    func recordPayment(invoice: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws
+    /// Moves an invoice to `cancelled`, `escalated` or `written_off` (audited with `reason`).
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws
+
+    // MARK: Clients
+    func client(_ id: String) throws -> Client?
+    func clients() throws -> [Client]
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, context: ChangeContext) throws
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, context: ChangeContext) throws
+
+    // MARK: Planning
+    /// Calls `body` for every invoice with its client and dispatch history, in invoice number
+    /// byte order, streaming (memory does not grow with the ledger).
+    func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws
+    func invoiceContext(_ number: String) throws -> InvoiceContext?
+
+    // MARK: Dispatch outbox
+    /// Records the dispatches in one transaction (state `queued`, audited `reminder.queued` and
+    /// `reminder.superseded`). An (invoice, stage) that already has a dispatch is skipped, never
+    /// duplicated. Returns the dispatches created.
+    func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch]
+    /// Marks dispatches as handed to the transport under one message (state `sending`), durably,
+    /// before the first byte goes out.
+    func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws
+    /// Records the outcome for the dispatches a message covered, with audit entries.
+    func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws
+    func dispatches(in states: Set<DispatchState>) throws -> [Dispatch]
+    /// At start-up: every `sending` dispatch becomes `ambiguous` (audited). Returns them.
+    func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch]
+    /// The owner settles an ambiguous dispatch: `sent` records it delivered; otherwise it is
+    /// `released` and goes out on the next tick.
+    func resolveAmbiguous(invoice: String, stage: String, sent: Bool, context: ChangeContext) throws
+
+    // MARK: Audit
+    func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws
+    func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws
+    /// Nil when the whole chain is intact; otherwise the first bad entry.
+    func verifyAudit() throws -> (seq: Int64, problem: String)?
+
+    // MARK: Daemon state
+    func meta(_ key: String) throws -> String?
+    func setMeta(_ key: String, _ value: String) throws
+}
