@@ -1,0 +1,120 @@
+import Foundation
+
+/// Decides what a tick at one instant would do for one invoice: the spec's "Escalation rules"
+/// as a pure function of the invoice, its client, its dispatch history, the ladder and the time.
+///
+/// No clock, store or network here: the caller supplies the instant and the history, and carries
+/// out the returned line (queue a dispatch, or nothing). `plan`, `tick` and the daemon all use it,
+/// so what `plan --as-of T` prints is exactly what a tick at `T` does.
+public struct EscalationPlanner: Sendable {
+    /// The ladder, ordered by strictly increasing `days` (as the config loader guarantees).
+    public let stages: [Stage]
+    public let minDaysBetween: Int
+    /// Nil: mail may go out at any time.
+    public let sendWindow: SendWindow?
+    /// `daemon.timezone`: every day is counted as a calendar day here.
+    public let timeZone: TimeZone
+    /// Receives `escalate` notices.
+    public let owner: Mailbox
+
+    public init(stages: [Stage], minDaysBetween: Int, sendWindow: SendWindow?, timeZone: TimeZone, owner: Mailbox) {
+        self.stages = stages.sorted { $0.days < $1.days }
+        self.minDaysBetween = minDaysBetween
+        self.sendWindow = sendWindow
+        self.timeZone = timeZone
+        self.owner = owner
+    }
+
+    public init(config: Config) {
+        self.init(stages: config.stages, minDaysBetween: config.delivery.minDaysBetween,
+                  sendWindow: config.sendWindow, timeZone: config.daemon.timezone, owner: config.business.owner)
+    }
+
+    /// What a tick at `instant` would do for this invoice. Never nil: an invoice with nothing to
+    /// do gets action `.none` and the first reason that applies, in the order
+    /// closed, blocked, client-hold, hold, not-due, done, min-gap, window.
+    public func plan(_ context: InvoiceContext, at instant: Date) -> PlanLine {
+        let invoice = context.invoice
+        let local = LocalDateTime(instant, in: timeZone)
+        let daysOverdue = local.date.days(since: invoice.dueDate)
+        let currency = invoice.currency
+        let balance = invoice.balance.minorUnits
+        let dispatchedFees = context.dispatches.reduce(Int64(0)) { $0.saturatingAdding($1.feeMinorUnits) }
+
+        // The ladder position: the highest configured stage ever dispatched, whatever became of it
+        // (a dispatch counts from the moment it is queued). Stages since removed from the config
+        // cannot be placed on the ladder, so they do not move it.
+        let lastDispatchedDays = context.dispatches
+            .compactMap { dispatch in stages.first { $0.name == dispatch.stage }?.days }
+            .max()
+        let reached = stages.filter { $0.days <= daysOverdue }
+        let pending = reached.filter { $0.days > (lastDispatchedDays ?? Int.min) }
+        let due = pending.last
+        let fee = due.map { EscalationPlanner.feeMinorUnits($0.fee, in: currency) } ?? 0
+
+        var line = PlanLine(
+            invoice: invoice.number, client: context.client.id, stage: due?.name, action: .none,
+            daysOverdue: daysOverdue,
+            amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees).saturatingAdding(fee), currency: currency),
+            to: [], reason: nil, superseded: pending.dropLast().map(\.name), feeMinorUnits: fee)
+
+        func skipped(_ reason: SkipReason) -> PlanLine {
+            var skip = line
+            skip.reason = reason
+            return skip
+        }
+
+        if invoice.status != .open || balance <= 0 {
+            return PlanLine(invoice: invoice.number, client: context.client.id, stage: nil, action: .none,
+                            daysOverdue: daysOverdue,
+                            amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees), currency: currency),
+                            to: [], reason: .closed)
+        }
+        if context.client.blocked { return skipped(.blocked) }
+        if context.client.onHold { return skipped(.clientHold) }
+        if invoice.onHold { return skipped(.hold) }
+        guard let due else { return skipped(reached.isEmpty ? .notDue : .done) }
+        if let last = context.dispatches.map(\.localDate).max(), local.date.days(since: last) < minDaysBetween {
+            return skipped(.minGap)
+        }
+        if let sendWindow, !sendWindow.isOpen(at: local) { return skipped(.window) }
+
+        switch due.action {
+        case .email:
+            line.action = .email
+            line.to = context.client.emails
+        case .escalate:
+            line.action = .escalate
+            line.to = [owner.address]
+        case .writeOff:
+            line.action = .writeOff
+            line.to = []
+        }
+        return line
+    }
+
+    /// A stage's fee in the invoice currency's minor units.
+    ///
+    /// The fee is written once in the config for invoices in any currency, so it may carry more
+    /// digits than a currency has (`40.50` on a JPY invoice). Such a fee is truncated toward zero to
+    /// the currency's minor unit (40 yen): the client is never charged more than the config says,
+    /// and money is never rounded up. A fee too large for the currency saturates at `Int64.max`.
+    public static func feeMinorUnits(_ fee: DecimalAmount?, in currency: Currency) -> Int64 {
+        guard let fee else { return 0 }
+        if let exact = fee.exactMinorUnits(in: currency) { return exact }
+        let excess = fee.scale - currency.minorDigits
+        guard excess > 0 else { return Int64.max }   // representable digits, so the value overflowed
+        var value = fee.digits
+        for _ in 0..<min(excess, 19) { value /= 10 }
+        return value
+    }
+}
+
+extension Int64 {
+    /// Sum clamped to the representable range: a balance never wraps around.
+    func saturatingAdding(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        guard overflow else { return sum }
+        return other > 0 ? .max : .min
+    }
+}

@@ -1,0 +1,80 @@
+/// Renders plan lines for `overdue plan`: one JSON object per line (the contract), or an
+/// aligned table for people.
+public enum PlanFormatter {
+    /// The lines `plan` prints, in contract order: by invoice number in byte order (UTF-8, not
+    /// Unicode collation, so the order matches `sort` in the C locale and an independent
+    /// implementation). Without `all`, only lines with something to do.
+    public static func select(_ lines: [PlanLine], all: Bool) -> [PlanLine] {
+        let kept = all ? lines : lines.filter { $0.action != .none }
+        return kept.sorted { $0.invoice.utf8.lexicographicallyPrecedes($1.invoice.utf8) }
+    }
+
+    /// Whether `plan` prints this line (without `--all`, only lines with something to do); for
+    /// callers that stream lines already in invoice order.
+    public static func isListed(_ line: PlanLine, all: Bool) -> Bool { all || line.action != .none }
+
+    /// The contract's object: keys `invoice, client, stage, action, days_overdue, amount_due,
+    /// currency, to`, then `reason` only when the action is `none`.
+    public static func json(_ line: PlanLine) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("invoice", .string(line.invoice)),
+            ("client", .string(line.client)),
+            ("stage", .optional(line.stage)),
+            ("action", .string(line.action.rawValue)),
+            ("days_overdue", .int(Int64(line.daysOverdue))),
+            ("amount_due", .string(line.amountDue.decimalString)),
+            ("currency", .string(line.amountDue.currency.code)),
+            ("to", .strings(line.to)),
+        ]
+        if line.action == .none { pairs.append(("reason", .optional(line.reason?.rawValue))) }
+        return .object(pairs)
+    }
+
+    /// One line of `plan --format json`, without the trailing newline.
+    public static func jsonLine(_ line: PlanLine) -> String { json(line).serialized }
+
+    public static let tableHeader = ["INVOICE", "CLIENT", "STAGE", "ACTION", "DAYS", "AMOUNT_DUE", "TO/REASON"]
+
+    /// `plan --format table`: a header and one row per line, columns separated by two spaces and
+    /// padded to the widest cell; every line ends with a newline. Text from the ledger has its
+    /// control characters shown escaped, so one plan line is always one terminal line.
+    public static func table(_ lines: [PlanLine]) -> String {
+        let rows = [tableHeader] + lines.map(tableRow)
+        var widths = [Int](repeating: 0, count: tableHeader.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        var out = ""
+        for row in rows {
+            var text = ""
+            for (index, cell) in row.enumerated() {
+                if index == row.count - 1 {
+                    text += cell
+                } else {
+                    text += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                }
+            }
+            while text.last == " " { text.removeLast() }
+            out += text + "\n"
+        }
+        return out
+    }
+
+    static func tableRow(_ line: PlanLine) -> [String] {
+        let target: String
+        if line.action == .none {
+            target = line.reason?.rawValue ?? "-"
+        } else {
+            target = line.to.isEmpty ? "-" : line.to.joined(separator: ",")
+        }
+        return [
+            line.invoice.escapingControls(),
+            line.client.escapingControls(),
+            line.stage ?? "-",
+            line.action.rawValue,
+            String(line.daysOverdue),
+            line.amountDue.description,
+            target.escapingControls(),
+        ]
+    }
+}
