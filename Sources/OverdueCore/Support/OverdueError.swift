@@ -3,6 +3,7 @@ public enum ExitCode: Int32, Sendable {
     case success = 0
     case usage = 64
     case dataError = 65
+    case noInput = 66
     case unavailable = 69
     case cannotCreate = 73
     case ioError = 74
