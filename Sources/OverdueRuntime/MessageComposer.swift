@@ -1,0 +1,46 @@
+import Foundation
+import OverdueCore
+
+/// Turns a dispatch into the bytes that go on the wire. The production composer renders the
+/// configured templates with the mail module's message builder; tests may use the same.
+///
+/// A composer decides nothing about *whether* to send; it only renders. It throws
+/// `OverdueError` when a template cannot be rendered, which the tick records as a permanent
+/// failure of that one dispatch.
+public protocol MessageComposer: AnyObject {
+    /// The client reminder for an `email` stage. `reminder.recipients` are the envelope
+    /// recipients (To, Cc and Bcc). Reusing `messageID` keeps one Message-ID across retries.
+    func reminder(_ request: ReminderRequest, messageID: String?, at instant: Date) throws -> OutgoingMessage
+    /// A plain-text notice to `business.owner`.
+    func ownerNotice(_ notice: OwnerNotice, messageID: String?, at instant: Date) throws -> OutgoingMessage
+}
+
+/// Everything a reminder states, fixed when the dispatch was queued so that a retry days
+/// later says the same as the first attempt.
+public struct ReminderRequest: Sendable {
+    public var context: InvoiceContext
+    public var stage: Stage
+    public var dispatch: Dispatch
+    /// `amount − paid` plus the fees of every dispatch up to and including this one.
+    public var amountDue: Money
+    /// Days from the due date to the dispatch's local date.
+    public var daysOverdue: Int
+
+    public init(context: InvoiceContext, stage: Stage, dispatch: Dispatch, amountDue: Money, daysOverdue: Int) {
+        self.context = context
+        self.stage = stage
+        self.dispatch = dispatch
+        self.amountDue = amountDue
+        self.daysOverdue = daysOverdue
+    }
+
+    /// Builds the request for `dispatch` from the invoice's current state in the ledger.
+    public init(context: InvoiceContext, stage: Stage, dispatch: Dispatch) {
+        let upToThis = context.dispatches.filter { $0.id <= dispatch.id }
+        let fees = upToThis.reduce(Int64(0)) { $0 &+ $1.feeMinorUnits }
+        let balance = context.invoice.balance
+        self.init(context: context, stage: stage, dispatch: dispatch,
+                  amountDue: Money(minorUnits: balance.minorUnits &+ fees, currency: balance.currency),
+                  daysOverdue: dispatch.localDate.days(since: context.invoice.dueDate))
+    }
+}
