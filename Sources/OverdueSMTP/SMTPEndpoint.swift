@@ -1,0 +1,50 @@
+import Foundation
+import OverdueCore
+
+/// Where the SMTP server is and how the connection is secured, parsed from `smtp.url`.
+struct SMTPEndpoint: Equatable {
+    enum Security: Equatable {
+        /// `smtps://`: TLS from the first byte.
+        case implicitTLS
+        /// `smtp://` upgraded with STARTTLS; the send fails if the server does not offer it.
+        case startTLS
+        /// `smtp://` in clear text; allowed only to a loopback host.
+        case none
+    }
+
+    /// The URL handed to libcurl (never contains credentials).
+    let url: String
+    let host: String
+    let security: Security
+
+    init(_ settings: SMTPSettings) throws(OverdueError) {
+        guard let components = URLComponents(string: settings.url), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty else {
+            throw .config("smtp.url: \"\(settings.url.escapingControls())\" is not an smtp://, smtps:// or file:// URL")
+        }
+        guard components.user == nil, components.password == nil else {
+            throw .config("smtp.url: credentials belong in smtp.username and smtp.password_file/password_env, not in the URL")
+        }
+        self.url = settings.url
+        self.host = host
+        switch (scheme, settings.starttls) {
+        case ("smtps", _): security = .implicitTLS
+        case ("smtp", .required): security = .startTLS
+        case ("smtp", .none):
+            guard SMTPEndpoint.isLoopback(host) else {
+                throw .config("smtp.starttls: \"none\" is refused for \(host): plain text is allowed only to a loopback host")
+            }
+            security = .none
+        default:
+            throw .config("smtp.url: unsupported scheme \"\(scheme)\" (expected smtp, smtps or file)")
+        }
+    }
+
+    /// `localhost`, `127.0.0.0/8` and `::1`: hosts whose traffic never leaves the machine.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        if bare == "localhost" || bare == "::1" || bare == "0:0:0:0:0:0:0:1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+}
