@@ -1,0 +1,124 @@
+/// Header field encoding: RFC 2047 encoded-words for non-ASCII text, RFC 5322 quoting of
+/// display names, and folding at 78 octets. Everything it returns is 7-bit ASCII.
+///
+/// Callers must have refused control characters already (`MessageBuilder` does): this layer
+/// formats, it does not judge.
+enum HeaderEncoding {
+    /// Longest encoded-word emitted. RFC 2047 allows 75; 68 leaves room for the longest header
+    /// name we write (`Reply-To: `, 10 octets) so that even the first line stays within 78.
+    static let maxEncodedWordLength = 68
+    static let maxLineLength = 78
+
+    /// An unstructured value (Subject): kept as is when it is plain printable ASCII that folds
+    /// within 78 octets and cannot be mistaken for an encoded-word; otherwise encoded whole, which
+    /// round-trips exactly (spaces included, since they sit inside the encoded-words).
+    static func unstructured(_ text: String) -> String {
+        if isPlainASCII(text), !text.contains("=?"), longestWord(text) <= maxLineLength - 12,
+           !text.hasPrefix(" "), !text.hasSuffix(" "), !text.contains("  ") {
+            return text
+        }
+        return encodedWords(text).joined(separator: " ")
+    }
+
+    /// A display name as an RFC 5322 phrase: an atom sequence as is, a quoted-string when it
+    /// holds specials (`"Acme, Inc."`, `"Jane \"JD\" Doe"`), encoded-words when not ASCII.
+    static func phrase(_ name: String) -> String {
+        guard isPlainASCII(name), !name.contains("=?"), longestWord(name) <= maxLineLength - 12 else {
+            return encodedWords(name).joined(separator: " ")
+        }
+        let isAtoms = !name.hasPrefix(" ") && !name.hasSuffix(" ") && !name.contains("  ")
+            && name.utf8.allSatisfy { $0 == UInt8(ascii: " ") || atext.contains($0) }
+        if isAtoms { return name }
+        var quoted = "\""
+        for scalar in name.unicodeScalars {
+            if scalar == "\"" || scalar == "\\" { quoted.append("\\") }
+            quoted.unicodeScalars.append(scalar)
+        }
+        return quoted + "\""
+    }
+
+    /// `Name <local@domain>` or the bare address.
+    static func mailbox(_ mailbox: Mailbox) -> String {
+        guard let name = mailbox.displayName else { return mailbox.address }
+        return "\(phrase(name)) <\(mailbox.address)>"
+    }
+
+    /// UTF-8 "B" encoded-words, each at most `maxEncodedWordLength` long and each holding whole
+    /// characters (grapheme clusters; a cluster too long for one word is split between scalars,
+    /// which still leaves every word valid UTF-8 on its own).
+    static func encodedWords(_ text: String) -> [String] {
+        let prefix = "=?UTF-8?B?", suffix = "?="
+        let maxPayloadBytes = (maxEncodedWordLength - prefix.count - suffix.count) / 4 * 3
+        var words: [String] = []
+        var pending: [UInt8] = []
+        func flush() {
+            if !pending.isEmpty { words.append(prefix + base64(pending) + suffix) }
+            pending.removeAll()
+        }
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if bytes.count <= maxPayloadBytes {
+                if pending.count + bytes.count > maxPayloadBytes { flush() }
+                pending += bytes
+            } else {
+                for scalar in character.unicodeScalars {
+                    let scalarBytes = Array(String(scalar).utf8)
+                    if pending.count + scalarBytes.count > maxPayloadBytes { flush() }
+                    pending += scalarBytes
+                }
+            }
+        }
+        flush()
+        return words.isEmpty ? [prefix + suffix] : words
+    }
+
+    /// `Name: value`, folded before a space wherever a line would pass 78 octets. A word longer
+    /// than a line is left whole (lines may reach 998); the encoders above avoid making one.
+    static func fold(_ name: String, _ value: String) -> String {
+        var out = name + ":"
+        var lineLength = out.utf8.count
+        // Never break before the first word, nor make a continuation line of only spaces.
+        var lineHasWord = false
+        for word in value.split(separator: " ", omittingEmptySubsequences: false) {
+            let length = word.utf8.count
+            if lineHasWord, lineLength + 1 + length > maxLineLength {
+                out += "\r\n"
+                lineLength = 0
+                lineHasWord = false
+            }
+            out += " " + word
+            lineLength += 1 + length
+            if !word.isEmpty { lineHasWord = true }
+        }
+        return out
+    }
+
+    static func isPlainASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
+    private static func longestWord(_ text: String) -> Int {
+        text.split(separator: " ").map { $0.utf8.count }.max() ?? 0
+    }
+
+    /// RFC 5322 `atext`: what an atom may hold without quoting.
+    static let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8)
+
+    static func base64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let b0 = bytes[index]
+            let b1 = index + 1 < bytes.count ? bytes[index + 1] : 0
+            let b2 = index + 2 < bytes.count ? bytes[index + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
+            out.append(index + 1 < bytes.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(index + 2 < bytes.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
