@@ -21,7 +21,7 @@ public final class FileOutboxTransport: MailTransport {
         let name = "\(FileOutboxTransport.stamp(clock.now()))-\(FileOutboxTransport.digest(of: message.messageID)).eml"
         let path = (folder as NSString).appendingPathComponent(name)
         do {
-            try FileOutboxTransport.writeAtomically(message.data, to: path, folder: folder)
+            try writeFileAtomically(message.data, to: path, folder: folder)
             return .delivered(reply: "250 written to \(path)")
         } catch {
             // A missing or read-only folder will not fix itself between retries.
@@ -42,40 +42,42 @@ public final class FileOutboxTransport: MailTransport {
         let safe = local.unicodeScalars.filter { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
         return String(String.UnicodeScalarView(safe.prefix(32)))
     }
+}
 
-    static func writeAtomically(_ bytes: [UInt8], to path: String, folder: String) throws(FileReadError) {
-        let temporary = (folder as NSString).appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-        func fail(_ what: String) -> FileReadError { FileReadError(reason: "\(what): \(String(cString: strerror(errno)))") }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail("create") }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let error = fail("write")
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            written += count
-        }
-        guard fsync(fd) == 0 else {
-            let error = fail("fsync")
+/// Writes `bytes` to a hidden temporary file in `folder`, fsyncs it, renames it to `path` and
+/// fsyncs the folder: after a crash the file is either whole or absent.
+func writeFileAtomically(_ bytes: [UInt8], to path: String, folder: String) throws(FileReadError) {
+    let temporary = (folder as NSString).appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+    func fail(_ what: String) -> FileReadError { FileReadError(reason: "\(what): \(String(cString: strerror(errno)))") }
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw fail("create") }
+    var written = 0
+    while written < bytes.count {
+        let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            let error = fail("write")
             close(fd)
             unlink(temporary)
             throw error
         }
+        written += count
+    }
+    guard fsync(fd) == 0 else {
+        let error = fail("fsync")
         close(fd)
-        guard rename(temporary, path) == 0 else {
-            let error = fail("rename")
-            unlink(temporary)
-            throw error
-        }
-        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
-        }
+        unlink(temporary)
+        throw error
+    }
+    close(fd)
+    guard rename(temporary, path) == 0 else {
+        let error = fail("rename")
+        unlink(temporary)
+        throw error
+    }
+    let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dir >= 0 {
+        fsync(dir)
+        close(dir)
     }
 }
