@@ -64,12 +64,13 @@ public final class TickRunner {
         return interrupted
     }
 
-    /// What a tick now would queue and deliver, with no side effect.
-    public func preview() throws -> TickPreview {
-        let instant = now
-        let lines = try plannedLines(at: instant)
-        let due = try dueDispatches(at: instant)
-        return TickPreview(at: instant, newDispatches: lines, dueDispatches: due, windowOpen: windowIsOpen(at: instant))
+    /// What a tick at `instant` would queue and deliver, with no side effect (`tick --dry-run`):
+    /// needs neither a transport nor templates.
+    public static func preview(config: Config, store: any LedgerStore, at instant: Date) throws -> TickPreview {
+        let lines = try plannedLines(EscalationPlanner(config: config), store: store, at: instant)
+        let due = try dueDispatches(store: store, at: instant)
+        return TickPreview(at: instant, newDispatches: lines, dueDispatches: due,
+                           windowOpen: windowIsOpen(config, at: instant))
     }
 
     /// Runs one tick and returns what it did. Throws only when the ledger fails (74); a failed
@@ -81,7 +82,7 @@ public final class TickRunner {
         var summary = TickSummary(at: instant)
         try store.appendAudit([AuditRecord(.tickStarted, details: [("as_of", .string(formatTimestamp(instant)))])], context: change)
 
-        let lines = try plannedLines(at: instant)
+        let lines = try TickRunner.plannedLines(planner, store: store, at: instant)
         let items = lines.compactMap { line -> NewDispatch? in
             guard let stage = line.stage, let action = line.action.stageAction else { return nil }
             return NewDispatch(invoiceNumber: line.invoice, stage: stage, action: action, localDate: localDate,
@@ -95,8 +96,8 @@ public final class TickRunner {
             }
         }
 
-        let due = try dueDispatches(at: instant)
-        let windowOpen = windowIsOpen(at: instant)
+        let due = try TickRunner.dueDispatches(store: store, at: instant)
+        let windowOpen = TickRunner.windowIsOpen(config, at: instant)
         for (index, dispatch) in due.enumerated() {
             if shouldStop() {
                 summary.leftForLater += due.count - index
@@ -128,7 +129,7 @@ public final class TickRunner {
 
     // MARK: Planning
 
-    private func plannedLines(at instant: Date) throws -> [PlanLine] {
+    private static func plannedLines(_ planner: EscalationPlanner, store: any LedgerStore, at instant: Date) throws -> [PlanLine] {
         var lines: [PlanLine] = []
         try store.forEachInvoiceContext { context in
             let line = planner.plan(context, at: instant)
@@ -139,13 +140,13 @@ public final class TickRunner {
 
     /// Queued and released dispatches, and retrying ones whose next attempt has come, oldest first.
     /// `ambiguous` ones are never here: only the owner can release them.
-    private func dueDispatches(at instant: Date) throws -> [Dispatch] {
+    private static func dueDispatches(store: any LedgerStore, at instant: Date) throws -> [Dispatch] {
         try store.dispatches(in: [.queued, .retrying, .released])
             .filter { $0.state != .retrying || ($0.nextAttemptAt ?? .distantPast) <= instant }
             .sorted { $0.id < $1.id }
     }
 
-    private func windowIsOpen(at instant: Date) -> Bool {
+    private static func windowIsOpen(_ config: Config, at instant: Date) -> Bool {
         config.sendWindow?.isOpen(at: LocalDateTime(instant, in: config.daemon.timezone)) ?? true
     }
 

@@ -1,0 +1,110 @@
+import Foundation
+import OverdueCore
+
+/// What `overdue status` shows: the daemon's last and next tick, the outbox by state, and the
+/// reminders coming up.
+public struct StatusReport: Sendable {
+    public struct Upcoming: Sendable, Equatable {
+        public var invoice: String
+        public var stage: String
+        /// The local date it becomes due (today when it is due now).
+        public var date: LocalDate
+    }
+
+    public var lastTickAt: String?
+    public var lastTickAsOf: String?
+    public var lastTickSummary: String?
+    public var nextTickAt: String?
+    /// Queued, released for resending, or in flight.
+    public var pending: [Dispatch]
+    public var retrying: [Dispatch]
+    public var failed: [Dispatch]
+    public var ambiguous: [Dispatch]
+    /// The next reminders due, soonest first.
+    public var upcoming: [Upcoming]
+
+    /// Reads the report from the ledger; `limit` caps the upcoming list.
+    public static func read(store: any LedgerStore, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
+        let states = try store.dispatches(in: [.queued, .released, .sending, .retrying, .failed, .ambiguous]).sorted { $0.id < $1.id }
+        return StatusReport(
+            lastTickAt: try store.meta(MetaKey.lastTickAt), lastTickAsOf: try store.meta(MetaKey.lastTickAsOf),
+            lastTickSummary: try store.meta(MetaKey.lastTickSummary), nextTickAt: try store.meta(MetaKey.nextTickAt),
+            pending: states.filter { [.queued, .released, .sending].contains($0.state) },
+            retrying: states.filter { $0.state == .retrying }, failed: states.filter { $0.state == .failed },
+            ambiguous: states.filter { $0.state == .ambiguous },
+            upcoming: try upcoming(store: store, config: config, at: instant, limit: limit))
+    }
+
+    /// For every invoice that may still be reminded: the next stage above the last dispatched
+    /// one, on the later of the day it is reached and the day `min_days_between` allows.
+    /// (The send window can delay it further within that day or to the next open day.)
+    static func upcoming(store: any LedgerStore, config: Config, at instant: Date, limit: Int) throws -> [Upcoming] {
+        let planner = EscalationPlanner(config: config)
+        let today = LocalDateTime(instant, in: config.daemon.timezone).date
+        var found: [Upcoming] = []
+        try store.forEachInvoiceContext { context in
+            let line = planner.plan(context, at: instant)
+            if line.action != .none, let stage = line.stage {
+                found.append(Upcoming(invoice: line.invoice, stage: stage, date: today))
+                return
+            }
+            guard let reason = line.reason, [.notDue, .minGap, .window, .done].contains(reason) else { return }
+            let lastDays = context.dispatches.compactMap { d in planner.stages.first { $0.name == d.stage }?.days }.max()
+            guard let next = planner.stages.first(where: { $0.days > (lastDays ?? Int.min) }) else { return }
+            var date = context.invoice.dueDate.adding(days: next.days)
+            if let last = context.dispatches.map(\.localDate).max() { date = max(date, last.adding(days: planner.minDaysBetween)) }
+            found.append(Upcoming(invoice: line.invoice, stage: next.name, date: max(date, today)))
+        }
+        return Array(found.sorted { ($0.date, $0.invoice) < ($1.date, $1.invoice) }.prefix(limit))
+    }
+
+    /// One JSON object.
+    public var json: String {
+        func list(_ dispatches: [Dispatch]) -> JSONValue {
+            .array(dispatches.map { d in
+                var pairs: [(String, JSONValue)] = [("invoice", .string(d.invoiceNumber)), ("stage", .string(d.stage)),
+                                                    ("state", .string(d.state.rawValue)), ("attempts", .int(Int64(d.attempts)))]
+                pairs.append(("next_attempt", .optional(d.nextAttemptAt.map(formatTimestamp))))
+                pairs.append(("message_id", .optional(d.messageID)))
+                pairs.append(("last_reply", .optional(d.lastReply)))
+                return .object(pairs)
+            })
+        }
+        let object: JSONValue = .object([
+            ("last_tick", .optional(lastTickAt)), ("last_tick_as_of", .optional(lastTickAsOf)),
+            ("last_tick_summary", .optional(lastTickSummary)), ("next_tick", .optional(nextTickAt)),
+            ("pending", .int(Int64(pending.count))), ("retrying", .int(Int64(retrying.count))),
+            ("failed", .int(Int64(failed.count))), ("ambiguous", .int(Int64(ambiguous.count))),
+            ("deliveries", .object([("pending", list(pending)), ("retrying", list(retrying)),
+                                    ("failed", list(failed)), ("ambiguous", list(ambiguous))])),
+            ("next_due", .array(upcoming.map { .object([("invoice", .string($0.invoice)), ("stage", .string($0.stage)),
+                                                        ("date", .string($0.date.description))]) })),
+        ])
+        return object.serialized
+    }
+
+    /// Human-readable lines.
+    public var tableLines: [String] {
+        var lines: [String] = []
+        lines.append("last tick:  " + (lastTickAt.map { at in
+            at + (lastTickAsOf.map { $0 == at ? "" : " (as of \($0))" } ?? "") } ?? "never"))
+        if let lastTickSummary { lines.append("            " + lastTickSummary) }
+        lines.append("next tick:  " + (nextTickAt ?? "unknown (no daemon has run)"))
+        lines.append("pending:    \(pending.count)")
+        lines.append("retrying:   \(retrying.count)")
+        for d in retrying {
+            lines.append("  \(d.invoiceNumber)  \(d.stage)  attempts \(d.attempts), next \(d.nextAttemptAt.map(formatTimestamp) ?? "-")  \(d.lastReply ?? "")")
+        }
+        lines.append("failed:     \(failed.count)")
+        for d in failed { lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.lastReply ?? "")") }
+        lines.append("ambiguous:  \(ambiguous.count)")
+        for d in ambiguous {
+            lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.messageID ?? "")  settle: overdue invoice resolve "
+                + "\(OwnerNotices.shellQuoted(d.invoiceNumber)) --stage \(d.stage) --sent|--resend")
+        }
+        lines.append("next reminders due:")
+        if upcoming.isEmpty { lines.append("  (none)") }
+        for u in upcoming { lines.append("  \(u.date)  \(u.invoice)  \(u.stage)") }
+        return lines
+    }
+}
