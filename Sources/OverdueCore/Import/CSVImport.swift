@@ -1,0 +1,100 @@
+import Foundation
+
+/// Why a CSV file was refused: every problem found, one line each, formatted
+/// `FILE:LINE: column: problem` (LINE is where the record starts). At most
+/// `CSVImport.problemLimit` problems are listed, then a line `… and N more problems`.
+public struct CSVImportFailure: Error, Sendable, Equatable {
+    public var problems: [String]
+    /// How many problems were found, including those left out of `problems`.
+    public var total: Int
+
+    public init(problems: [String], total: Int) {
+        self.problems = problems
+        self.total = total
+    }
+}
+
+/// Reads an invoice CSV (the spec's "CSV import") into validated rows.
+///
+/// All-or-nothing: either every row is valid and all are returned, or none are and every
+/// problem is. Decisions where the spec is silent:
+/// - The header names columns exactly (lower case, as in the spec); an unknown or repeated
+///   column is an error, so a typo (`due-date`) is never silently ignored.
+/// - Blank lines are skipped; a UTF-8 byte order mark at the start is allowed.
+/// - `number` and `client_id` are identifiers: leading or trailing spaces are an error rather
+///   than trimmed, so `INV-1 ` can neither silently match nor silently differ from `INV-1`.
+///   `client_name` is display text: surrounding spaces are trimmed.
+/// - `client_email`: addresses separated by `;`, spaces around each trimmed, empty entries
+///   (`a@x.example;`) ignored, exact repeats dropped; at least one address is required.
+/// - No field may contain a control character (C0, DEL, C1 incl. U+0085, U+2028, U+2029),
+///   tab included; dates, amounts, currency and status are never trimmed.
+/// - Every row of one client must give the same name and addresses: a file that disagrees with
+///   itself is refused (naming the line that said otherwise) rather than guessing which is right.
+/// - `paid` and `status` may be absent or empty: 0 and `open`.
+public enum CSVImport {
+    public static let problemLimit = 100
+
+    public static func parse(_ bytes: [UInt8], fileName: String) -> Result<[ImportRow], CSVImportFailure> {
+        bytes.withUnsafeBufferPointer { parse($0, fileName: fileName) }
+    }
+
+    public static func parse(_ data: Data, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
+        data.withUnsafeBytes { parse($0.bindMemory(to: UInt8.self), fileName: fileName) }
+    }
+
+    /// Parses bytes the caller keeps alive for the call (e.g. a memory-mapped file).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
+        var reader = CSVRecordReader(bytes)
+        var validator = CSVRowValidator(fileName: fileName)
+        guard let header = reader.next() else {
+            validator.problems.add(fileName, line: 1, "header",
+                                   "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
+            return .failure(validator.problems.failure)
+        }
+        guard validator.readHeader(reader.fields, line: header.line, problem: header.problem) else {
+            return .failure(validator.problems.failure)
+        }
+        var rows: [ImportRow] = []
+        rows.reserveCapacity(bytes.count / 96)
+        while let record = reader.next() {
+            if let row = validator.row(reader.fields, line: record.line, problem: record.problem), validator.problems.isEmpty {
+                rows.append(row)
+            }
+        }
+        return validator.problems.isEmpty ? .success(rows) : .failure(validator.problems.failure)
+    }
+}
+
+/// The columns of the import format.
+enum CSVColumn: String, CaseIterable {
+    case number
+    case clientID = "client_id"
+    case clientName = "client_name"
+    case clientEmail = "client_email"
+    case issueDate = "issue_date"
+    case dueDate = "due_date"
+    case amount, currency, paid, status
+
+    var isRequired: Bool { self != .paid && self != .status }
+
+    static let allNames = allCases.map(\.rawValue).joined(separator: ", ")
+}
+
+/// Collects problems up to the limit, counting the rest.
+struct CSVProblems {
+    private(set) var lines: [String] = []
+    private(set) var total = 0
+
+    var isEmpty: Bool { total == 0 }
+
+    mutating func add(_ file: String, line: Int, _ column: String, _ problem: @autoclosure () -> String) {
+        total += 1
+        if lines.count < CSVImport.problemLimit { lines.append("\(file):\(line): \(column): \(problem())") }
+    }
+
+    var failure: CSVImportFailure {
+        var listed = lines
+        if total > lines.count { listed.append("… and \(total - lines.count) more problems") }
+        return CSVImportFailure(problems: listed, total: total)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import OverdueCore
+import XCTest
+
+/// `amount_due`: amount − paid + fees of dispatched stages + this stage's fee, in exact minor units.
+final class EscalationAmountTests: XCTestCase {
+    func fee(_ text: String) -> DecimalAmount { try! DecimalAmount.parse(text).get() }
+
+    func testDispatchedStageFeesAccumulate() {
+        let context = Fixture.context(due: "2026-01-01", dispatches: [
+            Fixture.dispatch("firm", on: "2026-01-15", fee: 500),
+            Fixture.dispatch("final-notice", on: "2026-03-02", fee: 4000),
+        ])
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-04-01"))   // 90 days
+        assertLine(line, stage: "hand-off", action: .escalate, amountDue: "1245.00")
+        XCTAssertEqual(line.feeMinorUnits, 0)
+    }
+
+    func testDueStageFeeIsAddedAndReported() {
+        let context = Fixture.context(due: "2026-01-01", dispatches: [Fixture.dispatch("firm", on: "2026-01-15", fee: 500)])
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-03-02"))   // 60 days
+        assertLine(line, stage: "final-notice", action: .email, amountDue: "1245.00", superseded: ["reminder-30"])
+        XCTAssertEqual(line.feeMinorUnits, 4000)
+    }
+
+    func testFeeRecordedOnTheDispatchIsUsedNotTheCurrentConfig() {
+        // The fee was 7.00 when firm went out; the config now says 5.00.
+        let context = Fixture.context(dispatches: [Fixture.dispatch("firm", on: "2026-03-15", fee: 700)])
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-03-31"))
+        assertLine(line, stage: "reminder-30", action: .email, amountDue: "1207.00")
+    }
+
+    func testSupersededStageFeesAreNotCharged() {
+        let line = Fixture.planner().plan(Fixture.context(due: "2026-01-01"), at: Fixture.instant("2026-03-02"))
+        assertLine(line, stage: "final-notice", action: .email, amountDue: "1240.00",
+                   superseded: ["courtesy", "friendly", "firm", "reminder-30"])
+    }
+
+    func testPartialPaymentsReduceTheBalance() {
+        let context = Fixture.context(amount: "1200.00", paid: "200.50")
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-03-15"))
+        assertLine(line, stage: "firm", action: .email, amountDue: "1004.50")
+    }
+
+    func testZeroDigitCurrencyFee() {
+        let context = Fixture.context(amount: "120000", paid: "20000", currency: "JPY")
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-03-15"))
+        assertLine(line, stage: "firm", action: .email, amountDue: "100005")
+        XCTAssertEqual(line.amountDue.currency.code, "JPY")
+        XCTAssertEqual(line.feeMinorUnits, 5)
+    }
+
+    func testThreeDigitCurrencyFee() {
+        let context = Fixture.context(amount: "12.500", paid: "0.250", currency: "KWD")
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-03-15"))
+        assertLine(line, stage: "firm", action: .email, amountDue: "17.250")
+        XCTAssertEqual(line.feeMinorUnits, 5000)
+    }
+
+    func testFeeConversionPerCurrency() {
+        let eur = Currency(code: "EUR")!, jpy = Currency(code: "JPY")!, kwd = Currency(code: "KWD")!
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(nil, in: eur), 0)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40"), in: eur), 4000)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.5"), in: eur), 4050)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.00"), in: jpy), 40)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.00"), in: kwd), 40000)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("0"), in: kwd), 0)
+    }
+
+    func testUnrepresentableFeeIsTruncatedTowardZero() {
+        let eur = Currency(code: "EUR")!, jpy = Currency(code: "JPY")!, kwd = Currency(code: "KWD")!
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.50"), in: jpy), 40)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.99"), in: jpy), 40)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("0.99"), in: jpy), 0)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("0.005"), in: eur), 0)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("1.2345"), in: kwd), 1234)
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("1.00001"), in: eur), 100)
+    }
+
+    func testFeeTooLargeForTheCurrencySaturates() {
+        let kwd = Currency(code: "KWD")!
+        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("9000000000000000000"), in: kwd), Int64.max)
+    }
+
+    func testJPYInvoiceWithAFractionalFeeIsChargedTheTruncatedFee() {
+        let stages = [Fixture.email("late", 1, fee: "40.50")]
+        let line = Fixture.planner(stages: stages).plan(Fixture.context(amount: "1000", currency: "JPY"),
+                                                        at: Fixture.instant("2026-03-05"))
+        assertLine(line, stage: "late", action: .email, amountDue: "1040")
+        XCTAssertEqual(line.feeMinorUnits, 40)
+    }
+}
