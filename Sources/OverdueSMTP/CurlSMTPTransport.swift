@@ -10,7 +10,7 @@ import OverdueCore
 /// Not thread-safe; one sender uses it at a time.
 public final class CurlSMTPTransport: MailTransport {
     private var handle: UnsafeMutableRawPointer
-    private let endpoint: SMTPEndpoint
+    private let endpoint: SMTPServerAddress
     /// The message being uploaded and how far the read callback has got.
     private var body: [UInt8] = []
     private var bodyOffset = 0
@@ -25,7 +25,7 @@ public final class CurlSMTPTransport: MailTransport {
     ///     libcurl and not kept by this object.
     public init(_ settings: SMTPSettings, password: String?) throws(OverdueError) {
         _ = CurlSMTPTransport.globalInit
-        endpoint = try SMTPEndpoint(settings)
+        endpoint = try SMTPServerAddress(settings)
         guard let handle = curl_easy_init() else { throw OverdueError(.unavailable, "libcurl: cannot create a handle") }
         self.handle = handle
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)

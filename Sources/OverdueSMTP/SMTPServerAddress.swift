@@ -1,8 +1,9 @@
 import Foundation
 import OverdueCore
 
-/// Where the SMTP server is and how the connection is secured, parsed from `smtp.url`.
-struct SMTPEndpoint: Equatable {
+/// The SMTP server libcurl talks to and how the connection is secured, from `smtp.url` and
+/// `smtp.starttls` (re-checked here so a transport is never built insecure, whoever made the settings).
+struct SMTPServerAddress: Equatable {
     enum Security: Equatable {
         /// `smtps://`: TLS from the first byte.
         case implicitTLS
@@ -31,20 +32,12 @@ struct SMTPEndpoint: Equatable {
         case ("smtps", _): security = .implicitTLS
         case ("smtp", .required): security = .startTLS
         case ("smtp", .none):
-            guard SMTPEndpoint.isLoopback(host) else {
+            guard SMTPEndpoint.isLoopback(host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
                 throw .config("smtp.starttls: \"none\" is refused for \(host): plain text is allowed only to a loopback host")
             }
             security = .none
         default:
             throw .config("smtp.url: unsupported scheme \"\(scheme)\" (expected smtp, smtps or file)")
         }
-    }
-
-    /// `localhost`, `127.0.0.0/8` and `::1`: hosts whose traffic never leaves the machine.
-    static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        if bare == "localhost" || bare == "::1" || bare == "0:0:0:0:0:0:0:1" { return true }
-        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }

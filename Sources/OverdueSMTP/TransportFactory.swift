@@ -28,7 +28,7 @@ public func validateTransportSettings(_ settings: SMTPSettings) throws(OverdueEr
         }
         return
     }
-    _ = try SMTPEndpoint(settings)
+    _ = try SMTPServerAddress(settings)
     if let secret = settings.password { _ = try readSMTPPassword(secret) }
     if let caFile = settings.caFile, access(caFile, R_OK) != 0 {
         throw .config("smtp.ca_file: \(caFile): \(String(cString: strerror(errno)))")

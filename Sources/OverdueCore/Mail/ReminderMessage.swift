@@ -1,0 +1,99 @@
+import Foundation
+
+/// The values a reminder template sees, exactly the names `TemplateVariables.known` lists.
+///
+/// Amounts are plain decimal strings with the currency's minor digits, dates `YYYY-MM-DD`.
+/// `business.payment_url` and `stage.fee` are absent (not empty) when not configured, so a
+/// template can write `{{#stage.fee}}…{{/stage.fee}}`.
+public func reminderValues(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money,
+                           daysOverdue: Int) -> [String: Any] {
+    let invoice = context.invoice
+    var business: [String: Any] = ["name": config.business.name]
+    if let url = config.business.paymentURL {
+        business["payment_url"] = url.replacingOccurrences(of: "{invoice}", with: percentEncoded(invoice.number))
+    }
+    var stageValues: [String: Any] = ["name": stage.name]
+    if let fee = stage.fee {
+        stageValues["fee"] = fee.exactMinorUnits(in: invoice.currency)
+            .map { Money(minorUnits: $0, currency: invoice.currency).decimalString } ?? fee.text
+    }
+    return [
+        "business": business,
+        "client": ["id": context.client.id, "name": context.client.name],
+        "invoice": [
+            "number": invoice.number,
+            "issue_date": invoice.issueDate.description,
+            "due_date": invoice.dueDate.description,
+            "amount": invoice.amount.decimalString,
+            "paid": invoice.paid.decimalString,
+            "amount_due": amountDue.decimalString,
+            "currency": invoice.currency.code,
+        ],
+        "days_overdue": String(daysOverdue),
+        "stage": stageValues,
+    ]
+}
+
+/// RFC 3986: everything but unreserved characters as `%XX` of its UTF-8 bytes.
+func percentEncoded(_ text: String) -> String {
+    let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+    let hex = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    for byte in text.utf8 {
+        if unreserved.contains(byte) { out.append(byte) } else { out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension MessageTemplates {
+    /// The complete reminder for `stage` of an invoice, as it goes on the wire.
+    ///
+    /// To: every address of the client, each with the client's name as display name; Cc and Bcc
+    /// from the stage (`owner` meaning `business.owner`); From and Reply-To from `[business]`;
+    /// `Date` is `instant` in `daemon.timezone`. Throws `OverdueError` 65 naming the invoice and
+    /// field when a ledger value cannot go into a header (a control character in the client's
+    /// name, an invalid address, a line break in the invoice number reaching the subject).
+    public func reminder(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money, daysOverdue: Int,
+                         at instant: Date, messageID: String) throws(OverdueError) -> OutgoingMessage {
+        let invoice = context.invoice.number
+        let values = reminderValues(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
+        guard let rendered = render(stage: stage.name, values: values) else {
+            throw .config("stage \(stage.name): no templates loaded (is it an email stage?)")
+        }
+        func refuse(_ problem: String) -> OverdueError {
+            .data("invoice \(invoice.escapingControls()): message refused: \(problem)")
+        }
+        var to: [Mailbox] = []
+        for address in context.client.emails {
+            do {
+                to.append(try Mailbox(displayName: context.client.name, address: address))
+            } catch {
+                throw refuse("To (client \(context.client.id.escapingControls())): \(error)")
+            }
+        }
+        func recipients(_ list: [Stage.Recipient]) -> [Mailbox] {
+            list.map { if case .address(let box) = $0 { box } else { config.business.owner } }
+        }
+        let content = MailContent(
+            from: config.business.from, to: to, cc: recipients(stage.cc), bcc: recipients(stage.bcc),
+            replyTo: config.business.replyTo, subject: rendered.subject, date: instant,
+            timeZone: config.daemon.timezone, messageID: messageID, text: rendered.text, html: rendered.html)
+        do {
+            return try MessageBuilder.build(content)
+        } catch {
+            throw refuse(error.description)
+        }
+    }
+
+    /// The reminder a plan line describes (its amount due and days overdue).
+    public func reminder(config: Config, context: InvoiceContext, stage: Stage, line: PlanLine,
+                         at instant: Date, messageID: String) throws(OverdueError) -> OutgoingMessage {
+        try reminder(config: config, context: context, stage: stage, amountDue: line.amountDue,
+                     daysOverdue: line.daysOverdue, at: instant, messageID: messageID)
+    }
+}
+
+extension Mailbox {
+    /// The domain part of the address, for Message-IDs.
+    public var domain: String { String(address[address.index(after: address.lastIndex(of: "@")!)...]) }
+}

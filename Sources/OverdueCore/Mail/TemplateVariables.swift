@@ -1,0 +1,123 @@
+/// The variables a reminder template may use, and a scan of a Mustache source for any other.
+///
+/// swift-mustache renders a missing variable as nothing, which would send "Dear ," to a
+/// client because of a typo. So every tag is checked against the known names before a
+/// template is accepted, and the first unknown one is reported with its line.
+public enum TemplateVariables {
+    /// Every name a template may use, as the interface contract lists them.
+    public static let known: Set<String> = [
+        "business", "business.name", "business.payment_url",
+        "client", "client.id", "client.name",
+        "invoice", "invoice.number", "invoice.issue_date", "invoice.due_date", "invoice.amount",
+        "invoice.paid", "invoice.amount_due", "invoice.currency",
+        "days_overdue",
+        "stage", "stage.name", "stage.fee",
+    ]
+
+    /// A tag the scan found: the name as written (transforms removed) and its 1-based line.
+    public struct Use: Equatable, Sendable {
+        public var name: String
+        public var line: Int
+    }
+
+    public enum Problem: Equatable, Sendable {
+        case unknownVariable(String, line: Int)
+        case unsupported(String, line: Int)
+    }
+
+    /// The first problem in `source` in reading order, or nil when every tag names a known
+    /// variable. Names inside a section also resolve against the section's own path
+    /// (`{{#invoice}}{{number}}{{/invoice}}`), as Mustache's context stack does.
+    public static func firstProblem(in source: String) -> Problem? {
+        var sections: [String] = []
+        for tag in tags(in: source) {
+            switch tag.kind {
+            case "!", "%", "=": continue
+            case ">", "<", "$":
+                return .unsupported("partials and blocks ({{\(tag.kind.map(String.init) ?? "")…}}) are not supported in reminder templates", line: tag.line)
+            case "/":
+                if !sections.isEmpty { sections.removeLast() }
+                continue
+            default: break
+            }
+            guard let resolved = resolve(tag.name, within: sections) else {
+                return .unknownVariable(tag.name, line: tag.line)
+            }
+            if tag.kind == "#" || tag.kind == "^" { sections.append(resolved) }
+        }
+        return nil
+    }
+
+    /// The full known path `name` refers to from inside `sections`, or nil when it is unknown.
+    static func resolve(_ name: String, within sections: [String]) -> String? {
+        if name == "." { return sections.last ?? "" }
+        for prefix in sections.reversed() where !prefix.isEmpty {
+            if known.contains(prefix + "." + name) { return prefix + "." + name }
+        }
+        return known.contains(name) ? name : nil
+    }
+
+    struct Tag {
+        var kind: Character?
+        var name: String
+        var line: Int
+    }
+
+    /// The tags of a Mustache source, honouring `{{=<% %>=}}` delimiter changes and triple
+    /// mustaches. Assumes the source already parsed (swift-mustache reports syntax errors).
+    static func tags(in source: String) -> [Tag] {
+        let text = Array(source.unicodeScalars)
+        var open = Array("{{".unicodeScalars), close = Array("}}".unicodeScalars)
+        var tags: [Tag] = []
+        var line = 1
+        var index = 0
+        func matches(_ pattern: [Unicode.Scalar], at position: Int) -> Bool {
+            position + pattern.count <= text.count && Array(text[position..<position + pattern.count]) == pattern
+        }
+        while index < text.count {
+            guard matches(open, at: index) else {
+                if text[index] == "\n" { line += 1 }
+                index += 1
+                continue
+            }
+            let tagLine = line
+            var start = index + open.count
+            var end = close
+            if open == Array("{{".unicodeScalars), start < text.count, text[start] == "{" {
+                end = Array("}}}".unicodeScalars)
+                start += 1
+            }
+            var finish = start
+            while finish < text.count, !matches(end, at: finish) {
+                if text[finish] == "\n" { line += 1 }
+                finish += 1
+            }
+            var body = String(String.UnicodeScalarView(text[start..<min(finish, text.count)]))
+            index = min(finish + end.count, text.count)
+            body = body.trimmingASCIIWhitespace()
+            var kind: Character? = nil
+            if end.count == 3 {
+                kind = "{"
+            } else if let first = body.first, "#^/&!>%<$=".contains(first) {
+                kind = first
+                body = String(body.dropFirst()).trimmingASCIIWhitespace()
+            }
+            if kind == "=" {
+                let parts = body.dropLast().split(separator: " ", omittingEmptySubsequences: true)
+                if parts.count == 2 {
+                    open = Array(parts[0].unicodeScalars)
+                    close = Array(parts[1].unicodeScalars)
+                }
+            }
+            tags.append(Tag(kind: kind, name: innermostName(body), line: tagLine))
+        }
+        return tags
+    }
+
+    /// `uppercased(client.name)` names `client.name`: swift-mustache transforms wrap the variable.
+    private static func innermostName(_ body: String) -> String {
+        guard let open = body.lastIndex(of: "(") else { return body }
+        let rest = body[body.index(after: open)...]
+        return String(rest.prefix { $0 != ")" })
+    }
+}
