@@ -18,6 +18,10 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case invoiceCancelled = "invoice.cancelled"
     case invoiceEscalated = "invoice.escalated"
     case invoiceWrittenOff = "invoice.written_off"
+    /// A client first seen in an import or `invoice add`.
+    case clientAdded = "client.added"
+    /// An import changed a client's name or addresses (details: each field's from/to).
+    case clientUpdated = "client.updated"
     case clientHeld = "client.held"
     case clientReleased = "client.released"
     case clientBlocked = "client.blocked"

@@ -131,3 +131,18 @@ public struct InvoiceContext: Sendable {
         self.dispatches = dispatches
     }
 }
+
+/// One payment recorded against an invoice (`invoice pay`); the imported `paid` column is not one.
+public struct Payment: Hashable, Sendable {
+    public var amount: Money
+    /// The date the client paid, as the owner gave it.
+    public var paidOn: LocalDate
+    /// When it was recorded.
+    public var recordedAt: Date
+
+    public init(amount: Money, paidOn: LocalDate, recordedAt: Date) {
+        self.amount = amount
+        self.paidOn = paidOn
+        self.recordedAt = recordedAt
+    }
+}

@@ -126,6 +126,8 @@ public protocol LedgerStore: AnyObject {
     func invoices(status: InvoiceStatus?, clientID: String?) throws -> [Invoice]
     /// Adds a payment; returns the invoice after it. Fully paid invoices become `paid`.
     func recordPayment(invoice: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice
+    /// The payments recorded for an invoice, oldest first (for `invoice show`).
+    func payments(invoice: String) throws -> [Payment]
     func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws
     /// Moves an invoice to `cancelled`, `escalated` or `written_off` (audited with `reason`).
     func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws
@@ -168,4 +170,9 @@ public protocol LedgerStore: AnyObject {
     // MARK: Daemon state
     func meta(_ key: String) throws -> String?
     func setMeta(_ key: String, _ value: String) throws
+}
+
+extension LedgerStore {
+    /// Stores without payment history (test doubles) report none.
+    public func payments(invoice: String) throws -> [Payment] { [] }
 }

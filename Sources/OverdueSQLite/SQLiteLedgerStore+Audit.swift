@@ -1,0 +1,60 @@
+import Foundation
+import OverdueCore
+
+extension SQLiteLedgerStore {
+    public func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws {
+        try writing(context) { audit in try audit.append(records) }
+    }
+
+    /// Streams the matching entries oldest first. `filter.event` is exact (`reminder.sent`), or
+    /// a family: `reminder` and `reminder.*` both match every `reminder.…` event.
+    /// `since` and `until` bound `at` inclusively, at whole-second precision.
+    public func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
+        var family: String?
+        var exact = filter.event
+        if let event = filter.event {
+            if event.hasSuffix(".*") {
+                family = String(event.dropLast())
+                exact = nil
+            } else if !event.contains(".") {
+                family = event + "."
+            }
+        }
+        try reading {
+            let cursor = try db.prepareCursor("""
+                SELECT \(Columns.audit) FROM audit
+                WHERE (?1 IS NULL OR invoice = ?1) AND (?2 IS NULL OR client = ?2)
+                  AND ((?3 IS NULL AND ?4 IS NULL) OR event = ?3 OR substr(event, 1, length(?4)) = ?4)
+                  AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at <= ?6)
+                ORDER BY seq
+                """)
+            try cursor.bind(.optional(filter.invoice), .optional(filter.client), .optional(exact), .optional(family),
+                            .optional(filter.since.map(storedSeconds)), .optional(filter.until.map(storedSeconds)))
+            while try cursor.step() { try body(cursor.auditEntry()) }
+        }
+    }
+
+    /// Walks the whole chain in `seq` order, one entry in memory at a time, and checks each
+    /// link (`AuditChain.firstBreak`); then checks that the chain reaches the head recorded in
+    /// `meta`, which catches entries removed from the end.
+    public func verifyAudit() throws -> (seq: Int64, problem: String)? {
+        try reading {
+            let cursor = try db.prepareCursor("SELECT \(Columns.audit) FROM audit ORDER BY seq")
+            var previous: AuditEntry?
+            while try cursor.step() {
+                let entry = cursor.auditEntry()
+                if let problem = AuditChain.firstBreak(in: CollectionOfOne(entry), previous: previous) { return problem }
+                previous = entry
+            }
+            let head = try meta(AuditAppender.headKey)?.split(separator: " ")
+            if let head, let seq = head.first.flatMap({ Int64($0) }) {
+                let lastSeq = previous?.seq ?? 0
+                if lastSeq < seq { return (lastSeq + 1, "entries \(lastSeq + 1)...\(seq) are missing from the end of the trail") }
+                if lastSeq == seq, head.count == 2, previous?.hash != String(head[1]) {
+                    return (seq, "hash does not match the recorded head of the trail")
+                }
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import OverdueCore
+
+extension SQLiteLedgerStore {
+    /// Upserts every row in one transaction, auditing each inserted (`invoice.imported`) and
+    /// changed (`invoice.updated`, with each changed field's old and new value) invoice.
+    /// Identical rows write nothing, so re-importing a file is a no-op.
+    ///
+    /// Rules the CSV cannot express:
+    /// - A client's name and addresses come from its last row in the file, so a file that lists
+    ///   a client differently on two rows still re-imports as a no-op. New clients are audited
+    ///   `client.added`, changed ones `client.updated`.
+    /// - Status: the CSV's `paid` and `cancelled` win over anything the ledger has (the
+    ///   accounting tool is authoritative about settlement), but `open` never reopens an invoice
+    ///   the ledger has moved on (paid by recorded payments, escalated, written off, cancelled).
+    /// - `paid` is the imported total; payments recorded with `invoice pay` add to it.
+    /// - Holds and dispatch history are the ledger's own and never touched by import.
+    public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
+        try writing(context) { audit in
+            var importer = try Importer(store: self, now: storedSeconds(context.at))
+            var finalClients: [String: (name: String, emails: [String])] = [:]
+            for row in rows { finalClients[row.clientID] = (row.clientName, row.clientEmails) }
+            for row in rows {
+                if let wanted = finalClients.removeValue(forKey: row.clientID) {
+                    try importer.upsertClient(id: row.clientID, name: wanted.name, emails: wanted.emails, audit: &audit)
+                }
+                let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate,
+                                      dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
+                try importer.upsertInvoice(invoice, origin: [("source", .string(source)), ("line", .int(Int64(row.line)))],
+                                           audit: &audit)
+            }
+            return importer.summary
+        }
+    }
+
+    /// Adds one invoice (`invoice add`), creating its client when new; audited `invoice.added`.
+    /// An existing number is refused (65): `add` never overwrites.
+    public func addInvoice(_ invoice: Invoice, client: Client, context: ChangeContext) throws -> ImportSummary {
+        try writing(context) { audit in
+            var importer = try Importer(store: self, now: storedSeconds(context.at))
+            if try importer.existing(invoice.number) != nil {
+                throw OverdueError(.dataError, "invoice \(invoice.number): already exists")
+            }
+            guard client.id == invoice.clientID else {
+                throw OverdueError(.dataError, "invoice \(invoice.number): client \(client.id) does not match client_id \(invoice.clientID)")
+            }
+            try importer.upsertClient(id: client.id, name: client.name, emails: client.emails, audit: &audit)
+            try importer.upsertInvoice(invoice, origin: [], audit: &audit)
+            return importer.summary
+        }
+    }
+}
+
+/// The import's per-transaction state: prepared statements, the clients seen so far and the
+/// running summary. Existing invoices are looked up one primary-key probe per row, which
+/// keeps memory flat however large the ledger is.
+private struct Importer {
+    let store: SQLiteLedgerStore
+    let now: Int64
+    var summary = ImportSummary()
+    /// Clients touched by this import, as they now stand in the database.
+    var clients: [String: Client] = [:]
+
+    init(store: SQLiteLedgerStore, now: Int64) throws {
+        self.store = store
+        self.now = now
+    }
+
+    private var db: SQLiteConnection { store.db }
+
+    mutating func upsertClient(id: String, name: String, emails: [String], audit: inout AuditAppender) throws {
+        if let current = try store.fetchClient(id) {
+            var changes: [(String, JSONValue)] = []
+            // An empty name or address list (from `invoice add` naming only the id) keeps what is stored.
+            if !name.isEmpty, current.name != name { changes.append(("name", change(.string(current.name), .string(name)))) }
+            if !emails.isEmpty, current.emails != emails { changes.append(("emails", change(.strings(current.emails), .strings(emails)))) }
+            var updated = current
+            if !changes.isEmpty {
+                if !name.isEmpty { updated.name = name }
+                if !emails.isEmpty { updated.emails = emails }
+                try db.prepare("UPDATE clients SET name = ?, emails = ?, updated_at = ? WHERE id = ?")
+                    .bind(.text(updated.name), .text(joinAddresses(updated.emails)), .int(now), .text(id)).run()
+                try audit.append(AuditRecord(.clientUpdated, client: id, details: [("changes", .object(changes))]))
+            }
+            clients[id] = updated
+        } else {
+            guard !name.isEmpty, !emails.isEmpty else {
+                throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
+            }
+            try db.prepare("INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(.text(id), .text(name), .text(joinAddresses(emails)), .int(now), .int(now)).run()
+            try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
+            clients[id] = Client(id: id, name: name, emails: emails)
+        }
+    }
+
+    /// The stored fields import compares, or nil for a new number.
+    func existing(_ number: String) throws -> StoredInvoice? {
+        let statement = try db.prepare("""
+            SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
+            FROM invoices WHERE number = ?
+            """)
+        defer { statement.reset() }
+        guard try statement.bind(.text(number)).step() else { return nil }
+        return StoredInvoice(clientID: statement.text(0), issueDate: statement.text(1), dueDate: statement.text(2),
+                             currency: statement.text(3), amountMinor: statement.int(4),
+                             paidImportedMinor: statement.int(5), status: statement.text(6))
+    }
+
+    mutating func upsertInvoice(_ invoice: Invoice, origin: [(String, JSONValue)], audit: inout AuditAppender) throws {
+        let issue = invoice.issueDate.description, due = invoice.dueDate.description
+        let currency = invoice.currency
+        guard let old = try existing(invoice.number) else {
+            try db.prepare("""
+                INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
+                    paid_imported_minor, status, hold, hold_reason, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+                .bind(.text(invoice.number), .text(invoice.clientID), .text(issue), .text(due), .text(currency.code),
+                      .int(invoice.amount.minorUnits), .int(invoice.paid.minorUnits), .text(invoice.status.rawValue),
+                      .bool(invoice.onHold), .optional(invoice.holdReason), .int(now), .int(now))
+                .run()
+            let event: AuditEvent = origin.isEmpty ? .invoiceAdded : .invoiceImported
+            try audit.append(AuditRecord(event, invoice: invoice.number, client: invoice.clientID, details: origin + [
+                ("issue_date", .string(issue)), ("due_date", .string(due)),
+                ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
+                ("currency", .string(currency.code)), ("status", .string(invoice.status.rawValue)),
+            ]))
+            summary.inserted += 1
+            if clients[invoice.clientID]?.blocked == true {
+                summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
+            }
+            return
+        }
+
+        let oldCurrency = Currency(code: old.currency) ?? currency
+        let status = Importer.resolvedStatus(csv: invoice.status, ledger: InvoiceStatus(rawValue: old.status) ?? .open)
+        var changes: [(String, JSONValue)] = []
+        func compare(_ field: String, _ before: String, _ after: String) {
+            if before != after { changes.append((field, change(.string(before), .string(after)))) }
+        }
+        compare("client_id", old.clientID, invoice.clientID)
+        compare("issue_date", old.issueDate, issue)
+        compare("due_date", old.dueDate, due)
+        compare("currency", old.currency, currency.code)
+        compare("amount", Money.format(old.amountMinor, digits: oldCurrency.minorDigits), invoice.amount.decimalString)
+        compare("paid", Money.format(old.paidImportedMinor, digits: oldCurrency.minorDigits), invoice.paid.decimalString)
+        compare("status", old.status, status.rawValue)
+        if changes.isEmpty {
+            summary.unchanged += 1
+            return
+        }
+        try db.prepare("""
+            UPDATE invoices SET client_id = ?, issue_date = ?, due_date = ?, currency = ?, amount_minor = ?,
+                paid_imported_minor = ?, status = ?, updated_at = ?
+            WHERE number = ?
+            """)
+            .bind(.text(invoice.clientID), .text(issue), .text(due), .text(currency.code), .int(invoice.amount.minorUnits),
+                  .int(invoice.paid.minorUnits), .text(status.rawValue), .int(now), .text(invoice.number))
+            .run()
+        try audit.append(AuditRecord(.invoiceUpdated, invoice: invoice.number, client: invoice.clientID,
+                                     details: origin + [("changes", .object(changes))]))
+        summary.updated += 1
+    }
+
+    /// The status an imported row leaves the invoice in (see `importInvoices`).
+    static func resolvedStatus(csv: InvoiceStatus, ledger: InvoiceStatus) -> InvoiceStatus {
+        switch csv {
+        case .paid, .cancelled: csv
+        case .open, .escalated, .writtenOff: ledger
+        }
+    }
+
+    private func change(_ before: JSONValue, _ after: JSONValue) -> JSONValue {
+        .object([("from", before), ("to", after)])
+    }
+}
+
+/// An invoice's imported fields as stored, in their column form.
+private struct StoredInvoice {
+    var clientID: String
+    var issueDate: String
+    var dueDate: String
+    var currency: String
+    var amountMinor: Int64
+    var paidImportedMinor: Int64
+    var status: String
+}

@@ -1,0 +1,133 @@
+import Foundation
+import OverdueCore
+
+extension SQLiteLedgerStore {
+    public func invoice(_ number: String) throws -> Invoice? {
+        try locked { try fetchInvoice(number) }
+    }
+
+    public func invoices(status: InvoiceStatus?, clientID: String?) throws -> [Invoice] {
+        try reading {
+            let cursor = try db.prepareCursor("""
+                SELECT \(Columns.invoice) FROM invoices
+                WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR client_id = ?2)
+                ORDER BY number
+                """)
+            try cursor.bind(.optional(status?.rawValue), .optional(clientID))
+            var list: [Invoice] = []
+            while try cursor.step() { list.append(try cursor.invoice(path: db.path)) }
+            return list
+        }
+    }
+
+    public func payments(invoice number: String) throws -> [Payment] {
+        try reading {
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let statement = try db.prepare("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = ? ORDER BY id")
+            defer { statement.reset() }
+            try statement.bind(.text(number))
+            var list: [Payment] = []
+            while try statement.step() {
+                guard let date = LocalDate(statement.text(1)) else {
+                    throw OverdueError(.ioError, "\(db.path): invoice \(number): stored payment date is not valid")
+                }
+                list.append(Payment(amount: Money(minorUnits: statement.int(0), currency: invoice.currency),
+                                    paidOn: date, recordedAt: storedDate(statement.int(2))))
+            }
+            return list
+        }
+    }
+
+    /// Records a payment (audited `invoice.paid` with the amount, date, new total and balance).
+    ///
+    /// Refused (65): unknown invoice, a cancelled one, a non-positive amount, another currency,
+    /// and a payment larger than the balance (an overpayment is almost always a typo, and the
+    /// ledger has no way to hold a credit). An invoice paid in full becomes `paid`, whatever
+    /// status it had (a client may pay after escalation or write-off).
+    public func recordPayment(invoice number: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice {
+        try writing(context) { audit in
+            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
+            guard invoice.status != .cancelled else { throw OverdueError(.dataError, "invoice \(number): is cancelled; payments cannot be recorded") }
+            guard amount.currency == invoice.currency else {
+                throw OverdueError(.dataError, "invoice \(number): payment in \(amount.currency) but the invoice is in \(invoice.currency)")
+            }
+            guard amount.minorUnits > 0 else { throw OverdueError(.dataError, "invoice \(number): payment amount must be greater than 0") }
+            guard amount.minorUnits <= invoice.balance.minorUnits else {
+                throw OverdueError(.dataError, invoice.balance.minorUnits <= 0
+                    ? "invoice \(number): is already paid in full"
+                    : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
+            }
+            let now = storedSeconds(context.at)
+            try db.prepare("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at) VALUES (?, ?, ?, ?)")
+                .bind(.text(number), .int(amount.minorUnits), .text(date.description), .int(now)).run()
+            invoice.paid = Money(minorUnits: invoice.paid.minorUnits + amount.minorUnits, currency: invoice.currency)
+            let fullyPaid = invoice.balance.minorUnits <= 0
+            var details: [(String, JSONValue)] = [
+                ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
+                ("paid_on", .string(date.description)), ("paid_total", .string(invoice.paid.decimalString)),
+                ("balance", .string(invoice.balance.decimalString)),
+            ]
+            if fullyPaid, invoice.status != .paid {
+                details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
+                invoice.status = .paid
+            }
+            try db.prepare("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + ?, status = ?, updated_at = ? WHERE number = ?")
+                .bind(.int(amount.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)).run()
+            try audit.append(AuditRecord(.invoicePaid, invoice: number, client: invoice.clientID, details: details))
+            return invoice
+        }
+    }
+
+    /// Holds or releases an invoice (`invoice.held` with the reason / `invoice.released`).
+    /// Asking for the state it is already in, with the same reason, changes and records nothing.
+    public func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let newReason = onHold ? reason : nil
+            if invoice.onHold == onHold, invoice.holdReason == newReason { return }
+            try db.prepare("UPDATE invoices SET hold = ?, hold_reason = ?, updated_at = ? WHERE number = ?")
+                .bind(.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(number)).run()
+            try audit.append(AuditRecord(onHold ? .invoiceHeld : .invoiceReleased, invoice: number, client: invoice.clientID,
+                                         details: [("reason", .optional(reason))]))
+        }
+    }
+
+    /// Moves an invoice to `cancelled`, `escalated` or `written_off`, audited with the old status
+    /// and the reason. Allowed: open → any of them, escalated → written_off or cancelled,
+    /// written_off → cancelled. The status it already has is a no-op; anything else is 65.
+    public func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
+        let event: AuditEvent
+        let allowedFrom: Set<InvoiceStatus>
+        switch status {
+        case .cancelled: (event, allowedFrom) = (.invoiceCancelled, [.open, .escalated, .writtenOff])
+        case .escalated: (event, allowedFrom) = (.invoiceEscalated, [.open])
+        case .writtenOff: (event, allowedFrom) = (.invoiceWrittenOff, [.open, .escalated])
+        case .open, .paid:
+            throw OverdueError(.dataError, "invoice \(number): cannot be set to \(status.rawValue) by hand")
+        }
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            if invoice.status == status { return }
+            guard allowedFrom.contains(invoice.status) else {
+                throw OverdueError(.dataError, "invoice \(number): is \(invoice.status.rawValue); cannot become \(status.rawValue)")
+            }
+            try db.prepare("UPDATE invoices SET status = ?, updated_at = ? WHERE number = ?")
+                .bind(.text(status.rawValue), .int(storedSeconds(context.at)), .text(number)).run()
+            try audit.append(AuditRecord(event, invoice: number, client: invoice.clientID, details: [
+                ("from", .string(invoice.status.rawValue)), ("reason", .optional(reason)),
+            ]))
+        }
+    }
+
+    // MARK: Shared lookups (callers hold the lock)
+
+    func fetchInvoice(_ number: String) throws -> Invoice? {
+        let statement = try db.prepare("SELECT \(Columns.invoice) FROM invoices WHERE number = ?")
+        defer { statement.reset() }
+        return try statement.bind(.text(number)).step() ? try statement.invoice(path: db.path) : nil
+    }
+
+    func notFound(_ number: String) -> OverdueError {
+        OverdueError(.dataError, "invoice \(number): not found")
+    }
+}

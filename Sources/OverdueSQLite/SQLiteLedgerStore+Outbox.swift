@@ -1,0 +1,203 @@
+import Foundation
+import OverdueCore
+
+/// The dispatch outbox. A dispatch row is written (`queued`) before anything is sent and is
+/// never deleted; `UNIQUE (invoice, stage)` in the schema is what makes "each stage at most
+/// once, ever" hold across restarts, crashes and concurrent ticks, not a check in code.
+extension SQLiteLedgerStore {
+    /// Inserts each new (invoice, stage) as `queued`, audited `reminder.queued` plus one
+    /// `reminder.superseded` per stage it skipped. Pairs already dispatched are skipped silently
+    /// (no row, no audit). An unknown invoice is 65 and nothing is queued.
+    public func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch] {
+        try writing(context) { audit in
+            var created: [Dispatch] = []
+            let queuedAt = storedSeconds(context.at)
+            for item in items {
+                guard let invoice = try fetchInvoice(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
+                let insert = try db.prepare("""
+                    INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
+                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+                    ON CONFLICT (invoice, stage) DO NOTHING
+                    """)
+                try insert.bind(.text(item.invoiceNumber), .text(item.stage), .text(item.action.rawValue),
+                                .text(item.localDate.description), .int(queuedAt), .text(joinAddresses(item.recipients)),
+                                .int(item.feeMinorUnits)).run()
+                guard db.changes == 1 else { continue }
+                let dispatch = Dispatch(id: db.lastInsertRowID, invoiceNumber: item.invoiceNumber, stage: item.stage,
+                                        action: item.action, localDate: item.localDate, queuedAt: storedDate(queuedAt),
+                                        state: .queued, recipients: item.recipients, feeMinorUnits: item.feeMinorUnits)
+                created.append(dispatch)
+                var details: [(String, JSONValue)] = [
+                    ("action", .string(item.action.rawValue)), ("local_date", .string(item.localDate.description)),
+                    ("recipients", .strings(item.recipients)),
+                ]
+                if item.feeMinorUnits != 0 {
+                    details.append(("fee", .string(Money(minorUnits: item.feeMinorUnits, currency: invoice.currency).decimalString)))
+                }
+                try audit.append(AuditRecord(.reminderQueued, invoice: invoice.number, client: invoice.clientID,
+                                             stage: item.stage, details: details))
+                for skipped in item.superseded {
+                    try audit.append(AuditRecord(.reminderSuperseded, invoice: invoice.number, client: invoice.clientID,
+                                                 stage: skipped, details: [("by", .string(item.stage))]))
+                }
+            }
+            return created
+        }
+    }
+
+    /// Links the dispatches to one message (created, or reused when the Message-ID is already
+    /// known, as for a retry) and marks them `sending`, counting an attempt. Committed with
+    /// synchronous=FULL before it returns, so a crash after the first SMTP byte leaves a
+    /// `sending` row that start-up turns into `ambiguous`. Not audited: the outcome is.
+    public func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws {
+        try writing(context) { _ in
+            let now = storedSeconds(context.at)
+            let addresses = joinAddresses(recipients)
+            try db.prepare("""
+                INSERT INTO messages (message_id, recipients, state, attempts, created_at, updated_at)
+                VALUES (?1, ?2, 'sending', 1, ?3, ?3)
+                ON CONFLICT (message_id) DO UPDATE SET recipients = ?2, state = 'sending', attempts = attempts + 1,
+                    next_attempt_at = NULL, updated_at = ?3
+                """).bind(.text(messageID), .text(addresses), .int(now)).run()
+            guard let messageRow = try scalar("SELECT id FROM messages WHERE message_id = ?", .text(messageID)) else {
+                throw OverdueError(.ioError, "\(db.path): message \(messageID) vanished while being recorded")
+            }
+            for id in ids {
+                let dispatch = try fetchDispatch(id)
+                let sendable: Set<DispatchState> = [.queued, .retrying, .released, .sending]
+                guard sendable.contains(dispatch.state) else {
+                    throw OverdueError(.dataError, "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): is \(dispatch.state.rawValue); cannot be sent")
+                }
+                try db.prepare("""
+                    UPDATE dispatches SET state = 'sending', message = ?, recipients = ?, attempts = attempts + 1,
+                        next_attempt_at = NULL WHERE id = ?
+                    """).bind(.int(messageRow), .text(addresses), .int(id)).run()
+            }
+        }
+    }
+
+    /// Records what became of a send for every dispatch it covered, audited per dispatch:
+    /// `reminder.sent` (recipients, Message-ID, the server's reply), `reminder.deferred` (reply
+    /// and next attempt), `reminder.failed` (reply). `done` (no mail was due, as for a write-off)
+    /// only moves the state; the status change it stands for is audited by `setInvoiceStatus`.
+    public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
+        let state: DispatchState, reply: String?, nextAttempt: Int64?
+        switch outcome {
+        case .sent(let text): (state, reply, nextAttempt) = (.sent, text, nil)
+        case .retry(let at, let text): (state, reply, nextAttempt) = (.retrying, text, storedSeconds(at))
+        case .failed(let text): (state, reply, nextAttempt) = (.failed, text, nil)
+        case .done: (state, reply, nextAttempt) = (.done, nil, nil)
+        }
+        try writing(context) { audit in
+            let now = storedSeconds(context.at)
+            for id in ids {
+                let dispatch = try fetchDispatch(id)
+                try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
+                    .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).run()
+                try db.prepare("""
+                    UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ?
+                    WHERE id = (SELECT message FROM dispatches WHERE id = ?)
+                    """).bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(id)).run()
+                let clientID = try fetchInvoice(dispatch.invoiceNumber)?.clientID
+                let event: AuditEvent
+                var details: [(String, JSONValue)] = [
+                    ("recipients", .strings(dispatch.recipients)), ("message_id", .optional(dispatch.messageID)),
+                ]
+                switch outcome {
+                case .sent(let text):
+                    event = .reminderSent
+                    details.append(("reply", .string(text)))
+                case .retry(let at, let text):
+                    event = .reminderDeferred
+                    details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]
+                case .failed(let text):
+                    event = .reminderFailed
+                    details.append(("reply", .string(text)))
+                case .done:
+                    continue
+                }
+                details.append(("attempts", .int(Int64(dispatch.attempts))))
+                try audit.append(AuditRecord(event, invoice: dispatch.invoiceNumber, client: clientID, stage: dispatch.stage,
+                                             details: details))
+            }
+        }
+    }
+
+    /// Dispatches in any of `states`, oldest first.
+    public func dispatches(in states: Set<DispatchState>) throws -> [Dispatch] {
+        guard !states.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: states.count).joined(separator: ", ")
+        return try reading {
+            let statement = try db.prepareCursor("SELECT \(Columns.dispatchFrom) WHERE d.state IN (\(placeholders)) ORDER BY d.id")
+            for (offset, state) in states.map(\.rawValue).sorted().enumerated() {
+                try statement.bind(.text(state), at: Int32(offset + 1))
+            }
+            var list: [Dispatch] = []
+            while try statement.step() { list.append(try statement.dispatch(path: db.path)) }
+            return list
+        }
+    }
+
+    /// At start-up, before any tick: a dispatch still `sending` belonged to a process that died
+    /// mid-send, and the server may or may not have the message. It becomes `ambiguous`
+    /// (audited) and is not retried by itself: a duplicate dunning letter is worse than a
+    /// late one, so the owner decides with `invoice resolve`.
+    public func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch] {
+        try writing(context) { audit in
+            var interrupted: [Dispatch] = []
+            let statement = try db.prepareCursor("SELECT \(Columns.dispatchFrom) WHERE d.state = 'sending' ORDER BY d.id")
+            while try statement.step() { interrupted.append(try statement.dispatch(path: db.path)) }
+            for index in interrupted.indices {
+                let dispatch = interrupted[index]
+                try db.prepare("UPDATE dispatches SET state = 'ambiguous' WHERE id = ?").bind(.int(dispatch.id)).run()
+                try db.prepare("UPDATE messages SET state = 'ambiguous', updated_at = ? WHERE id = (SELECT message FROM dispatches WHERE id = ?)")
+                    .bind(.int(storedSeconds(context.at)), .int(dispatch.id)).run()
+                interrupted[index].state = .ambiguous
+                try audit.append(AuditRecord(.reminderAmbiguous, invoice: dispatch.invoiceNumber,
+                                             client: try fetchInvoice(dispatch.invoiceNumber)?.clientID, stage: dispatch.stage,
+                                             details: [("recipients", .strings(dispatch.recipients)),
+                                                       ("message_id", .optional(dispatch.messageID)),
+                                                       ("attempts", .int(Int64(dispatch.attempts)))]))
+            }
+            return interrupted
+        }
+    }
+
+    /// Settles an `ambiguous` dispatch: `sent` records it delivered (`sent`), otherwise it is
+    /// `released` to go out on the next tick; either way audited `reminder.resolved` with the
+    /// resolution. Anything but an ambiguous dispatch is 65.
+    public func resolveAmbiguous(invoice number: String, stage: String, sent: Bool, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            guard let id = try scalar("SELECT id FROM dispatches WHERE invoice = ? AND stage = ?", .text(number), .text(stage)) else {
+                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
+            }
+            let dispatch = try fetchDispatch(id)
+            guard dispatch.state == .ambiguous else {
+                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not ambiguous")
+            }
+            let state: DispatchState = sent ? .sent : .released
+            try db.prepare("UPDATE dispatches SET state = ?, next_attempt_at = NULL WHERE id = ?")
+                .bind(.text(state.rawValue), .int(id)).run()
+            try audit.append(AuditRecord(.reminderResolved, invoice: number, client: invoice.clientID, stage: stage, details: [
+                ("resolution", .string(sent ? "sent" : "resend")), ("message_id", .optional(dispatch.messageID)),
+            ]))
+        }
+    }
+
+    // MARK: Lookups (callers hold the lock)
+
+    func fetchDispatch(_ id: Int64) throws -> Dispatch {
+        let statement = try db.prepare("SELECT \(Columns.dispatchFrom) WHERE d.id = ?")
+        defer { statement.reset() }
+        guard try statement.bind(.int(id)).step() else { throw OverdueError(.dataError, "dispatch \(id): not found") }
+        return try statement.dispatch(path: db.path)
+    }
+
+    func scalar(_ sql: String, _ values: SQLValue...) throws -> Int64? {
+        let statement = try db.prepare(sql)
+        defer { statement.reset() }
+        for (offset, value) in values.enumerated() { try statement.bind(value, at: Int32(offset + 1)) }
+        return try statement.step() ? statement.int(0) : nil
+    }
+}

@@ -1,0 +1,128 @@
+import OverdueCore
+
+/// The ledger's schema as an ordered list of migrations. `PRAGMA user_version` holds how many
+/// have been applied; each runs in its own transaction together with the version bump, so a
+/// database is always at exactly one version. Append new migrations; never edit a shipped one.
+enum Schema {
+    static let migrations: [String] = [version1]
+
+    static var currentVersion: Int64 { Int64(migrations.count) }
+
+    /// Brings the database up to `currentVersion`. Re-opening an up-to-date database does nothing.
+    static func migrate(_ db: SQLiteConnection) throws {
+        let found = try db.scalarInt("PRAGMA user_version") ?? 0
+        if found > currentVersion {
+            throw OverdueError(.ioError, "\(db.path): schema version \(found) is newer than this overdue supports (\(currentVersion))")
+        }
+        for index in Int(found)..<migrations.count {
+            try db.write {
+                try db.execute(migrations[index])
+                try db.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+
+    // Notes on version 1:
+    // - invoices and clients are WITHOUT ROWID tables keyed by their text id: one b-tree, already
+    //   in BINARY (byte) order, which is the order `plan` streams in; no second index to maintain
+    //   on import.
+    // - `paid_recorded_minor` is the sum of `payments`, kept in the same transaction as each
+    //   payment insert, so reading an invoice never aggregates. `Invoice.paid` is
+    //   `paid_imported_minor + paid_recorded_minor`.
+    // - Instants are whole Unix seconds (INTEGER); local dates are `YYYY-MM-DD` text.
+    // - Address lists are joined with "\n", which no validated address can contain.
+    // - The audit trail refuses UPDATE and DELETE in the database itself; the hash chain catches
+    //   whatever gets past that (a raw editor with the triggers dropped).
+    private static let version1 = """
+        CREATE TABLE clients (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            emails TEXT NOT NULL,
+            hold INTEGER NOT NULL DEFAULT 0,
+            hold_reason TEXT,
+            blocked INTEGER NOT NULL DEFAULT 0,
+            block_reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE invoices (
+            number TEXT PRIMARY KEY NOT NULL,
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            issue_date TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            amount_minor INTEGER NOT NULL,
+            paid_imported_minor INTEGER NOT NULL DEFAULT 0,
+            paid_recorded_minor INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'cancelled', 'escalated', 'written_off')),
+            hold INTEGER NOT NULL DEFAULT 0,
+            hold_reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE payments (
+            id INTEGER PRIMARY KEY,
+            invoice TEXT NOT NULL REFERENCES invoices(number),
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            paid_on TEXT NOT NULL,
+            recorded_at INTEGER NOT NULL
+        );
+        CREATE INDEX payments_by_invoice ON payments(invoice);
+
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL UNIQUE,
+            recipients TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_reply TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE dispatches (
+            id INTEGER PRIMARY KEY,
+            invoice TEXT NOT NULL REFERENCES invoices(number),
+            stage TEXT NOT NULL,
+            action TEXT NOT NULL,
+            local_date TEXT NOT NULL,
+            queued_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_reply TEXT,
+            recipients TEXT NOT NULL,
+            fee_minor INTEGER NOT NULL DEFAULT 0,
+            message INTEGER REFERENCES messages(id),
+            UNIQUE (invoice, stage)
+        );
+        -- (invoice, id) order: the planner's merge reads each invoice's history oldest first.
+        CREATE INDEX dispatches_by_invoice ON dispatches(invoice);
+        CREATE INDEX dispatches_by_state ON dispatches(state);
+
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            as_of INTEGER,
+            event TEXT NOT NULL,
+            invoice TEXT,
+            client TEXT,
+            stage TEXT,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+}

@@ -1,0 +1,99 @@
+import CSQLite
+import Foundation
+
+/// SQLite's "copy the bytes now" destructor, which the C macro `SQLITE_TRANSIENT` spells as -1.
+private var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+/// A prepared statement: bind parameters by 1-based index, step, read columns by 0-based index.
+///
+/// Owned and cached by its `SQLiteConnection`; callers get it reset and never finalize it.
+final class Statement {
+    private let raw: OpaquePointer
+    private unowned let connection: SQLiteConnection
+
+    init(_ raw: OpaquePointer, connection: SQLiteConnection) {
+        self.raw = raw
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(raw) }
+
+    func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    // MARK: Binding
+
+    /// Binds the values in order from parameter 1; returns self for chaining into `run`/`step`.
+    @discardableResult
+    func bind(_ values: SQLValue...) throws -> Statement {
+        for (offset, value) in values.enumerated() { try bind(value, at: Int32(offset + 1)) }
+        return self
+    }
+
+    func bind(_ value: SQLValue, at index: Int32) throws {
+        let rc: Int32
+        switch value {
+        case .null: rc = sqlite3_bind_null(raw, index)
+        case .int(let v): rc = sqlite3_bind_int64(raw, index, v)
+        case .text(var s):
+            rc = s.withUTF8 { bytes in
+                // An empty buffer may have no address, which SQLite would store as NULL.
+                bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
+                    : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), transient)
+            }
+        }
+        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    }
+
+    // MARK: Stepping
+
+    /// Advances to the next row; false when the statement is done.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(raw)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let error = connection.error(rc)
+            sqlite3_reset(raw)
+            throw error
+        }
+    }
+
+    /// Runs a statement that returns no rows, then resets it.
+    func run() throws {
+        defer { reset() }
+        while try step() {}
+    }
+
+    // MARK: Columns
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
+
+    func bool(_ column: Int32) -> Bool { sqlite3_column_int64(raw, column) != 0 }
+
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(raw, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(raw, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+
+    func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+}
+
+/// A value to bind to a statement parameter.
+enum SQLValue {
+    case null
+    case int(Int64)
+    case text(String)
+
+    static func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
+    static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }
+    static func bool(_ flag: Bool) -> SQLValue { .int(flag ? 1 : 0) }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import OverdueCore
+import OverdueSQLite
+import XCTest
+
+final class SQLiteAuditTests: LedgerTestCase {
+    private func ledgerWithFiveEntries() throws -> SQLiteLedgerStore {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1"), row("INV-2"), row("INV-3"), row("INV-4")], source: "a.csv", context: context())
+        XCTAssertEqual(try auditEvents(store).count, 5)
+        XCTAssertNil(try store.verifyAudit())
+        return store
+    }
+
+    func testTheDatabaseRefusesToUpdateOrDeleteAuditEntries() throws {
+        let store = try ledgerWithFiveEntries()
+        for sql in ["UPDATE audit SET event = 'x' WHERE seq = 2", "DELETE FROM audit WHERE seq = 5"] {
+            XCTAssertThrowsError(try store.connection.execute(sql)) { error in
+                XCTAssertTrue("\(error)".contains("append-only"), "\(error)")
+            }
+        }
+        XCTAssertNil(try store.verifyAudit())
+    }
+
+    func testEditingAnEntryBehindTheTriggersIsFoundAtItsSeq() throws {
+        _ = try ledgerWithFiveEntries()
+        let raw = try SQLiteConnection(path: dbPath)
+        try raw.execute("DROP TRIGGER audit_no_update; UPDATE audit SET details = replace(details, '1200.00', '12.00') WHERE seq = 3")
+        let problem = try openStore().verifyAudit()
+        XCTAssertEqual(problem?.seq, 3)
+        XCTAssertEqual(problem?.problem, "content does not match its hash")
+    }
+
+    func testDeletingAnEntryInTheMiddleIsFoundAsAGap() throws {
+        _ = try ledgerWithFiveEntries()
+        try SQLiteConnection(path: dbPath).execute("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 2")
+        let problem = try openStore().verifyAudit()
+        XCTAssertEqual(problem?.seq, 3)
+        XCTAssertEqual(problem?.problem, "sequence gap: expected seq 2")
+    }
+
+    func testCuttingEntriesOffTheEndIsFound() throws {
+        _ = try ledgerWithFiveEntries()
+        try SQLiteConnection(path: dbPath).execute("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 4")
+        XCTAssertEqual(try openStore().verifyAudit()?.seq, 4)
+    }
+
+    func testEntriesChainAcrossTransactionsAndRecordAsOf() throws {
+        let store = try openStore()
+        let asOf = Date(timeIntervalSince1970: 1_780_000_000.75)
+        try store.appendAudit([AuditRecord(.tickStarted)], context: ChangeContext(at: t0.addingTimeInterval(0.9), asOf: asOf))
+        try store.appendAudit([AuditRecord(.tickFinished, details: [("queued", .int(0))])], context: context(10))
+        var entries: [AuditEntry] = []
+        try store.auditEntries(AuditFilter()) { entries.append($0) }
+        XCTAssertEqual(entries.map(\.seq), [1, 2])
+        XCTAssertEqual(entries[0].prevHash, AuditChain.genesis)
+        XCTAssertEqual(entries[1].prevHash, entries[0].hash)
+        XCTAssertEqual(entries[0].at, t0, "stored at whole seconds")
+        XCTAssertEqual(entries[0].asOf, Date(timeIntervalSince1970: 1_780_000_000))
+        XCTAssertNil(entries[1].asOf)
+        XCTAssertNil(try store.verifyAudit())
+    }
+
+    func testFiltersSelectByInvoiceClientEventFamilyAndTime() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1"), row("INV-2", client: "bolt")], source: "a.csv", context: context())
+        try store.setInvoiceHold("INV-1", onHold: true, reason: nil, context: context(3600))
+        try store.appendAudit([AuditRecord(.reminderSent, invoice: "INV-2", client: "bolt")], context: context(7200))
+
+        XCTAssertEqual(try auditEvents(store, AuditFilter(invoice: "INV-1")), ["invoice.imported", "invoice.held"])
+        XCTAssertEqual(try auditEvents(store, AuditFilter(client: "bolt")), ["client.added", "invoice.imported", "reminder.sent"])
+        XCTAssertEqual(try auditEvents(store, AuditFilter(event: "invoice.held")), ["invoice.held"])
+        XCTAssertEqual(try auditEvents(store, AuditFilter(event: "reminder")), ["reminder.sent"])
+        XCTAssertEqual(try auditEvents(store, AuditFilter(event: "reminder.*")), ["reminder.sent"])
+        XCTAssertEqual(try auditEvents(store, AuditFilter(event: "remind")), [], "a family is a whole dotted prefix")
+        XCTAssertEqual(try auditEvents(store, AuditFilter(since: t0.addingTimeInterval(3600))), ["invoice.held", "reminder.sent"])
+        XCTAssertEqual(try auditEvents(store, AuditFilter(since: t0.addingTimeInterval(1), until: t0.addingTimeInterval(3600))),
+                       ["invoice.held"])
+    }
+}

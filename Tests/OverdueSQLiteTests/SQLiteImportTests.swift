@@ -1,0 +1,97 @@
+import Foundation
+import OverdueCore
+import OverdueSQLite
+import XCTest
+
+final class SQLiteImportTests: LedgerTestCase {
+    func testImportInsertsThenUpdatesChangedRowsAndLeavesIdenticalOnesAlone() throws {
+        let store = try openStore()
+        let first = try store.importInvoices([row("INV-1"), row("INV-2"), row("INV-3")], source: "a.csv", context: context())
+        XCTAssertEqual(first, ImportSummary(inserted: 3))
+        XCTAssertEqual(try auditEvents(store), ["client.added", "invoice.imported", "invoice.imported", "invoice.imported"])
+
+        let again = try store.importInvoices([row("INV-1"), row("INV-2"), row("INV-3")], source: "a.csv", context: context(60))
+        XCTAssertEqual(again, ImportSummary(unchanged: 3))
+        XCTAssertEqual(try auditEvents(store).count, 4, "re-import must not add audit entries")
+
+        let changed = try store.importInvoices([row("INV-1", amount: 130_000), row("INV-2"), row("INV-4")],
+                                               source: "b.csv", context: context(120))
+        XCTAssertEqual(changed, ImportSummary(inserted: 1, updated: 1, unchanged: 1))
+        XCTAssertEqual(try store.invoice("INV-1")?.amount, money(130_000))
+        var updates: [AuditEntry] = []
+        try store.auditEntries(AuditFilter(event: "invoice.updated")) { updates.append($0) }
+        XCTAssertEqual(updates.count, 1)
+        XCTAssertEqual(updates.first?.invoice, "INV-1")
+        XCTAssertEqual(updates.first?.detailsJSON,
+                       #"{"source":"b.csv","line":2,"changes":{"amount":{"from":"1200.00","to":"1300.00"}}}"#)
+    }
+
+    func testImportIsOneTransactionSoAFailingRowLeavesNothing() throws {
+        let store = try openStore()
+        let bad = ImportRow(line: 3, number: "INV-2", clientID: "acme", clientName: "", clientEmails: [],
+                            issueDate: LocalDate("2026-01-01")!, dueDate: LocalDate("2026-01-31")!,
+                            amount: money(1), paid: money(0), status: .open)
+        // A second client with no name cannot be created: the whole import must roll back.
+        var other = bad
+        other.clientID = "nobody"
+        assertFails(.dataError) { _ = try store.importInvoices([row("INV-1"), other], source: "a.csv", context: context()) }
+        XCTAssertNil(try store.invoice("INV-1"))
+        XCTAssertEqual(try auditEvents(store), [])
+    }
+
+    func testNewInvoiceForBlockedClientImportsWithAWarning() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        try store.setClientBlocked("acme", blocked: true, reason: "never again", context: context())
+        let summary = try store.importInvoices([row("INV-1"), row("INV-2")], source: "a.csv", context: context())
+        XCTAssertEqual(summary.inserted, 1)
+        XCTAssertEqual(summary.warnings, ["warning: client acme is blocked; invoice INV-2 imported but will never be reminded"])
+        XCTAssertEqual(try store.client("acme")?.blocked, true, "import never unblocks a client")
+    }
+
+    func testCSVPaidOrCancelledWinsButOpenNeverReopens() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("E"), row("W"), row("P")], source: "a.csv", context: context())
+        try store.setInvoiceStatus("E", to: .escalated, reason: nil, context: context())
+        try store.setInvoiceStatus("W", to: .writtenOff, reason: nil, context: context())
+        _ = try store.recordPayment(invoice: "P", amount: money(120_000), on: LocalDate("2026-02-01")!, context: context())
+
+        let reimport = try store.importInvoices([row("E"), row("W"), row("P")], source: "a.csv", context: context())
+        XCTAssertEqual(reimport, ImportSummary(unchanged: 3))
+        XCTAssertEqual(try store.invoice("E")?.status, .escalated)
+        XCTAssertEqual(try store.invoice("W")?.status, .writtenOff)
+        XCTAssertEqual(try store.invoice("P")?.status, .paid)
+
+        let settled = try store.importInvoices([row("E", paid: 120_000, status: .paid), row("W", status: .cancelled)],
+                                               source: "b.csv", context: context())
+        XCTAssertEqual(settled.updated, 2)
+        XCTAssertEqual(try store.invoice("E")?.status, .paid)
+        XCTAssertEqual(try store.invoice("W")?.status, .cancelled)
+    }
+
+    func testClientDetailsComeFromTheLastRowSoReimportStaysANoOp() throws {
+        let store = try openStore()
+        let rows = [row("INV-1", emails: ["old@acme.example"]), row("INV-2", emails: ["new@acme.example", "ap@acme.example"])]
+        _ = try store.importInvoices(rows, source: "a.csv", context: context())
+        XCTAssertEqual(try store.client("acme")?.emails, ["new@acme.example", "ap@acme.example"])
+        let before = try auditEvents(store).count
+        XCTAssertEqual(try store.importInvoices(rows, source: "a.csv", context: context()), ImportSummary(unchanged: 2))
+        XCTAssertEqual(try auditEvents(store).count, before)
+
+        _ = try store.importInvoices([row("INV-1", name: "Acme AG")], source: "c.csv", context: context())
+        XCTAssertEqual(try store.client("acme")?.name, "Acme AG")
+        XCTAssertEqual(try auditEvents(store, AuditFilter(client: "acme", event: "client.updated")), ["client.updated"])
+    }
+
+    func testAddInvoiceRefusesAnExistingNumberAndCreatesNewClients() throws {
+        let store = try openStore()
+        let invoice = Invoice(number: "INV-9", clientID: "new", issueDate: LocalDate("2026-01-01")!,
+                              dueDate: LocalDate("2026-01-15")!, amount: money(5_000), paid: money(0))
+        let client = Client(id: "new", name: "New Ltd", emails: ["pay@new.example"])
+        XCTAssertEqual(try store.addInvoice(invoice, client: client, context: context()).inserted, 1)
+        XCTAssertEqual(try store.client("new")?.emails, ["pay@new.example"])
+        let message = assertFails(.dataError) { _ = try store.addInvoice(invoice, client: client, context: context()) }
+        XCTAssertEqual(message, "invoice INV-9: already exists")
+        XCTAssertEqual(try auditEvents(store), ["client.added", "invoice.added"])
+    }
+}
