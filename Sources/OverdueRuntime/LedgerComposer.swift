@@ -1,57 +1,32 @@
 import Foundation
 import OverdueCore
 
-/// The production `MessageComposer`: addresses and headers from the config and the dispatch,
-/// the text from a rendering function (the configured Mustache templates), the bytes from
-/// `MessageBuilder`, and Message-IDs from `MessageIDGenerator` keyed by the dispatch id, so
+/// The production `MessageComposer`: reminders from the configured templates
+/// (`MessageTemplates`), owner notices from the built-in texts, both encoded by
+/// `MessageBuilder`, with Message-IDs from `MessageIDGenerator` keyed by the dispatch id, so
 /// every attempt at one dispatch carries the same Message-ID.
+///
+/// A retry goes to the client's addresses as the ledger holds them at that attempt, so an
+/// address corrected after a bounce is used.
 public final class LedgerComposer: MessageComposer {
-    /// What a stage's templates produce for one reminder.
-    public struct Rendered: Sendable {
-        public var subject: String
-        public var text: String
-        public var html: String?
-
-        public init(subject: String, text: String, html: String?) {
-            self.subject = subject
-            self.text = text
-            self.html = html
-        }
-    }
-
     private let config: Config
+    private let templates: MessageTemplates
     private let ids: MessageIDGenerator
-    private let render: (ReminderRequest) throws -> Rendered
 
-    /// - Parameter render: renders a stage's subject and templates for one reminder; throws
-    ///   `OverdueError` when it cannot.
-    public init(config: Config, messageIDs: MessageIDGenerator, render: @escaping (ReminderRequest) throws -> Rendered) {
+    public init(config: Config, templates: MessageTemplates, messageIDs: MessageIDGenerator) {
         self.config = config
+        self.templates = templates
         self.ids = messageIDs
-        self.render = render
     }
 
-    private var domain: String {
-        String(config.business.from.address.split(separator: "@").last ?? "localhost")
-    }
+    private var domain: String { config.business.from.domain }
 
     public func reminder(_ request: ReminderRequest, messageID: String?, at instant: Date) throws -> OutgoingMessage {
-        let rendered = try render(request)
-        let client = request.context.client
-        let to = try request.dispatch.recipients.map { address in
-            if let named = try? Mailbox(displayName: client.name, address: address) { return named }
-            do {
-                return try Mailbox(parsing: address)
-            } catch {
-                throw OverdueError.data("invoice \(request.dispatch.invoiceNumber): client \(client.id): \(error)")
-            }
-        }
         let id = messageID ?? ids.messageID(invoice: request.dispatch.invoiceNumber, stage: request.dispatch.stage,
                                             nonce: String(request.dispatch.id), domain: domain)
-        let content = MailContent(from: config.business.from, to: to, cc: resolve(request.stage.cc), bcc: resolve(request.stage.bcc),
-                                  replyTo: config.business.replyTo, subject: rendered.subject, date: instant,
-                                  timeZone: config.daemon.timezone, messageID: id, text: rendered.text, html: rendered.html)
-        return try build(content, invoice: request.dispatch.invoiceNumber)
+        return try templates.reminder(config: config, context: request.context, stage: request.stage,
+                                      amountDue: request.amountDue, daysOverdue: request.daysOverdue,
+                                      at: instant, messageID: id)
     }
 
     public func ownerNotice(_ notice: OwnerNotice, messageID: String?, at instant: Date) throws -> OutgoingMessage {
@@ -62,15 +37,6 @@ public final class LedgerComposer: MessageComposer {
                                   date: instant, timeZone: config.daemon.timezone, messageID: id, text: notice.body,
                                   autoSubmitted: true)
         return try build(content, invoice: notice.invoice)
-    }
-
-    private func resolve(_ recipients: [Stage.Recipient]) -> [Mailbox] {
-        recipients.map { recipient in
-            switch recipient {
-            case .owner: config.business.owner
-            case .address(let mailbox): mailbox
-            }
-        }
     }
 
     private func build(_ content: MailContent, invoice: String) throws -> OutgoingMessage {

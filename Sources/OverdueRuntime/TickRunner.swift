@@ -154,6 +154,9 @@ public final class TickRunner {
 
     enum Verdict { case handled, waiting, serverUnreachable }
 
+    /// A connection-level failure that took this long (seconds) was a timeout, not a refusal.
+    static let unreachableAfter = 2.0
+
     private func deliver(_ dispatch: Dispatch, summary: inout TickSummary) throws -> Verdict {
         guard let context = try store.invoiceContext(dispatch.invoiceNumber) else {
             try store.recordOutcome([dispatch.id], .failed(reply: "withdrawn: the invoice is no longer in the ledger"), context: change)
@@ -233,7 +236,9 @@ public final class TickRunner {
         let what = "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage)"
         // Durable before the first byte: a crash from here on leaves `sending`, i.e. ambiguous.
         try store.markSending([dispatch.id], messageID: message.messageID, recipients: message.recipients, context: change)
+        let started = DispatchTime.now()
         let result = transport.send(message)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         let attempts = dispatch.attempts + 1
         switch result {
         case .delivered(let reply):
@@ -262,8 +267,11 @@ public final class TickRunner {
                 summary.failed += 1
                 notifyOwnerOfFailure(dispatch, context: context, attempts: attempts, reply: reply, permanent: false)
             }
-            // No SMTP code: no conversation took place, so the next message would fare no better.
-            return code == nil ? .serverUnreachable : .handled
+            // No SMTP code and slow: the server is not answering (a timeout). Trying the rest now
+            // would hold the tick for the full timeout per message; they wait for the next tick.
+            // A fast refusal (connection refused) costs nothing, so every due message is tried
+            // and each keeps its own place on the retry schedule.
+            return code == nil && elapsed >= TickRunner.unreachableAfter ? .serverUnreachable : .handled
         }
     }
 

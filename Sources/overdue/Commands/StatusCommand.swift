@@ -1,7 +1,35 @@
 import ArgumentParser
+import Foundation
+import OverdueCore
+import OverdueRuntime
 
+/// `overdue status`: what the daemon did last, when it ticks next, and where deliveries stand.
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "(being built)")
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the last and next tick, deliveries pending/retrying/failed/ambiguous, and reminders coming up.",
+        discussion: """
+            --format json prints one JSON object: last_tick, last_tick_as_of, last_tick_summary,
+            next_tick, pending, retrying, failed, ambiguous (counts), deliveries (the dispatches in
+            each of those states) and next_due (invoice, stage, date; soonest first).
+            """
+    )
     @OptionGroup var options: ConfigOption
-    func run() throws { throw ExitCode(64) }
+    @Option(help: "table or json.") var format: Format = .table
+
+    func run() throws {
+        try runReportingErrors {
+            let config = try ConfigLoader.load(path: options.path)
+            let store = try DaemonWiring.openStore(config)
+            let report = try StatusReport.read(store: store, config: config, at: Date())
+            let out = Output()
+            switch format {
+            case .json: out.line(report.json)
+            case .table: for line in report.tableLines { out.line(line) }
+            }
+            out.flush()
+        }
+    }
 }

@@ -1,7 +1,124 @@
 import ArgumentParser
+import Foundation
+import OverdueCore
+import OverdueRuntime
+import OverdueSMTP
+import OverdueSQLite
 
+/// `overdue tick`: one tick, then exit (for cron users and tests).
 struct TickCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tick", abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        commandName: "tick",
+        abstract: "Run one tick: plan, send what is due, record everything, then exit.",
+        discussion: """
+            Plans every invoice at the tick's instant, records every dispatch it will make in one
+            transaction, then sends what is due inside the send window (new reminders, retries whose
+            time has come, and dispatches released with `invoice resolve --resend`) and records each
+            outcome. A dispatch left in flight by a crash is marked ambiguous and not resent.
+            Prints a one-line summary. Exit 75 if another overdue (the daemon) is sending.
+            """
+    )
     @OptionGroup var options: ConfigOption
-    func run() throws { throw ExitCode(64) }
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Behave as if the clock read T (YYYY-MM-DD or RFC 3339 with offset).", valueName: "T"))
+    var asOf: String?
+    @Flag(name: .customLong("dry-run"), help: "Print what would be queued and sent; record and send nothing.")
+    var dryRun = false
+    @Option(name: .customLong("log-level"), help: "error, warning, notice, info or debug (default: $OVERDUE_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let log = try DaemonWiring.logger(logLevel)
+            let config = try ConfigLoader.load(path: options.path)
+            let instant = try asOf.map { try DaemonWiring.parseAsOfOption($0, config: config) }
+            let store = try DaemonWiring.openStore(config)
+            if dryRun {
+                let preview = try TickRunner.preview(config: config, store: store, at: instant ?? Date())
+                let out = Output()
+                for line in DaemonWiring.describe(preview) { out.line(line) }
+                out.flush()
+                return
+            }
+            let lock = try ProcessLock(database: config.daemon.database)
+            let runner = try DaemonWiring.makeRunner(config, store: store, asOf: instant, log: log)
+            try runner.recoverInterrupted()
+            let summary = try runner.run()
+            print(summary.text)
+            withExtendedLifetime(lock) {}
+        }
+    }
+}
+
+/// How the daemon commands put the runtime together with the concrete edges.
+enum DaemonWiring {
+    static let messageIDSecretKey = "mail.message_id_secret"
+
+    static func logger(_ flag: String?) throws -> Logger {
+        guard let flag else { return Logger.fromEnvironment() }
+        guard let level = LogLevel(name: flag) else {
+            throw OverdueError.usage("--log-level: \"\(flag)\" is not one of error, warning, notice, info, debug")
+        }
+        return Logger(threshold: level)
+    }
+
+    static func parseAsOfOption(_ text: String, config: Config) throws -> Date {
+        guard let instant = parseAsOf(text, zone: config.daemon.timezone) else {
+            throw OverdueError.usage("--as-of: \"\(text.escapingControls())\" is not a date (YYYY-MM-DD) or a date-time with offset (2026-03-01T08:30:00Z)")
+        }
+        return instant
+    }
+
+    static func openStore(_ config: Config) throws -> SQLiteLedgerStore {
+        try SQLiteLedgerStore(path: config.daemon.database)
+    }
+
+    /// A runner with the configured transport and templates. Throws 78 when the templates or
+    /// the SMTP secret cannot be had, before anything is sent.
+    static func makeRunner(_ config: Config, store: SQLiteLedgerStore, asOf: Date?, log: Logger) throws -> TickRunner {
+        let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config), messageIDs: try messageIDs(store))
+        let transport = try makeTransport(config.smtp)
+        return TickRunner(config: config, store: store, transport: transport, composer: composer, asOf: asOf, log: log)
+    }
+
+    /// The Message-ID secret, made on first use and kept in the ledger so IDs stay stable across restarts.
+    static func messageIDs(_ store: SQLiteLedgerStore) throws -> MessageIDGenerator {
+        if let hex = try store.meta(messageIDSecretKey), let bytes = decodeHex(hex), bytes.count == 32 {
+            return MessageIDGenerator(secret: bytes)
+        }
+        let secret = MessageIDGenerator.newSecret()
+        try store.setMeta(messageIDSecretKey, secret.map { String(format: "%02x", $0) }.joined())
+        return MessageIDGenerator(secret: secret)
+    }
+
+    private static func decodeHex(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < chars.count {
+            guard let byte = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+            i += 2
+        }
+        return bytes
+    }
+
+    /// `tick --dry-run` output: one line per dispatch that would be queued or (re)sent.
+    static func describe(_ preview: TickPreview) -> [String] {
+        var lines: [String] = []
+        for line in preview.newDispatches {
+            let to = line.to.isEmpty ? "" : "  to \(line.to.joined(separator: ", "))"
+            lines.append("would queue  \(line.invoice)  \(line.stage ?? "-")  \(line.action.rawValue)  \(line.amountDue)\(to)")
+        }
+        let verb = preview.windowOpen ? "would send" : "would wait (send window closed)"
+        for dispatch in preview.dueDispatches {
+            lines.append("\(verb)  \(dispatch.invoiceNumber)  \(dispatch.stage)  \(dispatch.state.rawValue)"
+                + (dispatch.attempts > 0 ? ", \(dispatch.attempts) attempts so far" : ""))
+        }
+        if !preview.windowOpen, !preview.newDispatches.isEmpty || !preview.dueDispatches.isEmpty {
+            lines.append("send window closed at \(formatTimestamp(preview.at)): queued dispatches wait for it to open")
+        }
+        if lines.isEmpty { lines.append("nothing to do at \(formatTimestamp(preview.at))") }
+        return lines
+    }
 }
