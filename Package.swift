@@ -20,7 +20,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         // Typed wrappers around libcurl's variadic curl_easy_setopt/getinfo.
-        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("curl")]),
 
         // Pure logic: money, dates, config, ledger model, planner, CSV, audit chain, messages.
         .target(

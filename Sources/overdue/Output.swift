@@ -1,7 +1,7 @@
 import Foundation
 
-/// Buffered standard output: one `fwrite` per 64 KiB rather than one write per line, so
-/// a million-line `plan` is not dominated by system calls.
+/// Buffered standard output: one `write(2)` per 64 KiB rather than one per line, so a
+/// million-line `plan` is not dominated by system calls. Flush before using `print`.
 final class Output {
     private var buffer: [UInt8] = []
 
@@ -15,8 +15,15 @@ final class Output {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-        fflush(stdout)
+        buffer.withUnsafeBufferPointer { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { break }   // EPIPE: the reader went away; nothing more to do
+                offset += written
+            }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 

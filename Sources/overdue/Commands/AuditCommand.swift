@@ -1,7 +1,108 @@
 import ArgumentParser
+import Foundation
+import OverdueCore
 
 struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Review the audit trail, or verify its integrity.",
+        subcommands: [AuditListCommand.self, AuditVerifyCommand.self],
+        defaultSubcommand: AuditListCommand.self
+    )
+}
+
+struct AuditListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Show audit entries, oldest first (the default when no subcommand is given).",
+        discussion: """
+            --since/--until take an RFC 3339 date-time with offset, or a date YYYY-MM-DD, which
+            means the whole day in daemon.timezone (--since from its start, --until to its end).
+            --event matches exactly, or a prefix when it ends in '.' or '.*' (e.g. reminder.*).
+            """
+    )
+
     @OptionGroup var options: ConfigOption
-    func run() throws { throw ExitCode(64) }
+    @Option(help: ArgumentHelp("Only entries about this invoice.", valueName: "NUMBER")) var invoice: String?
+    @Option(help: ArgumentHelp("Only entries about this client.", valueName: "ID")) var client: String?
+    @Option(help: ArgumentHelp("Only this event (or prefix, e.g. reminder.*).", valueName: "EVENT")) var event: String?
+    @Option(help: ArgumentHelp("Entries at or after T.", valueName: "T")) var since: String?
+    @Option(help: ArgumentHelp("Entries at or before T.", valueName: "T")) var until: String?
+    @Option(help: "table, json or csv.") var format: String = "table"
+
+    func run() throws {
+        try runReportingErrors {
+            guard let format = OutputFormat(rawValue: format) else {
+                throw OverdueError.usage("--format: \"\(format)\" is not table, json or csv")
+            }
+            let config = try loadConfig(options)
+            let zone = config.daemon.timezone
+            let filter = AuditFilter(
+                invoice: invoice, client: client, event: event,
+                since: try since.map { try parseBound($0, zone: zone, endOfDay: false, flag: "--since") },
+                until: try until.map { try parseBound($0, zone: zone, endOfDay: true, flag: "--until") })
+            let store = try openLedger(config)
+            let out = Output()
+            var rows: [[String]] = []
+            if format == .csv { out.line("seq,at,as_of,event,invoice,client,stage,details,prev_hash,hash") }
+            try store.auditEntries(filter) { entry in
+                switch format {
+                case .json: out.line(entry.jsonLine())
+                case .csv:
+                    out.line([String(entry.seq), formatTimestamp(entry.at), entry.asOf.map(formatTimestamp) ?? "", entry.event,
+                              entry.invoice ?? "", entry.client ?? "", entry.stage ?? "", entry.detailsJSON,
+                              entry.prevHash, entry.hash].map(csvField).joined(separator: ","))
+                case .table:
+                    rows.append([String(entry.seq), formatTimestamp(entry.at), entry.event, entry.invoice ?? "-",
+                                 entry.client ?? "-", entry.stage ?? "-", entry.detailsJSON == "{}" ? "" : entry.detailsJSON])
+                }
+            }
+            if format == .table {
+                for line in formatTable(header: ["SEQ", "AT", "EVENT", "INVOICE", "CLIENT", "STAGE", "DETAILS"], rows: rows) {
+                    out.line(line)
+                }
+            }
+            out.flush()
+        }
+    }
+
+    private func parseBound(_ text: String, zone: TimeZone, endOfDay: Bool, flag: String) throws -> Date {
+        if let date = LocalDate(text) {
+            let day = endOfDay ? date.adding(days: 1) : date
+            let start = day.instant(at: LocalTime(secondsSinceMidnight: 0), in: zone)
+            return endOfDay ? start.addingTimeInterval(-0.001) : start
+        }
+        guard let instant = parseTimestamp(text) else {
+            throw OverdueError.usage("\(flag): \"\(text)\" is not YYYY-MM-DD or an RFC 3339 date-time with offset")
+        }
+        return instant
+    }
+}
+
+/// RFC 4180 quoting, applied only when needed.
+func csvField(_ value: String) -> String {
+    guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return value }
+    return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+struct AuditVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the hash chain of the audit trail: exit 0 if intact, 65 and the first bad entry if not."
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        try runReportingErrors {
+            let config = try loadConfig(options)
+            let store = try openLedger(config)
+            if let broken = try store.verifyAudit() {
+                throw OverdueError.data("\(config.daemon.database): audit trail broken at seq \(broken.seq): \(broken.problem)")
+            }
+            var count = 0
+            try store.auditEntries(AuditFilter()) { _ in count += 1 }
+            print("audit trail intact: \(count) entries")
+        }
+    }
 }

@@ -1,7 +1,69 @@
 import ArgumentParser
+import Foundation
+import OverdueCore
 
 struct ImportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Upsert invoices (and their clients) from a CSV file.",
+        discussion: """
+            Columns (any order, header required): number, client_id, client_name, client_email,
+            issue_date, due_date, amount, currency, and optionally paid and status.
+            All-or-nothing: one bad row rejects the file (exit 65) and every bad row is listed as
+            FILE:LINE: column: problem. Re-importing the same file changes nothing; changed rows
+            update the invoice and are audited.
+            """
+    )
+
     @OptionGroup var options: ConfigOption
-    func run() throws { throw ExitCode(64) }
+    @Argument(help: ArgumentHelp("The CSV file.", valueName: "FILE.csv")) var file: String
+    @Flag(name: .long, help: "Validate and report what would change; write nothing.") var dryRun = false
+
+    func run() throws {
+        try runReportingErrors {
+            let config = try loadConfig(options)
+            let bytes = try readInput(file)
+            let rows: [ImportRow]
+            switch CSVImport.parse(bytes, fileName: file) {
+            case .success(let parsed): rows = parsed
+            case .failure(let failure):
+                throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
+                                   details: Array(failure.problems.dropFirst()) + ["overdue: \(file): \(failure.problems.count) problem(s); nothing imported"])
+            }
+            let store = try openLedger(config)
+            if dryRun {
+                var summary = ImportSummary()
+                for row in rows {
+                    if let existing = try store.invoice(row.number) {
+                        if existing.clientID == row.clientID && existing.issueDate == row.issueDate && existing.dueDate == row.dueDate
+                            && existing.amount == row.amount {
+                            summary.unchanged += 1
+                        } else {
+                            summary.updated += 1
+                        }
+                    } else {
+                        summary.inserted += 1
+                    }
+                }
+                print("\(file): \(rows.count) rows valid; would add \(summary.inserted), update at most \(summary.updated); nothing written (dry run)")
+                return
+            }
+            let summary = try store.importInvoices(rows, source: file, context: changeNow())
+            for warning in summary.warnings { printError(warning) }
+            print("\(file): \(summary.inserted) added, \(summary.updated) updated, \(summary.unchanged) unchanged")
+        }
+    }
+}
+
+/// Reads a whole input file; a missing or unreadable file is exit 66 (EX_NOINPUT).
+func readInput(_ path: String) throws -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw OverdueError(.noInput, "\(path): cannot open for reading")
+    }
+    defer { try? handle.close() }
+    do {
+        return Array(try handle.readToEnd() ?? Data())
+    } catch {
+        throw OverdueError(.noInput, "\(path): cannot read: \(error.localizedDescription)")
+    }
 }

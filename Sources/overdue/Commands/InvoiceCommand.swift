@@ -1,7 +1,289 @@
 import ArgumentParser
+import Foundation
+import OverdueCore
 
 struct InvoiceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "invoice", abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        commandName: "invoice",
+        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve.",
+        subcommands: [
+            InvoiceList.self, InvoiceShow.self, InvoiceAdd.self, InvoicePay.self, InvoiceHold.self,
+            InvoiceRelease.self, InvoiceCancel.self, InvoiceEscalate.self, InvoiceWriteOff.self, InvoiceResolve.self,
+        ]
+    )
+}
+
+/// The JSON object for one invoice, used by `invoice list/show --format json`.
+func invoiceJSON(_ invoice: Invoice) -> JSONValue {
+    .object([
+        ("number", .string(invoice.number)), ("client", .string(invoice.clientID)),
+        ("issue_date", .string(invoice.issueDate.description)), ("due_date", .string(invoice.dueDate.description)),
+        ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
+        ("amount_due", .string(invoice.balance.decimalString)), ("currency", .string(invoice.currency.code)),
+        ("status", .string(invoice.status.rawValue)), ("hold", .bool(invoice.onHold)),
+        ("hold_reason", .optional(invoice.holdReason)),
+    ])
+}
+
+struct InvoiceList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List invoices in number order.")
     @OptionGroup var options: ConfigOption
-    func run() throws { throw ExitCode(64) }
+    @Option(help: "Only this status: open, paid, cancelled, escalated, written_off.") var status: String?
+    @Option(help: ArgumentHelp("Only this client's invoices.", valueName: "ID")) var client: String?
+    @Option(help: "table or json.") var format: String = "table"
+
+    func run() throws {
+        try runReportingErrors {
+            let format = try parseFormat(format, allowed: [.table, .json])
+            var statusFilter: InvoiceStatus?
+            if let status {
+                guard let parsed = InvoiceStatus(rawValue: status) else {
+                    throw OverdueError.usage("--status: \"\(status)\" is not one of \(InvoiceStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                statusFilter = parsed
+            }
+            let store = try openLedger(try loadConfig(options))
+            let invoices = try store.invoices(status: statusFilter, clientID: client)
+            let out = Output()
+            if format == .json {
+                for invoice in invoices { out.line(invoiceJSON(invoice).serialized) }
+            } else {
+                let rows = invoices.map { i in
+                    [i.number, i.clientID, i.dueDate.description, i.amount.decimalString, i.balance.decimalString,
+                     i.currency.code, i.status.rawValue + (i.onHold ? " (hold)" : "")]
+                }
+                for line in formatTable(header: ["NUMBER", "CLIENT", "DUE", "AMOUNT", "DUE_NOW", "CUR", "STATUS"], rows: rows) { out.line(line) }
+            }
+            out.flush()
+        }
+    }
+}
+
+struct InvoiceShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one invoice with its client and dispatch history.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "table or json.") var format: String = "table"
+
+    func run() throws {
+        try runReportingErrors {
+            let format = try parseFormat(format, allowed: [.table, .json])
+            let store = try openLedger(try loadConfig(options))
+            guard let context = try store.invoiceContext(number) else { throw OverdueError.data("invoice \(number): not found") }
+            let invoice = context.invoice
+            if format == .json {
+                guard case .object(var pairs) = invoiceJSON(invoice) else { return }
+                pairs.append(("dispatches", .array(context.dispatches.map(dispatchJSON))))
+                print(JSONValue.object(pairs).serialized)
+                return
+            }
+            print("""
+                invoice     \(invoice.number)
+                client      \(context.client.id) (\(context.client.name)) \(context.client.emails.joined(separator: "; "))\
+                \(context.client.blocked ? " [blocked]" : "")\(context.client.onHold ? " [on hold]" : "")
+                issued      \(invoice.issueDate)
+                due         \(invoice.dueDate)
+                amount      \(invoice.amount)
+                paid        \(invoice.paid)
+                balance     \(invoice.balance)
+                status      \(invoice.status.rawValue)\(invoice.onHold ? " (on hold\(invoice.holdReason.map { ": \($0)" } ?? ""))" : "")
+                """)
+            if context.dispatches.isEmpty {
+                print("dispatches  none")
+            } else {
+                let rows = context.dispatches.map { d in
+                    [d.localDate.description, d.stage, d.action.rawValue, d.state.rawValue, d.messageID ?? "-", d.lastReply ?? ""]
+                }
+                print("")
+                for line in formatTable(header: ["DATE", "STAGE", "ACTION", "STATE", "MESSAGE-ID", "REPLY"], rows: rows) { print(line) }
+            }
+        }
+    }
+}
+
+func dispatchJSON(_ d: Dispatch) -> JSONValue {
+    .object([
+        ("stage", .string(d.stage)), ("action", .string(d.action.rawValue)), ("date", .string(d.localDate.description)),
+        ("queued_at", .string(formatTimestamp(d.queuedAt))), ("state", .string(d.state.rawValue)),
+        ("attempts", .int(Int64(d.attempts))), ("message_id", .optional(d.messageID)), ("reply", .optional(d.lastReply)),
+        ("recipients", .strings(d.recipients)),
+    ])
+}
+
+func parseFormat(_ text: String, allowed: [OutputFormat]) throws -> OutputFormat {
+    guard let format = OutputFormat(rawValue: text), allowed.contains(format) else {
+        throw OverdueError.usage("--format: \"\(text)\" is not \(allowed.map(\.rawValue).joined(separator: " or "))")
+    }
+    return format
+}
+
+struct InvoiceAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add one invoice (and its client, if new).",
+        discussion: "Values are checked exactly as in CSV import. A blocked client's new invoice is added with a warning.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: ArgumentHelp("Client id.", valueName: "ID")) var client: String
+    @Option(name: .customLong("client-name"), help: "Client name (required for a new client).") var clientName: String?
+    @Option(name: .customLong("client-email"), help: "Client address(es), ';'-separated (required for a new client).") var clientEmail: String?
+    @Option(help: ArgumentHelp("Issue date.", valueName: "YYYY-MM-DD")) var issued: String
+    @Option(help: ArgumentHelp("Due date.", valueName: "YYYY-MM-DD")) var due: String
+    @Option(help: "Amount, e.g. 1200.00.") var amount: String
+    @Option(help: "ISO 4217 currency code.") var currency: String
+    @Option(help: "Amount already paid.") var paid: String = "0"
+
+    func run() throws {
+        try runReportingErrors {
+            let config = try loadConfig(options)
+            let store = try openLedger(config)
+            let existing = try store.client(client)
+            let name = clientName ?? existing?.name ?? ""
+            let emails = clientEmail ?? existing?.emails.joined(separator: ";") ?? ""
+            // One code path for validation: the same rules as a CSV row.
+            let csv = ["number,client_id,client_name,client_email,issue_date,due_date,amount,currency,paid",
+                       [number, client, name, emails, issued, due, amount, currency, paid].map(csvField).joined(separator: ",")]
+                .joined(separator: "\n")
+            let row: ImportRow
+            switch CSVImport.parse(Array(csv.utf8), fileName: "invoice add") {
+            case .success(let rows): row = rows[0]
+            case .failure(let failure):
+                let problems = failure.problems.map { $0.replacingOccurrences(of: "invoice add:2: ", with: "invoice add: ") }
+                throw OverdueError(.dataError, problems.first ?? "invoice add: invalid", details: Array(problems.dropFirst()))
+            }
+            if try store.invoice(number) != nil { throw OverdueError.data("invoice \(number): already exists") }
+            let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate, dueDate: row.dueDate,
+                                  amount: row.amount, paid: row.paid)
+            let newClient = existing ?? Client(id: row.clientID, name: row.clientName, emails: row.clientEmails)
+            let summary = try store.addInvoice(invoice, client: newClient, context: changeNow())
+            for warning in summary.warnings { printError(warning) }
+            print("invoice \(number) added (\(row.amount), due \(row.dueDate))")
+        }
+    }
+}
+
+struct InvoicePay: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pay", abstract: "Record a payment; partial payments add up.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Argument(help: "Amount paid, e.g. 200.00.") var amount: String
+    @Option(help: ArgumentHelp("Payment date (default: today in daemon.timezone).", valueName: "YYYY-MM-DD")) var on: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let config = try loadConfig(options)
+            let store = try openLedger(config)
+            guard let invoice = try store.invoice(number) else { throw OverdueError.data("invoice \(number): not found") }
+            let money: Money
+            switch Money.parse(amount, currency: invoice.currency) {
+            case .success(let m) where m.minorUnits > 0: money = m
+            case .success: throw OverdueError.data("amount: must be greater than 0")
+            case .failure(let error): throw OverdueError.data("amount: \(error)")
+            }
+            let date: LocalDate
+            if let on {
+                guard let parsed = LocalDate(on) else { throw OverdueError.usage("--on: \"\(on)\" is not a date YYYY-MM-DD") }
+                date = parsed
+            } else {
+                date = LocalDateTime(Date(), in: config.daemon.timezone).date
+            }
+            let after = try store.recordPayment(invoice: number, amount: money, on: date, context: changeNow())
+            print("invoice \(number): paid \(after.paid) of \(after.amount), balance \(after.balance), status \(after.status.rawValue)")
+        }
+    }
+}
+
+struct InvoiceHold: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop reminders for an invoice (e.g. disputed).")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "Why (recorded in the audit trail).") var reason: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try openLedger(try loadConfig(options))
+            try store.setInvoiceHold(number, onHold: true, reason: reason, context: changeNow())
+            print("invoice \(number): on hold")
+        }
+    }
+}
+
+struct InvoiceRelease: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a held invoice.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "Why (recorded in the audit trail).") var reason: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try openLedger(try loadConfig(options))
+            try store.setInvoiceHold(number, onHold: false, reason: reason, context: changeNow())
+            print("invoice \(number): released")
+        }
+    }
+}
+
+/// Shared body of the commands that move an invoice to a final status.
+func setStatus(_ options: ConfigOption, _ number: String, _ status: InvoiceStatus, reason: String?) throws {
+    let store = try openLedger(try loadConfig(options))
+    try store.setInvoiceStatus(number, to: status, reason: reason, context: changeNow())
+    print("invoice \(number): \(status.rawValue)")
+}
+
+struct InvoiceCancel: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an invoice: no more reminders.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "Why (recorded in the audit trail).") var reason: String?
+    func run() throws { try runReportingErrors { try setStatus(options, number, .cancelled, reason: reason) } }
+}
+
+struct InvoiceEscalate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "escalate", abstract: "Mark an invoice escalated now: no more client reminders.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "Why (recorded in the audit trail).") var reason: String?
+    func run() throws { try runReportingErrors { try setStatus(options, number, .escalated, reason: reason) } }
+}
+
+struct InvoiceWriteOff: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "write-off", abstract: "Write an invoice off; optionally block its client for good.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Flag(name: .customLong("block-client"), help: "Also block the client: never reminded again, new invoices warn.") var blockClient = false
+    @Option(help: "Why (recorded in the audit trail).") var reason: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try openLedger(try loadConfig(options))
+            guard let invoice = try store.invoice(number) else { throw OverdueError.data("invoice \(number): not found") }
+            try store.setInvoiceStatus(number, to: .writtenOff, reason: reason, context: changeNow())
+            print("invoice \(number): written_off")
+            if blockClient {
+                try store.setClientBlocked(invoice.clientID, blocked: true, reason: reason ?? "invoice \(number) written off", context: changeNow())
+                print("client \(invoice.clientID): blocked")
+            }
+        }
+    }
+}
+
+struct InvoiceResolve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resolve", abstract: "Settle an ambiguous dispatch: record it as sent, or release it to be sent again.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "The stage of the ambiguous dispatch.") var stage: String
+    @Flag(help: "It did reach the client: record it as sent.") var sent = false
+    @Flag(help: "It did not: send it again on the next tick.") var resend = false
+
+    func validate() throws {
+        guard sent != resend else { throw ValidationError("give exactly one of --sent or --resend") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try openLedger(try loadConfig(options))
+            try store.resolveAmbiguous(invoice: number, stage: stage, sent: sent, context: changeNow())
+            print("invoice \(number) stage \(stage): \(sent ? "recorded as sent" : "released for resending")")
+        }
+    }
 }

@@ -1,7 +1,42 @@
 import ArgumentParser
+import Foundation
+import OverdueCore
 
 struct PlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "(being built)")
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what a tick at T would do, with no side effects.",
+        discussion: """
+            One line per invoice that has something due, ordered by invoice number. With --all,
+            invoices with nothing to do are listed too, with the reason (closed, blocked,
+            client-hold, hold, not-due, done, min-gap, window).
+            """
+    )
+
     @OptionGroup var options: ConfigOption
-    func run() throws { throw ExitCode(64) }
+    @OptionGroup var asOf: AsOfOption
+    @Option(help: "table or json (one object per line).") var format: String = "table"
+    @Flag(help: "Also list invoices with nothing to do, and why.") var all = false
+
+    func run() throws {
+        try runReportingErrors {
+            let format = try parseFormat(format, allowed: [.table, .json])
+            let config = try loadConfig(options)
+            let instant = try asOf.context(in: config).effectiveNow
+            let store = try openLedger(config)
+            let planner = EscalationPlanner(config: config)
+            let out = Output()
+            var tableLines: [PlanLine] = []
+            try store.forEachInvoiceContext { context in
+                let line = planner.plan(context, at: instant)
+                guard PlanFormatter.isListed(line, all: all) else { return }
+                if format == .json { out.line(PlanFormatter.jsonLine(line)) } else { tableLines.append(line) }
+            }
+            if format == .table {
+                let table = PlanFormatter.table(tableLines)
+                if !table.isEmpty { out.line(table.hasSuffix("\n") ? String(table.dropLast()) : table) }
+            }
+            out.flush()
+        }
+    }
 }

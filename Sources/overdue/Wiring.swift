@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import OverdueCore
+import OverdueSQLite
+
+/// `--as-of T`: a date (12:00 that day in daemon.timezone) or an RFC 3339 date-time with offset.
+struct AsOfOption: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Behave as if the clock read T (YYYY-MM-DD or RFC 3339 with offset).", valueName: "T"))
+    var asOf: String?
+
+    /// The instant the command runs at, and the change context for anything it records.
+    func context(in config: Config, clock: any WallClock = SystemClock()) throws -> ChangeContext {
+        let now = clock.now()
+        guard let asOf else { return ChangeContext(at: now) }
+        guard let instant = parseAsOf(asOf, zone: config.daemon.timezone) else {
+            throw OverdueError.usage("--as-of: \"\(asOf)\" is not YYYY-MM-DD or an RFC 3339 date-time with offset")
+        }
+        return ChangeContext(at: now, asOf: instant)
+    }
+}
+
+/// Loads and validates the config named by `--config` / `$OVERDUE_CONFIG` / the default.
+func loadConfig(_ option: ConfigOption) throws -> Config {
+    try ConfigLoader.load(path: option.path)
+}
+
+/// Opens (creating and migrating if needed) the ledger the config names.
+func openLedger(_ config: Config) throws -> SQLiteLedgerStore {
+    try SQLiteLedgerStore(path: config.daemon.database)
+}
+
+/// The context for a change made now (no `--as-of`).
+func changeNow() -> ChangeContext { ChangeContext(at: Date()) }
