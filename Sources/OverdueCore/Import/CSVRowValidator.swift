@@ -43,6 +43,7 @@ struct CSVRowValidator {
             }
             index[column.ordinal] = position
         }
+        guard problems.isEmpty else { return false }
         if unknown.count == fields.count {
             report(line, "header",
                          "the first line must name the columns (\(CSVColumn.allNames)); found \(quoted(headerNames.joined(separator: ",")))")
