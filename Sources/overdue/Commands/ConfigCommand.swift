@@ -1,5 +1,6 @@
 import ArgumentParser
 import OverdueCore
+import OverdueSMTP
 
 /// `overdue config check`: validates the config like `nginx -t`, so an edit can be tested
 /// before `systemctl reload overdue`.
@@ -24,6 +25,7 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let config = try ConfigLoader.load(path: options.path)
+                try checkMailConfiguration(config)
                 // Checks beyond the file itself go here, each throwing an OverdueError(.config)
                 // that names file, line and key: templates exist and render with only known
                 // variables, and the SMTP password can be read.
