@@ -44,6 +44,10 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
         return v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029
     }
 
+    // Built once: the CSV import checks a million addresses.
+    private static let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8)
+    private static let hostChars = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".utf8)
+
     /// A deliberately strict address check: dot-atom local part and a dotted-label domain
     /// (or a bare `localhost`-style label), all ASCII printable, at most 254 octets.
     public static func isValidAddress(_ address: String) -> Bool {
@@ -51,7 +55,7 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
         guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")),
               bytes.firstIndex(of: UInt8(ascii: "@")) == at else { return false }
         let local = bytes[..<at], domain = bytes[(at + 1)...]
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8)
+        let atext = Mailbox.atext
         func dotAtom(_ part: ArraySlice<UInt8>, allowed: Set<UInt8>) -> Bool {
             guard !part.isEmpty, part.first != UInt8(ascii: "."), part.last != UInt8(ascii: ".") else { return false }
             var previousDot = false
@@ -66,7 +70,7 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
             }
             return true
         }
-        let hostChars = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".utf8)
+        let hostChars = Mailbox.hostChars
         guard local.count <= 64, dotAtom(local, allowed: atext), dotAtom(domain, allowed: hostChars) else { return false }
         return domain.split(separator: UInt8(ascii: ".")).allSatisfy {
             $0.first != UInt8(ascii: "-") && $0.last != UInt8(ascii: "-") && $0.count <= 63
