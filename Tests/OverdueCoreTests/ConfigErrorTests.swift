@@ -26,9 +26,9 @@ final class ConfigErrorTests: XCTestCase {
     }
 
     func testUnknownSectionAndTopLevelKeyAreRefused() {
-        ConfigFixtures.assertRefused(ConfigFixtures.specExample + "[smpt]\nurl = \"x\"\n", "\(file):53: smpt: unknown section")
+        ConfigFixtures.assertRefused(ConfigFixtures.specExample + "[smpt]\nurl = \"x\"\n", "\(file):52: smpt: unknown section")
         ConfigFixtures.assertRefused("debug = true\n" + ConfigFixtures.specExample, "\(file):1: debug: unknown key at the top level")
-        ConfigFixtures.assertRefused(ConfigFixtures.specExample + "[smtp.tls]\nverify = false\n", "\(file):53: smtp.tls: unknown key")
+        ConfigFixtures.assertRefused(ConfigFixtures.specExample + "[smtp.tls]\nverify = false\n", "\(file):52: smtp.tls: unknown key")
     }
 
     func testInlinePasswordIsRefusedWithAHint() {
@@ -59,10 +59,12 @@ final class ConfigErrorTests: XCTestCase {
         for bad in ["Mars/Olympus", "GMT+5", "CEST", "europe/berlin", "+02:00", ""] {
             refused(replacing: "timezone =", with: "timezone = \"\(bad)\"", "\(file):3: daemon.timezone: \"\(bad)\" is not an IANA time zone name")
         }
-        for good in ["UTC", "America/Sao_Paulo", "Australia/Sydney", "Asia/Kolkata"] {
+        for good in ["America/Sao_Paulo", "Australia/Sydney", "Asia/Kolkata", "Europe/Kyiv", "Etc/UTC"] {
             let text = ConfigFixtures.replacing(line: "timezone =", with: "timezone = \"\(good)\"")
             XCTAssertEqual(try ConfigLoader.parse(text, path: file).daemon.timezone.identifier, good)
         }
+        let utc = ConfigFixtures.replacing(line: "timezone =", with: "timezone = \"UTC\"")
+        XCTAssertEqual(try ConfigLoader.parse(utc, path: file).daemon.timezone.secondsFromGMT(), 0)
     }
 
     func testSendWindowValuesAreChecked() {

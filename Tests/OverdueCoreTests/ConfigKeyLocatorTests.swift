@@ -34,7 +34,7 @@ final class ConfigKeyLocatorTests: XCTestCase {
         XCTAssertEqual(locator.line(table: "business", key: "name"), 3)
         XCTAssertEqual(locator.line(table: "business", key: "owner"), 7)
         XCTAssertNil(locator.line(table: "smtp"))
-        XCTAssertNil(locator.line(table: "business", key: "url"))
+        XCTAssertEqual(locator.line(table: "business", key: "url"), 2, "not a key: only its table's header")
         XCTAssertEqual(locator.line(table: "delivery", key: "give_up_after"), 13)
         XCTAssertEqual(locator.line(table: "delivery", key: "min_days_between"), 14)
         XCTAssertNil(locator.line(table: "daemon"))

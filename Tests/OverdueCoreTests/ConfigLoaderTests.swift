@@ -50,7 +50,7 @@ final class ConfigLoaderTests: XCTestCase {
     func testMinimalConfigGetsTheDocumentedDefaults() throws {
         let config = try ConfigLoader.parse(ConfigFixtures.minimal, path: "/srv/billing/overdue.toml")
         XCTAssertEqual(config.daemon.interval.seconds, 15 * 60)
-        XCTAssertEqual(config.daemon.timezone.identifier, "UTC")
+        XCTAssertEqual(config.daemon.timezone.secondsFromGMT(for: Date(timeIntervalSince1970: 1_780_000_000)), 0)
         XCTAssertEqual(config.daemon.database, "/var/lib/overdue/overdue.sqlite")
         XCTAssertEqual(config.daemon.templates, "/srv/billing/templates")
         XCTAssertNil(config.sendWindow)

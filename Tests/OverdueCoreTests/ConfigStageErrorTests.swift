@@ -51,7 +51,7 @@ final class ConfigStageErrorTests: XCTestCase {
 
     func testNothingMayFollowAnEscalation() {
         let text = ConfigFixtures.specExample + "[[stage]]\nname = \"later\"\ndays = 120\ntemplate = \"later\"\nsubject = \"x\"\n"
-        ConfigFixtures.assertRefused(text, "\(file):55: stage[4].days: comes after the \"hand-off\" stage, which closes the invoice")
+        ConfigFixtures.assertRefused(text, "\(file):54: stage[4].days: comes after the \"hand-off\" stage, which closes the invoice")
     }
 
     func testCopiesAreOwnerOrAddresses() {

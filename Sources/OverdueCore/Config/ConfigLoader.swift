@@ -47,10 +47,12 @@ public enum ConfigLoader {
         let diagnostics = ConfigDiagnostics(path: path, locator: ConfigKeyLocator(text: text))
         let folder = ConfigPaths.folder(of: path)
         for key in root.keys.sorted() where !sections.contains(key) {
-            let problem = root[key]?.type == .table
-                ? "unknown section (expected one of: \(sections.sorted().joined(separator: ", ")))"
-                : "unknown key at the top level; keys belong in a section such as [daemon]"
-            diagnostics.report(table: key, key: nil, field: key, problem)
+            if root[key]?.type == .table {
+                diagnostics.report(table: key, key: nil, field: key,
+                                   "unknown section (expected one of: \(sections.sorted().joined(separator: ", ")))")
+            } else {
+                diagnostics.report(table: "", key: key, field: key, "unknown key at the top level; keys belong in a section such as [daemon]")
+            }
         }
 
         let daemon = section("daemon", in: root, diagnostics).flatMap { DaemonSection.read($0, folder: folder) }

@@ -6,19 +6,28 @@ import Foundation
 /// `database = "/var/lib/overdue/overdue.sqlite"` (the unit's `StateDirectory`),
 /// `templates = "templates"` beside the config file.
 enum DaemonSection {
-    static let defaultInterval = Interval(seconds: 900)
+    static let defaultInterval = Interval("15m")!
     static let defaultDatabase = "/var/lib/overdue/overdue.sqlite"
     static let defaultTemplates = "templates"
 
-    /// IANA names only. `TimeZone(identifier:)` also accepts abbreviations and offsets such as
-    /// "CEST" or "GMT+5", which are not time zones with rules and would silently get DST wrong.
+    /// IANA names only. `TimeZone(identifier:)` also accepts offsets such as "GMT+5" (and some
+    /// abbreviations), which are not zones with rules and would silently get DST wrong. A name
+    /// is accepted when Foundation lists it, or when it has the `Area/Location` form and
+    /// Foundation resolves it to exactly that name (the list lacks newer names such as
+    /// "Asia/Kolkata" or "Europe/Kyiv").
+    static func timeZone(named name: String) -> TimeZone? {
+        guard let zone = TimeZone(identifier: name) else { return nil }
+        if knownTimeZones.contains(name) { return zone }
+        return name.contains("/") && zone.identifier == name ? zone : nil
+    }
+
     static let knownTimeZones: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC", "Etc/UTC"])
 
     static func read(_ reader: ConfigTableReader, folder: String) -> DaemonSettings? {
         reader.refuseUnknownKeys(allowed: ["interval", "timezone", "database", "templates"])
         let interval = reader.interval("interval") ?? defaultInterval
         let timezone = reader.parsed("timezone") { name -> Result<TimeZone, ConfigProblem> in
-            guard knownTimeZones.contains(name), let zone = TimeZone(identifier: name) else {
+            guard let zone = timeZone(named: name) else {
                 return .failure(ConfigProblem("\"\(name)\" is not an IANA time zone name (such as \"Europe/Berlin\" or \"UTC\")"))
             }
             return .success(zone)

@@ -3,8 +3,8 @@
 /// Defaults: `retry = ["5m", "30m", "2h", "8h"]` (the last step repeats until
 /// `give_up_after`), `give_up_after = "3d"`, `min_days_between = 3`.
 enum DeliverySection {
-    static let defaultRetry = [Interval(seconds: 300), Interval(seconds: 1800), Interval(seconds: 7200), Interval(seconds: 28_800)]
-    static let defaultGiveUpAfter = Interval(seconds: 3 * 86_400)
+    static let defaultRetry = ["5m", "30m", "2h", "8h"].map { Interval($0)! }
+    static let defaultGiveUpAfter = Interval("3d")!
     static let defaultMinDaysBetween = 3
 
     static func read(_ reader: ConfigTableReader) -> DeliveryPolicy? {

@@ -6,7 +6,7 @@
 /// at all (file outbox). The password is never in the file: `password_file` (the systemd
 /// credential) or `password_env` names where to read it.
 enum SMTPSection {
-    static let defaultTimeout = Interval(seconds: 30)
+    static let defaultTimeout = Interval("30s")!
 
     static func read(_ reader: ConfigTableReader, folder: String) -> SMTPSettings? {
         reader.refuseUnknownKeys(

@@ -59,10 +59,13 @@ enum StageSection {
         }
         let days = reader.int("days", required: true)
         if let days, abs(days) > 36_500 { reader.fail("days", "\(days) is more than a hundred years") }
-        let action = reader.parsed("action") { text in
+        let parsedAction = reader.parsed("action") { text in
             Stage.Action(rawValue: text).map { .success($0) }
                 ?? .failure(ConfigProblem("\"\(text)\" is not email, escalate or write-off"))
-        } ?? .email
+        }
+        // Which other keys belong depends on the action: with a bad one, checking them would
+        // only add noise.
+        guard let action = parsedAction ?? (reader.has("action") ? nil : .email) else { return nil }
 
         var template: String?
         var subject: String?
