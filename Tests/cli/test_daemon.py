@@ -279,14 +279,20 @@ def test_nothing_is_sent_outside_the_send_window_and_it_goes_out_when_it_opens(w
 
 
 def test_status_reports_counts_last_tick_and_next_reminders(ws, smtp):
+    # status reads the real clock, so this ledger is dated from today.
     smtp_config(ws, smtp.port)
-    ws.run("import", ws.write_csv("two.csv", [invoice_row("INV-1", due="2026-01-01"),
-                                              invoice_row("INV-2", client="bolt", due="2026-01-05")]), check=0)
-    ws.run("tick", "--as-of", "2026-01-09T10:00:00Z", check=0)
+    today = date.today()
+    due1, due2 = today - timedelta(days=8), today - timedelta(days=1)
+    ws.run("import", ws.write_csv("two.csv", [invoice_row("INV-1", due=due1.isoformat()),
+                                              invoice_row("INV-2", client="bolt", due=due2.isoformat())]), check=0)
+    ws.run("tick", check=0)
     report = status(ws)
-    assert report["last_tick_as_of"] == "2026-01-09T10:00:00Z"
-    assert report["last_tick"] is not None
+    assert report["last_tick"] is not None and report["last_tick"] == report["last_tick_as_of"]
+    assert "sent 2" in report["last_tick_summary"]
     assert (report["pending"], report["retrying"], report["failed"], report["ambiguous"]) == (0, 0, 0, 0)
-    assert {(d["invoice"], d["stage"]) for d in report["next_due"]} >= {("INV-1", "reminder-30")}
+    assert report["next_due"][:2] == [
+        {"invoice": "INV-2", "stage": "reminder-7", "date": (due2 + timedelta(days=7)).isoformat()},
+        {"invoice": "INV-1", "stage": "reminder-30", "date": (due1 + timedelta(days=30)).isoformat()},
+    ]
     table = ws.run("status", check=0).stdout
     assert "ambiguous:  0" in table and "next reminders due:" in table
