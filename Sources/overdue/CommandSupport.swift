@@ -26,7 +26,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as OverdueError {
-        printError("overdue: " + error.message)
+        printError(error.message)
         for line in error.details { printError(line) }
         throw ExitCode(error.exitCode.rawValue)
     }

@@ -143,7 +143,7 @@ def invoice_row(number, client="acme", due="2026-03-01", amount="1200.00", curre
     """A valid CSV row dict with sensible defaults."""
     row = {
         "number": number, "client_id": client, "client_name": f"{client.title()} Ltd",
-        "client_email": f"ap@{client}.example", "issue_date": "2026-01-30", "due_date": due,
+        "client_email": f"ap@{client}.example", "issue_date": "2025-11-01", "due_date": due,
         "amount": amount, "currency": currency, "paid": "0", "status": "open",
     }
     row.update(extra)

@@ -74,7 +74,7 @@ def test_client_hold_and_block_stop_reminders_with_precedence(ws):
     ws.run("client", "unblock", "acme", check=0)
     ws.run("client", "release", "acme", check=0)
     assert plan(ws, "--all", "--as-of", "2026-03-01")[0]["action"] == "email"
-    assert [e["event"] for e in audit(ws, "--client", "acme", "--event", "client.")] == [
+    assert [e["event"] for e in audit(ws, "--client", "acme", "--event", "client")] == [
         "client.held", "client.blocked", "client.unblocked", "client.released"]
 
 
@@ -131,6 +131,7 @@ def test_audit_verify_passes_then_detects_tampering(ws):
     ws.run("import", ws.write_csv("a.csv", [invoice_row("INV-1"), invoice_row("INV-2")]), check=0)
     ws.run("invoice", "pay", "INV-1", "5.00", check=0)
     assert ws.run("audit", "verify", check=0).stdout.startswith("audit trail intact")
+    paid_seq = audit(ws, "--event", "invoice.paid")[0]["seq"]
     with sqlite3.connect(ws.db_path) as db:
         # The database itself refuses changes to the trail ...
         for statement in ["UPDATE audit SET event = 'x' WHERE seq = 2", "DELETE FROM audit WHERE seq = 2"]:
@@ -147,7 +148,7 @@ def test_audit_verify_passes_then_detects_tampering(ws):
         db.execute("UPDATE audit SET details = replace(details, '5.00', '50.00') WHERE event = 'invoice.paid'")
     result = ws.run("audit", "verify")
     assert result.returncode == 65
-    assert "seq 3" in result.stderr
+    assert f"seq {paid_seq}:" in result.stderr
 
 
 def test_bad_as_of_is_a_usage_error(ws):

@@ -18,14 +18,14 @@ struct AuditListCommand: ParsableCommand {
         discussion: """
             --since/--until take an RFC 3339 date-time with offset, or a date YYYY-MM-DD, which
             means the whole day in daemon.timezone (--since from its start, --until to its end).
-            --event matches exactly, or a prefix when it ends in '.' or '.*' (e.g. reminder.*).
+            --event matches exactly (reminder.sent), or a whole family: reminder or reminder.*.
             """
     )
 
     @OptionGroup var options: ConfigOption
     @Option(help: ArgumentHelp("Only entries about this invoice.", valueName: "NUMBER")) var invoice: String?
     @Option(help: ArgumentHelp("Only entries about this client.", valueName: "ID")) var client: String?
-    @Option(help: ArgumentHelp("Only this event (or prefix, e.g. reminder.*).", valueName: "EVENT")) var event: String?
+    @Option(help: ArgumentHelp("Only this event, or a family (reminder, reminder.*).", valueName: "EVENT")) var event: String?
     @Option(help: ArgumentHelp("Entries at or after T.", valueName: "T")) var since: String?
     @Option(help: ArgumentHelp("Entries at or before T.", valueName: "T")) var until: String?
     @Option(help: "table, json or csv.") var format: String = "table"
