@@ -34,7 +34,7 @@ MARKER_TEMPLATE = textwrap.dedent("""\
 
 # A minimal SMTP server: every accepted message becomes one file (written whole, then renamed)
 # before the 250 reply, as a real MTA commits before it answers. argv: port folder delay [mode]
-# mode "accept" (default), "tempfail" (451 on DATA) or "permfail" (550 on RCPT).
+# mode "accept" (default), "tempfail" (451 on DATA), "permfail" (554 on DATA) or "rcptfail" (550 on RCPT).
 SMTP_SERVER = textwrap.dedent("""\
     import asyncio, os, sys, time, uuid
     from aiosmtpd.controller import Controller
@@ -42,13 +42,15 @@ SMTP_SERVER = textwrap.dedent("""\
     mode = sys.argv[4] if len(sys.argv) > 4 else "accept"
     class Handler:
         async def handle_RCPT(self, server, session, envelope, address, options):
-            if mode == "permfail":
+            if mode == "rcptfail":
                 return "550 5.1.1 no such user"
             envelope.rcpt_tos.append(address)
             return "250 OK"
         async def handle_DATA(self, server, session, envelope):
             if mode == "tempfail":
                 return "451 4.3.0 try again later"
+            if mode == "permfail":
+                return "554 5.7.1 message refused"
             if delay:
                 await asyncio.sleep(delay)
             name = os.path.join(folder, "%d-%s.eml" % (time.time_ns(), uuid.uuid4().hex))
