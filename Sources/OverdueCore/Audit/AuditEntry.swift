@@ -119,10 +119,7 @@ public enum AuditChain {
         hasher.update(data: Array(prevHash.utf8))
         hasher.update(data: [0x0A])
         hasher.update(data: Array(canonical.utf8))
-        return hasher.finalize().map { byte in
-            let s = String(byte, radix: 16)
-            return byte < 16 ? "0" + s : s
-        }.joined()
+        return hexString(hasher.finalize())
     }
 
     /// Details serialized canonically, as stored and hashed.
@@ -143,4 +140,16 @@ public enum AuditChain {
         }
         return nil
     }
+}
+
+/// Lower-case hex of a byte sequence (hashes, Message-IDs), without a String per byte.
+public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

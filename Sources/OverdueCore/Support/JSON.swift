@@ -47,6 +47,21 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        if s.utf8.allSatisfy(JSONValue.isPlain) {
+            out += s   // the common case: nothing to escape, one append
+        } else {
+            writeEscaped(s, to: &out)
+        }
+        out += "\""
+    }
+
+    /// A UTF-8 byte that can be copied as is: not a control, quote, backslash or DEL, and not
+    /// a lead byte (0xC2, 0xE2) that may start a C1 control or U+2028/U+2029 (those go the slow way).
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != 0x22 && byte != 0x5C && byte != 0x7F && byte != 0xC2 && byte != 0xE2
+    }
+
+    private static func writeEscaped(_ s: String, to out: inout String) {
         let hex = Array("0123456789abcdef")
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -65,6 +80,5 @@ public indirect enum JSONValue: Sendable, Equatable {
                 }
             }
         }
-        out += "\""
     }
 }
