@@ -120,8 +120,7 @@ public final class CurlSMTPTransport: MailTransport {
         var responseCode = 0
         _ = overdue_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &responseCode)
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
-        return SMTPOutcome.classify(curlCode: code, responseCode: responseCode,
-                                    lastReply: lastCompleteReply(), curlMessage: detail)
+        return SMTPOutcome.classify(curlCode: code, responseCode: responseCode, replies: completeReplies(), curlMessage: detail)
     }
 
     /// Ends the connection (QUIT) and keeps the options: the next `send` connects afresh.
@@ -143,17 +142,23 @@ public final class CurlSMTPTransport: MailTransport {
     }
 
     private func recordReply(_ bytes: UnsafeRawBufferPointer) {
-        var line = String(decoding: bytes, as: UTF8.self)
+        var line = String(decoding: bytes, as: UTF8.self).unicodeScalars
+        // Scalars, not Characters: "\r\n" is one Character and equal to neither "\r" nor "\n".
         while let last = line.last, last == "\n" || last == "\r" { line.removeLast() }
-        replyLines.append(line.escapingControls())
+        replyLines.append(String(line).escapingControls())
     }
 
-    /// The last complete reply (`250 2.0.0 Ok: queued as X`), joining the lines of a multi-line one.
-    private func lastCompleteReply() -> String? {
-        guard let finalIndex = replyLines.lastIndex(where: SMTPOutcome.isFinalReplyLine) else { return nil }
-        var start = finalIndex
-        let code = replyLines[finalIndex].prefix(3)
-        while start > 0, replyLines[start - 1].hasPrefix(code + "-") { start -= 1 }
-        return replyLines[start...finalIndex].joined(separator: " ")
+    /// The complete replies of this send in order, the lines of a multi-line reply joined by a space.
+    private func completeReplies() -> [String] {
+        var replies: [String] = []
+        var pending: [String] = []
+        for line in replyLines {
+            pending.append(line)
+            if SMTPOutcome.isFinalReplyLine(line) {
+                replies.append(pending.joined(separator: " "))
+                pending.removeAll()
+            }
+        }
+        return replies
     }
 }

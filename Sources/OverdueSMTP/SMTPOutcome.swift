@@ -9,12 +9,23 @@ import OverdueCore
 /// problems are temporary, TLS and certificate problems permanent (retrying cannot fix a
 /// certificate), and anything unrecognised is temporary so that `give_up_after` still ends it.
 enum SMTPOutcome {
-    static func classify(curlCode: CURLcode, responseCode: Int, lastReply: String?, curlMessage: String) -> DeliveryResult {
-        let replyCode = lastReply.flatMap { Int($0.prefix(3)) } ?? (responseCode > 0 ? responseCode : nil)
+    /// - Parameters:
+    ///   - replies: every complete server reply of the send, in order. After a failure libcurl
+    ///     may still QUIT (`221 Bye`), so the reply that decides is the last one of 400 or above.
+    static func classify(curlCode: CURLcode, responseCode: Int, replies: [String], curlMessage: String) -> DeliveryResult {
         if curlCode == CURLE_OK {
-            return .delivered(reply: lastReply ?? "\(responseCode) (no reply text)")
+            return .delivered(reply: replies.last ?? "\(responseCode) (no reply text)")
         }
-        let text = lastReply.map { "\($0) (\(curlMessage))" } ?? curlMessage
+        let failing = replies.last { (Int($0.prefix(3)) ?? 0) >= 400 }
+        let replyCode = failing.flatMap { Int($0.prefix(3)) }
+        let text: String
+        if let failing {
+            text = "\(failing) (\(curlMessage))"
+        } else if let last = replies.last {
+            text = "\(curlMessage) (last reply: \(last.prefix(120)))"
+        } else {
+            text = curlMessage
+        }
         if curlCode == CURLE_LOGIN_DENIED {
             return .authenticationRefused(code: replyCode, reply: text)
         }
@@ -22,7 +33,7 @@ enum SMTPOutcome {
             if [530, 534, 535, 538].contains(replyCode) { return .authenticationRefused(code: replyCode, reply: text) }
             return replyCode < 500 ? .temporary(code: replyCode, reply: text) : .permanent(code: replyCode, reply: text)
         }
-        let code = replyCode.flatMap { $0 >= 400 ? $0 : nil }
+        let code = replyCode
         switch curlCode {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR,
              CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_AGAIN:
