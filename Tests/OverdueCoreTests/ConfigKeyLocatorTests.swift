@@ -47,3 +47,12 @@ final class ConfigKeyLocatorTests: XCTestCase {
         XCTAssertEqual(locator.line(table: "smtp", key: "auth"), 3)
     }
 }
+
+final class ConfigInlineTableTests: XCTestCase {
+    func testKeysOfAnInlineTablePointAtItsLine() {
+        let text = "# top-level keys come before the first header\n"
+            + "smtp = { url = \"smtps://mail.example.com:465\", timeout = \"soon\" }\n"
+            + ConfigFixtures.minimal.replacingOccurrences(of: "[smtp]\nurl = \"smtps://mail.example.com:465\"\n", with: "")
+        ConfigFixtures.assertRefused(text, "\(ConfigFixtures.path):2: smtp.timeout: \"soon\" is not a duration")
+    }
+}

@@ -75,7 +75,11 @@ public struct ConfigKeyLocator: Sendable {
             let nested = table.isEmpty ? key : table + "." + key
             if index == nil, let line = headerLines[nested]?.first { return line }
         }
-        guard !table.isEmpty, let headers = headerLines[table] else { return nil }
+        guard !table.isEmpty else { return nil }
+        guard let headers = headerLines[table] else {
+            // Written as an inline table (`smtp = { ... }`): point at that line.
+            return index == nil ? keyLines[Slot(table: "", index: nil, key: table)] : nil
+        }
         if let index { return index < headers.count ? headers[index] : nil }
         return headers.first
     }
