@@ -103,7 +103,8 @@ public enum MessageBuilder {
         } else {
             data += Array("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8)
             data += textPart
-            data += [13, 10]
+            // The message ends in CRLF; a text that ends in a line break already does.
+            if !textPart.isEmpty, textPart.suffix(2) != [13, 10] { data += [13, 10] }
         }
 
         var seen = Set<String>()
