@@ -13,6 +13,12 @@ final class Output {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    func line(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     func flush() {
         guard !buffer.isEmpty else { return }
         buffer.withUnsafeBufferPointer { bytes in

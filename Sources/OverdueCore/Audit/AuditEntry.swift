@@ -91,17 +91,24 @@ public struct AuditEntry: Sendable {
 
     /// The JSON line shown by `overdue audit --format json` (and hashed, minus the hashes).
     public func jsonLine(includeHashes: Bool = true) -> String {
-        var out = "{\"seq\":\(seq),\"at\":\"\(formatTimestamp(at))\""
-        if let asOf { out += ",\"as_of\":\"\(formatTimestamp(asOf))\"" }
-        out += ",\"event\":"
-        JSONValue.writeString(event, to: &out)
-        for (key, value) in [("invoice", invoice), ("client", client), ("stage", stage)] {
-            out += ",\"\(key)\":"
-            JSONValue.optional(value).write(to: &out)
-        }
-        out += ",\"details\":" + detailsJSON
-        if includeHashes { out += ",\"prev\":\"\(prevHash)\",\"hash\":\"\(hash)\"" }
-        out += "}"
+        String(decoding: jsonLineBytes(includeHashes: includeHashes), as: UTF8.self)
+    }
+
+    /// `jsonLine` as UTF-8 bytes, built without intermediate Strings (hashed once per entry).
+    public func jsonLineBytes(includeHashes: Bool = true) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + detailsJSON.utf8.count)
+        func raw(_ text: String) { out.append(contentsOf: text.utf8) }
+        raw("{\"seq\":"); raw(String(seq))
+        raw(",\"at\":\""); raw(formatTimestamp(at)); raw("\"")
+        if let asOf { raw(",\"as_of\":\""); raw(formatTimestamp(asOf)); raw("\"") }
+        raw(",\"event\":"); JSONValue.writeString(event, to: &out)
+        raw(",\"invoice\":"); JSONValue.optional(invoice).write(to: &out)
+        raw(",\"client\":"); JSONValue.optional(client).write(to: &out)
+        raw(",\"stage\":"); JSONValue.optional(stage).write(to: &out)
+        raw(",\"details\":"); raw(detailsJSON)
+        if includeHashes { raw(",\"prev\":\""); raw(prevHash); raw("\",\"hash\":\""); raw(hash); raw("\"") }
+        out.append(UInt8(ascii: "}"))
         return out
     }
 }
@@ -111,15 +118,18 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     public static func hash(of entry: AuditEntry) -> String {
-        hash(prevHash: entry.prevHash, canonical: entry.jsonLine(includeHashes: false))
+        hash(prevHash: entry.prevHash, canonical: entry.jsonLineBytes(includeHashes: false))
     }
 
     public static func hash(prevHash: String, canonical: String) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Array(prevHash.utf8))
-        hasher.update(data: [0x0A])
-        hasher.update(data: Array(canonical.utf8))
-        return hexString(hasher.finalize())
+        hash(prevHash: prevHash, canonical: Array(canonical.utf8))
+    }
+
+    public static func hash(prevHash: String, canonical: [UInt8]) -> String {
+        var message = Array(prevHash.utf8)
+        message.append(0x0A)
+        message.append(contentsOf: canonical)
+        return hexString(SHA256.hash(data: message))
     }
 
     /// Details serialized canonically, as stored and hashed.

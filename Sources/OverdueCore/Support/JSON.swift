@@ -13,46 +13,59 @@ public indirect enum JSONValue: Sendable, Equatable {
     public static func strings(_ list: [String]) -> JSONValue { .array(list.map(JSONValue.string)) }
 
     /// Compact serialization on one line: no spaces, `/` not escaped, non-ASCII kept as UTF-8,
-    /// control characters as `\uXXXX` (U+2028/2029 too, so a line is always one line).
-    public var serialized: String {
-        var out = ""
+    /// control characters as `\uXXXX` (U+2028/2029 and C1 too, so a line is always one line).
+    public var serialized: String { String(decoding: serializedBytes, as: UTF8.self) }
+
+    public var serializedBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
         write(to: &out)
         return out
     }
 
-    public func write(to out: inout String) {
+    /// Appends the serialization to a byte buffer: the fast path for outputs of a million lines
+    /// and for hashing, with no intermediate Strings.
+    public func write(to out: inout [UInt8]) {
         switch self {
         case .string(let s): JSONValue.writeString(s, to: &out)
-        case .int(let i): out += String(i)
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let pairs):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
+    public func write(to out: inout String) { out += serialized }
+
     static func writeString(_ s: String, to out: inout String) {
-        out += "\""
+        var bytes: [UInt8] = []
+        writeString(s, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         if s.utf8.allSatisfy(JSONValue.isPlain) {
-            out += s   // the common case: nothing to escape, one append
+            out.append(contentsOf: s.utf8)   // the common case: nothing to escape, one copy
         } else {
             writeEscaped(s, to: &out)
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     /// A UTF-8 byte that can be copied as is: not a control, quote, backslash or DEL, and not
@@ -61,22 +74,22 @@ public indirect enum JSONValue: Sendable, Equatable {
         byte >= 0x20 && byte != 0x22 && byte != 0x5C && byte != 0x7F && byte != 0xC2 && byte != 0xE2
     }
 
-    private static func writeEscaped(_ s: String, to out: inout String) {
-        let hex = Array("0123456789abcdef")
+    private static func writeEscaped(_ s: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": out.append(contentsOf: "\\\"".utf8)
+            case "\\": out.append(contentsOf: "\\\\".utf8)
+            case "\n": out.append(contentsOf: "\\n".utf8)
+            case "\r": out.append(contentsOf: "\\r".utf8)
+            case "\t": out.append(contentsOf: "\\t".utf8)
             default:
                 let v = scalar.value
                 if v < 0x20 || v == 0x7F || v == 0x2028 || v == 0x2029 || (0x80...0x9F).contains(v) {
-                    out += "\\u"
+                    out.append(contentsOf: "\\u".utf8)
                     for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int((v >> UInt32(shift)) & 0xF)]) }
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    out.append(contentsOf: String(scalar).utf8)
                 }
             }
         }
