@@ -127,7 +127,10 @@ cpu0=$(ticks); sw0=$(switches)
 sleep "$idle"
 cpu1=$(ticks); sw1=$(switches)
 hz=$(getconf CLK_TCK)
-grep -E '^(VmRSS|VmHWM)' "/proc/$daemon/status"
+# RssFile is mostly shared library pages (Swift runtime, Foundation, ICU, libcurl) that other
+# processes share; RssAnon and Private_* are this process's own memory.
+grep -E '^(VmRSS|VmHWM|RssAnon|RssFile)' "/proc/$daemon/status"
+grep -E '^(Pss|Private_Clean|Private_Dirty):' "/proc/$daemon/smaps_rollup" || true
 echo "threads: $(ls /proc/$daemon/task | wc -l)"
 printf 'CPU over %ss idle: %s ticks of 1/%s s (%.3f s)\n' "$idle" "$((cpu1 - cpu0))" "$hz" "$(echo "($cpu1 - $cpu0) / $hz" | bc -l)"
 echo "context switches over ${idle}s idle (all threads): $(python3 -c '

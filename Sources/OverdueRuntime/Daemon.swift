@@ -54,6 +54,7 @@ public final class Daemon: @unchecked Sendable {
     public func run() throws -> Never {
         lock = try ProcessLock(database: config.daemon.database)
         installSignalHandlers()
+        runner.shouldStop = { [stopFlag] in stopFlag.isSet }
         try runner.recoverInterrupted()
         try store.setMeta(MetaKey.daemonPID, String(getpid()))
         try store.appendAudit([AuditRecord(.daemonStarted, details: [
@@ -162,7 +163,6 @@ public final class Daemon: @unchecked Sendable {
     // MARK: Watchdog
 
     private func startWatchdog() {
-        runner.shouldStop = { [stopFlag] in stopFlag.isSet }
         guard let interval = notifier.watchdogInterval, notifier.isActive else { return }
         // Pinged from its own queue: a long tick (thousands of messages) must not get the
         // service killed; a hung process stops pinging all the same.
