@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte-level checks and parsers for CSV fields. They decide the common valid case without
 /// building a `String`; on a refusal the importer asks the canonical parser (`Money.parse`,
 /// `LocalDate`) for the message, so the two can never disagree about what is valid.
@@ -79,7 +81,12 @@ enum CSVField {
         return true
     }
 
-    static func equals(_ field: Bytes, _ text: String) -> Bool { text.utf8.elementsEqual(field) }
+    static func equals(_ field: Bytes, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            utf8.count == field.count && (field.isEmpty || memcmp(utf8.baseAddress!, field.baseAddress!, field.count) == 0)
+        }
+    }
 
     enum DateProblem: Error { case notYYYYMMDD, notACalendarDate }
 

@@ -45,7 +45,7 @@ public enum CSVImport {
     /// Parses bytes the caller keeps alive for the call (e.g. a memory-mapped file).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
         var reader = CSVRecordReader(bytes)
-        var validator = CSVRowValidator(fileName: fileName)
+        var validator = CSVRowValidator(fileName: fileName, expectedRows: bytes.count / 64)
         guard let header = reader.next() else {
             validator.problems.add(fileName, line: 1, "header",
                                    "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
@@ -77,6 +77,8 @@ enum CSVColumn: String, CaseIterable {
 
     var isRequired: Bool { self != .paid && self != .status }
 
+    /// `allCases`, built once (it is read for every row).
+    static let all = allCases
     static let allNames = allCases.map(\.rawValue).joined(separator: ", ")
 }
 

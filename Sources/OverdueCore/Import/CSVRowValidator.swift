@@ -7,16 +7,22 @@ struct CSVRowValidator {
     let fileName: String
     var problems = CSVProblems()
     /// Field index of each column in the header (indexed by `CSVColumn` order), -1 when absent.
-    private var index = [Int](repeating: -1, count: CSVColumn.allCases.count)
+    private var index = [Int](repeating: -1, count: CSVColumn.all.count)
     private var headerNames: [String] = []
     /// Invoice number → line of its first row.
     private var numbers: [String: Int] = [:]
     /// Client id → what its first row said, to hold later rows to it (and to skip re-validating
     /// the same address list a thousand times).
-    private var clients: [String: (line: Int, name: String, rawEmails: String, emails: [String])] = [:]
+    private var clients: [String: KnownClient] = [:]
+    private typealias KnownClient = (line: Int, name: String, rawEmails: String, emails: [String])
+    /// Per-row scratch, kept to avoid an allocation per row.
+    private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
     private var lastCurrency: (code: String, currency: Currency?)?
 
-    init(fileName: String) { self.fileName = fileName }
+    init(fileName: String, expectedRows: Int = 0) {
+        self.fileName = fileName
+        numbers.reserveCapacity(expectedRows)
+    }
 
     // MARK: Header
 
@@ -52,7 +58,7 @@ struct CSVRowValidator {
         for name in unknown {
             report(line, quoted(name), "unknown column (the columns are \(CSVColumn.allNames))")
         }
-        for column in CSVColumn.allCases where column.isRequired && index[column.ordinal] < 0 {
+        for column in CSVColumn.all where column.isRequired && index[column.ordinal] < 0 {
             report(line, column.rawValue, "required column is missing from the header")
         }
         headerNames = headerNames.count == fields.count ? headerNames : fields.indices.map { "column \($0 + 1)" }
@@ -73,8 +79,11 @@ struct CSVRowValidator {
         }
         let before = problems.total
         // The field of each column (by `CSVColumn` order): nil when absent or not clean text.
-        var columns = [Bytes?](repeating: nil, count: CSVColumn.allCases.count)
-        for column in CSVColumn.allCases {
+        var columns: [Bytes?] = []
+        swap(&columns, &self.columns)   // borrow the scratch array without copying it
+        defer { swap(&columns, &self.columns) }
+        for column in CSVColumn.all {
+            columns[column.ordinal] = nil
             let position = index[column.ordinal]
             guard position >= 0 else { continue }
             if let textProblem = CSVField.textProblem(fields[position]) {
@@ -90,7 +99,8 @@ struct CSVRowValidator {
         if let field = columns[CSVColumn.number.ordinal] { number = identifier(field, .number, line: line) }
         if let field = columns[CSVColumn.clientID.ordinal] { clientID = identifier(field, .clientID, line: line) }
         if let field = columns[CSVColumn.clientName.ordinal] { clientName = name(field, line: line) }
-        if let field = columns[CSVColumn.clientEmail.ordinal] { emails = emailList(field, clientID: clientID, line: line) }
+        let known = clientID.flatMap { clients[$0] }
+        if let field = columns[CSVColumn.clientEmail.ordinal] { emails = emailList(field, known: known, line: line) }
         if let field = columns[CSVColumn.issueDate.ordinal] { issueDate = date(field, .issueDate, line: line) }
         if let field = columns[CSVColumn.dueDate.ordinal] { dueDate = date(field, .dueDate, line: line) }
         if let field = columns[CSVColumn.currency.ordinal] { currency = self.currency(field, line: line) }
@@ -115,7 +125,7 @@ struct CSVRowValidator {
             }
         }
         if let clientID, let clientName, let emails {
-            if let known = clients[clientID] {
+            if let known {
                 if known.name != clientName {
                     report(line, "client_name",
                                  "client \(quoted(clientID)) is named \(quoted(known.name)) on line \(known.line); every row of a client must agree")
@@ -153,8 +163,8 @@ struct CSVRowValidator {
         return CSVField.string(trimmed)
     }
 
-    private mutating func emailList(_ field: Bytes, clientID: String?, line: Int) -> [String]? {
-        if let clientID, let known = clients[clientID], CSVField.equals(field, known.rawEmails) { return known.emails }
+    private mutating func emailList(_ field: Bytes, known: KnownClient?, line: Int) -> [String]? {
+        if let known, CSVField.equals(field, known.rawEmails) { return known.emails }
         var emails: [String] = []
         var valid = true
         for part in field.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false) {
