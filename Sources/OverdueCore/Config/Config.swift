@@ -34,7 +34,6 @@ public struct DaemonSettings: Sendable {
     public var database: String
     /// Absolute path of the templates folder (default: `templates` beside the config file).
     public var templates: String
-    /// Where the file outbox writes `.eml` files when `smtp.url` is `file:///path`.
     public init(interval: Interval, timezone: TimeZone, database: String, templates: String) {
         self.interval = interval
         self.timezone = timezone
@@ -92,7 +91,8 @@ public struct SMTPSettings: Sendable {
         case environment(String)
     }
 
-    /// `smtp://host:port`, `smtps://host:port`, or `file:///path/to/outbox` for the file outbox.
+    /// `smtp://host:port`, `smtps://host:port`, or `file:///path/to/outbox` for the file outbox
+    /// (parsed: `endpoint`, whose `outboxPath` is where the file outbox writes `.eml` files).
     public var url: String
     public var starttls: StartTLS
     public var username: String?
