@@ -19,6 +19,13 @@ final class Output {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Lets `write` append one line's bytes in place, then ends the line.
+    func appendLine(_ write: (inout [UInt8]) -> Void) {
+        write(&buffer)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     func flush() {
         guard !buffer.isEmpty else { return }
         buffer.withUnsafeBufferPointer { bytes in

@@ -13,25 +13,39 @@ public enum PlanFormatter {
     /// callers that stream lines already in invoice order.
     public static func isListed(_ line: PlanLine, all: Bool) -> Bool { all || line.action != .none }
 
-    /// The contract's object: keys `invoice, client, stage, action, days_overdue, amount_due,
-    /// currency, to`, then `reason` only when the action is `none`.
-    public static func json(_ line: PlanLine) -> JSONValue {
-        var pairs: [(String, JSONValue)] = [
-            ("invoice", .string(line.invoice)),
-            ("client", .string(line.client)),
-            ("stage", .optional(line.stage)),
-            ("action", .string(line.action.rawValue)),
-            ("days_overdue", .int(Int64(line.daysOverdue))),
-            ("amount_due", .string(line.amountDue.decimalString)),
-            ("currency", .string(line.amountDue.currency.code)),
-            ("to", .strings(line.to)),
-        ]
-        if line.action == .none { pairs.append(("reason", .optional(line.reason?.rawValue))) }
-        return .object(pairs)
+    /// Appends the contract's object for one line: keys `invoice, client, stage, action,
+    /// days_overdue, amount_due, currency, to`, then `reason` only when the action is `none`.
+    /// Written straight into bytes, with no JSON tree per line: `plan --all` prints a line for
+    /// every invoice in the ledger.
+    public static func writeJSON(_ line: PlanLine, to out: inout [UInt8]) {
+        func raw(_ text: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+        raw("{\"invoice\":"); JSONValue.writeString(line.invoice, to: &out)
+        raw(",\"client\":"); JSONValue.writeString(line.client, to: &out)
+        raw(",\"stage\":")
+        if let stage = line.stage { JSONValue.writeString(stage, to: &out) } else { raw("null") }
+        raw(",\"action\":"); JSONValue.writeString(line.action.rawValue, to: &out)
+        raw(",\"days_overdue\":"); out.append(contentsOf: String(line.daysOverdue).utf8)
+        raw(",\"amount_due\":"); JSONValue.writeString(line.amountDue.decimalString, to: &out)
+        raw(",\"currency\":"); JSONValue.writeString(line.amountDue.currency.code, to: &out)
+        raw(",\"to\":[")
+        for (index, address) in line.to.enumerated() {
+            if index > 0 { raw(",") }
+            JSONValue.writeString(address, to: &out)
+        }
+        raw("]")
+        if line.action == .none {
+            raw(",\"reason\":")
+            if let reason = line.reason { JSONValue.writeString(reason.rawValue, to: &out) } else { raw("null") }
+        }
+        raw("}")
     }
 
     /// One line of `plan --format json`, without the trailing newline.
-    public static func jsonLine(_ line: PlanLine) -> String { json(line).serialized }
+    public static func jsonLine(_ line: PlanLine) -> String {
+        var out: [UInt8] = []
+        writeJSON(line, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
 
     public static let tableHeader = ["INVOICE", "CLIENT", "STAGE", "ACTION", "DAYS", "AMOUNT_DUE", "TO/REASON"]
 

@@ -52,13 +52,13 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     public func write(to out: inout String) { out += serialized }
 
-    static func writeString(_ s: String, to out: inout String) {
+    public static func writeString(_ s: String, to out: inout String) {
         var bytes: [UInt8] = []
         writeString(s, to: &bytes)
         out += String(decoding: bytes, as: UTF8.self)
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         if s.utf8.allSatisfy(JSONValue.isPlain) {
             out.append(contentsOf: s.utf8)   // the common case: nothing to escape, one copy

@@ -30,7 +30,7 @@ struct PlanCommand: ParsableCommand {
             try store.forEachInvoiceContext { context in
                 let line = planner.plan(context, at: instant)
                 guard PlanFormatter.isListed(line, all: all) else { return }
-                if format == .json { out.line(PlanFormatter.json(line).serializedBytes) } else { tableLines.append(line) }
+                if format == .json { out.appendLine { PlanFormatter.writeJSON(line, to: &$0) } } else { tableLines.append(line) }
             }
             if format == .table {
                 let table = PlanFormatter.table(tableLines)
