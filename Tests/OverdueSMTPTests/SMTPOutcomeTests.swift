@@ -1,0 +1,49 @@
+import CCurl
+import OverdueCore
+@testable import OverdueSMTP
+import XCTest
+
+final class SMTPOutcomeTests: XCTestCase {
+    func testDeliveredKeepsTheServersFinalReply() {
+        let result = SMTPOutcome.classify(curlCode: CURLE_OK, responseCode: 250,
+                                          replies: ["220 hi", "250 ok", "250 2.0.0 Ok: queued as X"], curlMessage: "")
+        XCTAssertEqual(result, .delivered(reply: "250 2.0.0 Ok: queued as X"))
+    }
+
+    func testTheLastFailingReplyDecidesEvenAfterQuit() {
+        let result = SMTPOutcome.classify(curlCode: CURLE_SEND_ERROR, responseCode: 221,
+                                          replies: ["250 ok", "450 4.2.0 busy", "221 Bye"], curlMessage: "RCPT failed: 450")
+        XCTAssertEqual(result, .temporary(code: 450, reply: "450 4.2.0 busy (RCPT failed: 450)"))
+    }
+
+    func testFiveHundredsArePermanentAndAuthCodesAreAuthentication() {
+        XCTAssertEqual(SMTPOutcome.classify(curlCode: CURLE_SEND_ERROR, responseCode: 0, replies: ["550 5.1.1 no"], curlMessage: "x"),
+                       .permanent(code: 550, reply: "550 5.1.1 no (x)"))
+        for code in [530, 534, 535, 538] {
+            guard case .authenticationRefused(code, _) = SMTPOutcome.classify(
+                curlCode: CURLE_LOGIN_DENIED, responseCode: 0, replies: ["\(code) 5.7.8 no"], curlMessage: "x") else {
+                return XCTFail("\(code)")
+            }
+        }
+    }
+
+    func testTransportErrorsWithoutAFailingReply() {
+        for code in [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_GOT_NOTHING] {
+            guard case .temporary(nil, _) = SMTPOutcome.classify(curlCode: code, responseCode: 0, replies: ["250 ok"], curlMessage: "x") else {
+                return XCTFail("\(code)")
+            }
+        }
+        for code in [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED] {
+            guard case .permanent(nil, _) = SMTPOutcome.classify(curlCode: code, responseCode: 0, replies: [], curlMessage: "x") else {
+                return XCTFail("\(code)")
+            }
+        }
+    }
+
+    func testMultiLineReplyLinesAreRecognised() {
+        XCTAssertTrue(SMTPOutcome.isFinalReplyLine("250 ok"))
+        XCTAssertTrue(SMTPOutcome.isFinalReplyLine("250"))
+        XCTAssertFalse(SMTPOutcome.isFinalReplyLine("250-PIPELINING"))
+        XCTAssertFalse(SMTPOutcome.isFinalReplyLine("hello"))
+    }
+}
