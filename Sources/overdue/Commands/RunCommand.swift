@@ -9,13 +9,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run the daemon: a tick at start and every daemon.interval.",
         discussion: """
-            Stays in the foreground and logs one line per event on stderr with syslog priority
-            prefixes (<3> error … <7> debug) for journald.
-            SIGTERM/SIGINT: finish the message being sent, record it, exit 0.
-            SIGHUP: reload the config; a config that does not load is refused (logged, audited as
-            config.rejected) and the running one kept.
-            With $NOTIFY_SOCKET set it speaks the systemd notify protocol (READY=1, STATUS=,
-            RELOADING=1, STOPPING=1, and WATCHDOG=1 every half $WATCHDOG_USEC).
+            Stays in the foreground and logs one line per event on stderr with syslog priority prefixes (<3> \
+            error … <7> debug) for journald. SIGTERM/SIGINT: finish the message being sent, record it, exit \
+            0. SIGHUP: reload the config; a config that does not load is refused (logged, audited as \
+            config.rejected) and the running one kept. With $NOTIFY_SOCKET set it speaks the systemd notify \
+            protocol (READY=1, STATUS=, RELOADING=1, STOPPING=1, and WATCHDOG=1 every half $WATCHDOG_USEC). \
             Exit 75 if another overdue is already sending for this database.
             """
     )

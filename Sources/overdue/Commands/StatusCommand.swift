@@ -11,9 +11,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the last and next tick, deliveries pending/retrying/failed/ambiguous, and reminders coming up.",
         discussion: """
-            --format json prints one JSON object: last_tick, last_tick_as_of, last_tick_summary,
-            next_tick, pending, retrying, failed, ambiguous (counts), deliveries (the dispatches in
-            each of those states) and next_due (invoice, stage, date; soonest first).
+            --format json prints one JSON object: last_tick, last_tick_as_of, last_tick_summary, next_tick, \
+            pending, retrying, failed, ambiguous (counts), deliveries (the dispatches in each of those \
+            states) and next_due (invoice, stage, date; soonest first).
             """
     )
     @OptionGroup var options: ConfigOption

@@ -11,11 +11,11 @@ struct TickCommand: ParsableCommand {
         commandName: "tick",
         abstract: "Run one tick: plan, send what is due, record everything, then exit.",
         discussion: """
-            Plans every invoice at the tick's instant, records every dispatch it will make in one
-            transaction, then sends what is due inside the send window (new reminders, retries whose
-            time has come, and dispatches released with `invoice resolve --resend`) and records each
-            outcome. A dispatch left in flight by a crash is marked ambiguous and not resent.
-            Prints a one-line summary. Exit 75 if another overdue (the daemon) is sending.
+            Plans every invoice at the tick's instant, records every dispatch it will make in one \
+            transaction, then sends what is due inside the send window (new reminders, retries whose time \
+            has come, and dispatches released with `invoice resolve --resend`) and records each outcome. A \
+            dispatch left in flight by a crash is marked ambiguous and not resent. Prints a one-line \
+            summary. Exit 75 if another overdue (the daemon) is sending.
             """
     )
     @OptionGroup var options: ConfigOption
