@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
             let log = try DaemonWiring.logger(logLevel)
             let path = options.path
             let config = try ConfigLoader.load(path: path)
-            let store = try DaemonWiring.openStore(config)
+            let store = try openLedger(config)
             let wiring = Daemon.Wiring(
                 loadConfig: { try ConfigLoader.load(path: path) },
                 makeRunner: { try DaemonWiring.makeRunner($0, store: store, asOf: nil, log: log) })

@@ -21,8 +21,8 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let config = try ConfigLoader.load(path: options.path)
-            let store = try DaemonWiring.openStore(config)
+            let config = try loadConfig(options)
+            let store = try openLedger(config)
             let report = try StatusReport.read(store: store, config: config, at: Date())
             let out = Output()
             switch format {

@@ -19,8 +19,7 @@ struct TickCommand: ParsableCommand {
             """
     )
     @OptionGroup var options: ConfigOption
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Behave as if the clock read T (YYYY-MM-DD or RFC 3339 with offset).", valueName: "T"))
-    var asOf: String?
+    @OptionGroup var asOf: AsOfOption
     @Flag(name: .customLong("dry-run"), help: "Print what would be queued and sent; record and send nothing.")
     var dryRun = false
     @Option(name: .customLong("log-level"), help: "error, warning, notice, info or debug (default: $OVERDUE_LOG_LEVEL, else info).")
@@ -29,9 +28,9 @@ struct TickCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let log = try DaemonWiring.logger(logLevel)
-            let config = try ConfigLoader.load(path: options.path)
-            let instant = try asOf.map { try DaemonWiring.parseAsOfOption($0, config: config) }
-            let store = try DaemonWiring.openStore(config)
+            let config = try loadConfig(options)
+            let instant = try asOf.context(in: config).asOf
+            let store = try openLedger(config)
             if dryRun {
                 let preview = try TickRunner.preview(config: config, store: store, at: instant ?? Date())
                 let out = Output()
@@ -59,17 +58,6 @@ enum DaemonWiring {
             throw OverdueError.usage("--log-level: \"\(flag)\" is not one of error, warning, notice, info, debug")
         }
         return Logger(threshold: level)
-    }
-
-    static func parseAsOfOption(_ text: String, config: Config) throws -> Date {
-        guard let instant = parseAsOf(text, zone: config.daemon.timezone) else {
-            throw OverdueError.usage("--as-of: \"\(text.escapingControls())\" is not a date (YYYY-MM-DD) or a date-time with offset (2026-03-01T08:30:00Z)")
-        }
-        return instant
-    }
-
-    static func openStore(_ config: Config) throws -> SQLiteLedgerStore {
-        try SQLiteLedgerStore(path: config.daemon.database)
     }
 
     /// A runner with the configured transport and templates. Throws 78 when the templates or
