@@ -6,23 +6,35 @@ import OverdueCore
 /// It reads the chain's head once when the transaction starts (the write lock is already held,
 /// so nobody else can append in between) and then carries `seq` and the previous hash in
 /// memory, so a million-row import hashes as it inserts without reading anything back.
+/// The canonical line is built in a reused byte buffer, byte for byte what
+/// `AuditEntry.jsonLineBytes(includeHashes: false)` gives (debug builds check every entry).
 struct AuditAppender {
     /// The `meta` key holding `SEQ HASH` of the newest entry, so `verifyAudit` notices entries
     /// cut off the end of the chain, which the links alone cannot show.
     static let headKey = "audit.head"
 
     private let db: SQLiteConnection
-    private let at: Date
-    private let asOf: Date?
+    private let at: Int64
+    private let asOf: Int64?
+    /// `,"at":"…"` and `,"as_of":"…"` when given, then `,"event":`: the same for every entry.
+    private let timePart: [UInt8]
+    private let insert: Statement
     private(set) var lastSeq: Int64
     private(set) var lastHash: String
     private var appended = 0
+    private var line: [UInt8] = []
 
     init(_ db: SQLiteConnection, context: ChangeContext) throws {
         self.db = db
         // Whole seconds: the stored and the hashed timestamp must be the same value.
-        at = storedDate(storedSeconds(context.at))
-        asOf = context.asOf.map { storedDate(storedSeconds($0)) }
+        at = storedSeconds(context.at)
+        asOf = context.asOf.map(storedSeconds)
+        var part: [UInt8] = []
+        ByteText.append(",\"at\":\"" + formatTimestamp(storedDate(at)) + "\"", to: &part)
+        if let asOf { ByteText.append(",\"as_of\":\"" + formatTimestamp(storedDate(asOf)) + "\"", to: &part) }
+        ByteText.append(",\"event\":", to: &part)
+        timePart = part
+        line.reserveCapacity(512)
         let head = try db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         defer { head.reset() }
         if try head.step() {
@@ -32,25 +44,57 @@ struct AuditAppender {
             lastSeq = 0
             lastHash = AuditChain.genesis
         }
+        insert = try db.prepare("INSERT INTO audit (\(Columns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     }
 
     mutating func append(_ record: AuditRecord) throws {
-        var entry = AuditEntry(seq: lastSeq + 1, at: at, asOf: asOf, event: record.event.rawValue,
-                               invoice: record.invoice, client: record.client, stage: record.stage,
-                               detailsJSON: AuditChain.detailsJSON(record.details), prevHash: lastHash, hash: "")
-        entry.hash = AuditChain.hash(of: entry)
-        try db.prepare("INSERT INTO audit (\(Columns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(.int(entry.seq), .int(storedSeconds(entry.at)), .optional(entry.asOf.map(storedSeconds)),
-                  .text(entry.event), .optional(entry.invoice), .optional(entry.client), .optional(entry.stage),
-                  .text(entry.detailsJSON), .text(entry.prevHash), .text(entry.hash))
-            .run()
-        lastSeq = entry.seq
-        lastHash = entry.hash
-        appended += 1
+        try append(record.event, invoice: record.invoice, client: record.client, stage: record.stage,
+                   details: JSONValue.object(record.details).serializedBytes)
     }
 
     mutating func append(_ records: [AuditRecord]) throws {
         for record in records { try append(record) }
+    }
+
+    /// Appends an entry whose details object is already serialized canonically (the import's
+    /// hot path builds it straight into bytes).
+    mutating func append(_ event: AuditEvent, invoice: String?, client: String?, stage: String?, details: [UInt8]) throws {
+        let seq = lastSeq + 1
+        line.removeAll(keepingCapacity: true)
+        ByteText.append("{\"seq\":", to: &line)
+        ByteText.append(seq, to: &line)
+        line.append(contentsOf: timePart)
+        JSONValue.writeString(event.rawValue, to: &line)
+        ByteText.append(",\"invoice\":", to: &line)
+        JSONValue.optional(invoice).write(to: &line)
+        ByteText.append(",\"client\":", to: &line)
+        JSONValue.optional(client).write(to: &line)
+        ByteText.append(",\"stage\":", to: &line)
+        JSONValue.optional(stage).write(to: &line)
+        ByteText.append(",\"details\":", to: &line)
+        line.append(contentsOf: details)
+        line.append(UInt8(ascii: "}"))
+        let hash = AuditChain.hash(prevHash: lastHash, canonical: line)
+        assert(line == AuditEntry(seq: seq, at: storedDate(at), asOf: asOf.map(storedDate), event: event.rawValue,
+                                  invoice: invoice, client: client, stage: stage,
+                                  detailsJSON: String(decoding: details, as: UTF8.self), prevHash: lastHash, hash: hash)
+                        .jsonLineBytes(includeHashes: false), "audit canonical line differs from AuditEntry.jsonLineBytes")
+
+        insert.reset()
+        try insert.bind(.int(seq), at: 1)
+        try insert.bind(.int(at), at: 2)
+        try insert.bind(.optional(asOf), at: 3)
+        try insert.bind(.text(event.rawValue), at: 4)
+        try insert.bind(.optional(invoice), at: 5)
+        try insert.bind(.optional(client), at: 6)
+        try insert.bind(.optional(stage), at: 7)
+        try insert.bind(.utf8(details), at: 8)
+        try insert.bind(.text(lastHash), at: 9)
+        try insert.bind(.text(hash), at: 10)
+        try insert.run()
+        lastSeq = seq
+        lastHash = hash
+        appended += 1
     }
 
     /// Records the new head; called once before the transaction commits.

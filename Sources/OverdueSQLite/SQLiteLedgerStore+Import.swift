@@ -26,8 +26,7 @@ extension SQLiteLedgerStore {
                 }
                 let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate,
                                       dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
-                try importer.upsertInvoice(invoice, origin: [("source", .string(source)), ("line", .int(Int64(row.line)))],
-                                           audit: &audit)
+                try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
             }
             return importer.summary
         }
@@ -45,7 +44,7 @@ extension SQLiteLedgerStore {
                 throw OverdueError(.dataError, "invoice \(invoice.number): client \(client.id) does not match client_id \(invoice.clientID)")
             }
             try importer.upsertClient(id: client.id, name: client.name, emails: client.emails, audit: &audit)
-            try importer.upsertInvoice(invoice, origin: [], audit: &audit)
+            try importer.upsertInvoice(invoice, origin: nil, audit: &audit)
             return importer.summary
         }
     }
@@ -61,9 +60,27 @@ private struct Importer {
     /// Clients touched by this import, as they now stand in the database.
     var clients: [String: Client] = [:]
 
+    /// Prepared once per import and reused for every row.
+    private let lookup: Statement
+    private let insert: Statement
+    /// Reused byte buffers for the row being inserted.
+    private var issueBytes: [UInt8] = []
+    private var dueBytes: [UInt8] = []
+    private var details: [UInt8] = []
+
     init(store: SQLiteLedgerStore, now: Int64) throws {
         self.store = store
         self.now = now
+        lookup = try store.db.prepare("""
+            SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
+            FROM invoices WHERE number = ?
+            """)
+        insert = try store.db.prepare("""
+            INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
+                paid_imported_minor, status, hold, hold_reason, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?11)
+            """)
+        details.reserveCapacity(256)
     }
 
     private var db: SQLiteConnection { store.db }
@@ -96,43 +113,22 @@ private struct Importer {
 
     /// The stored fields import compares, or nil for a new number.
     func existing(_ number: String) throws -> StoredInvoice? {
-        let statement = try db.prepare("""
-            SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
-            FROM invoices WHERE number = ?
-            """)
+        let statement = lookup
+        statement.reset()
         defer { statement.reset() }
-        guard try statement.bind(.text(number)).step() else { return nil }
+        try statement.bind(.text(number), at: 1)
+        guard try statement.step() else { return nil }
         return StoredInvoice(clientID: statement.text(0), issueDate: statement.text(1), dueDate: statement.text(2),
                              currency: statement.text(3), amountMinor: statement.int(4),
                              paidImportedMinor: statement.int(5), status: statement.text(6))
     }
 
-    mutating func upsertInvoice(_ invoice: Invoice, origin: [(String, JSONValue)], audit: inout AuditAppender) throws {
-        let issue = invoice.issueDate.description, due = invoice.dueDate.description
+    mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
         let currency = invoice.currency
         guard let old = try existing(invoice.number) else {
-            try db.prepare("""
-                INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
-                    paid_imported_minor, status, hold, hold_reason, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-                .bind(.text(invoice.number), .text(invoice.clientID), .text(issue), .text(due), .text(currency.code),
-                      .int(invoice.amount.minorUnits), .int(invoice.paid.minorUnits), .text(invoice.status.rawValue),
-                      .bool(invoice.onHold), .optional(invoice.holdReason), .int(now), .int(now))
-                .run()
-            let event: AuditEvent = origin.isEmpty ? .invoiceAdded : .invoiceImported
-            try audit.append(AuditRecord(event, invoice: invoice.number, client: invoice.clientID, details: origin + [
-                ("issue_date", .string(issue)), ("due_date", .string(due)),
-                ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
-                ("currency", .string(currency.code)), ("status", .string(invoice.status.rawValue)),
-            ]))
-            summary.inserted += 1
-            if clients[invoice.clientID]?.blocked == true {
-                summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
-            }
-            return
+            return try insertInvoice(invoice, origin: origin, audit: &audit)
         }
-
+        let issue = invoice.issueDate.description, due = invoice.dueDate.description
         let oldCurrency = Currency(code: old.currency) ?? currency
         let status = Importer.resolvedStatus(csv: invoice.status, ledger: InvoiceStatus(rawValue: old.status) ?? .open)
         var changes: [(String, JSONValue)] = []
@@ -158,9 +154,62 @@ private struct Importer {
             .bind(.text(invoice.clientID), .text(issue), .text(due), .text(currency.code), .int(invoice.amount.minorUnits),
                   .int(invoice.paid.minorUnits), .text(status.rawValue), .int(now), .text(invoice.number))
             .run()
+        var details: [(String, JSONValue)] = []
+        if let origin { details = [("source", .string(origin.source)), ("line", .int(Int64(origin.line)))] }
         try audit.append(AuditRecord(.invoiceUpdated, invoice: invoice.number, client: invoice.clientID,
-                                     details: origin + [("changes", .object(changes))]))
+                                     details: details + [("changes", .object(changes))]))
         summary.updated += 1
+    }
+
+    /// Inserts a new invoice and audits it (`invoice.imported` with its source line, or
+    /// `invoice.added`). The hot path of a large first import: details are built as bytes.
+    private mutating func insertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
+        issueBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.issueDate, to: &issueBytes)
+        dueBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.dueDate, to: &dueBytes)
+        insert.reset()
+        try insert.bind(.text(invoice.number), at: 1)
+        try insert.bind(.text(invoice.clientID), at: 2)
+        try insert.bind(.utf8(issueBytes), at: 3)
+        try insert.bind(.utf8(dueBytes), at: 4)
+        try insert.bind(.text(invoice.currency.code), at: 5)
+        try insert.bind(.int(invoice.amount.minorUnits), at: 6)
+        try insert.bind(.int(invoice.paid.minorUnits), at: 7)
+        try insert.bind(.text(invoice.status.rawValue), at: 8)
+        try insert.bind(.bool(invoice.onHold), at: 9)
+        try insert.bind(.optional(invoice.holdReason), at: 10)
+        try insert.bind(.int(now), at: 11)
+        try insert.run()
+
+        details.removeAll(keepingCapacity: true)
+        details.append(UInt8(ascii: "{"))
+        if let origin {
+            ByteText.append("\"source\":", to: &details)
+            JSONValue.writeString(origin.source, to: &details)
+            ByteText.append(",\"line\":", to: &details)
+            ByteText.append(Int64(origin.line), to: &details)
+            details.append(UInt8(ascii: ","))
+        }
+        ByteText.append("\"issue_date\":\"", to: &details)
+        details.append(contentsOf: issueBytes)
+        ByteText.append("\",\"due_date\":\"", to: &details)
+        details.append(contentsOf: dueBytes)
+        ByteText.append("\",\"amount\":\"", to: &details)
+        ByteText.append(invoice.amount, to: &details)
+        ByteText.append("\",\"paid\":\"", to: &details)
+        ByteText.append(invoice.paid, to: &details)
+        ByteText.append("\",\"currency\":", to: &details)
+        JSONValue.writeString(invoice.currency.code, to: &details)
+        ByteText.append(",\"status\":", to: &details)
+        JSONValue.writeString(invoice.status.rawValue, to: &details)
+        details.append(UInt8(ascii: "}"))
+        try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
+                         client: invoice.clientID, stage: nil, details: details)
+        summary.inserted += 1
+        if clients[invoice.clientID]?.blocked == true {
+            summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
+        }
     }
 
     /// The status an imported row leaves the invoice in (see `importInvoices`).

@@ -37,14 +37,16 @@ final class Statement {
         switch value {
         case .null: rc = sqlite3_bind_null(raw, index)
         case .int(let v): rc = sqlite3_bind_int64(raw, index, v)
-        case .text(var s):
-            rc = s.withUTF8 { bytes in
-                // An empty buffer may have no address, which SQLite would store as NULL.
-                bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
-                    : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), transient)
-            }
+        case .text(var s): rc = s.withUTF8 { bindText($0, at: index) }
+        case .utf8(let bytes): rc = bytes.withUnsafeBufferPointer { bindText($0, at: index) }
         }
         guard rc == SQLITE_OK else { throw connection.error(rc) }
+    }
+
+    private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) -> Int32 {
+        // An empty buffer may have no address, which SQLite would store as NULL.
+        bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
+            : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), transient)
     }
 
     // MARK: Stepping
@@ -92,6 +94,8 @@ enum SQLValue {
     case null
     case int(Int64)
     case text(String)
+    /// Text already encoded as UTF-8 (built in a byte buffer).
+    case utf8([UInt8])
 
     static func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
     static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }

@@ -45,6 +45,16 @@ final class SQLiteAuditTests: LedgerTestCase {
         XCTAssertEqual(try openStore().verifyAudit()?.seq, 4)
     }
 
+    func testEntriesWithEscapedAndNonASCIITextVerify() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("É-1\u{2028}", client: "cl\"ient", name: "Bücher\tGmbH"), row("INV-\u{85}")],
+                                     source: "dir/fäktura \"x\".csv", context: ChangeContext(at: t0, asOf: t0.addingTimeInterval(-86_400)))
+        XCTAssertNil(try store.verifyAudit())
+        var lines: [String] = []
+        try store.auditEntries(AuditFilter(invoice: "É-1\u{2028}")) { lines.append($0.detailsJSON) }
+        XCTAssertEqual(lines.first?.hasPrefix(#"{"source":"dir/fäktura \"x\".csv","line":2,"#), true, lines.first ?? "")
+    }
+
     func testEntriesChainAcrossTransactionsAndRecordAsOf() throws {
         let store = try openStore()
         let asOf = Date(timeIntervalSince1970: 1_780_000_000.75)

@@ -1,0 +1,60 @@
+import OverdueCore
+
+/// Appending plain ASCII values (dates, decimal amounts, integers) to a UTF-8 byte buffer.
+///
+/// The import writes a million audit details and invoice rows; building them as bytes in a
+/// reused buffer, instead of through interpolated Strings, is most of what keeps it within a
+/// small multiple of sqlite3's own `.import`. Output is byte-identical to `LocalDate.description`
+/// and `Money.decimalString`.
+enum ByteText {
+    static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
+
+    static func append(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendDigits(value.magnitude, minimumCount: 1, to: &out)
+        } else {
+            appendDigits(UInt64(value), minimumCount: 1, to: &out)
+        }
+    }
+
+    /// `YYYY-MM-DD`.
+    static func append(_ date: LocalDate, to out: inout [UInt8]) {
+        appendDigits(UInt64(date.year), minimumCount: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(UInt64(date.month), minimumCount: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(UInt64(date.day), minimumCount: 2, to: &out)
+    }
+
+    /// The amount with exactly the currency's minor digits (`1200.00`, `1200`, `12.500`).
+    static func append(_ money: Money, to out: inout [UInt8]) {
+        let digits = money.currency.minorDigits
+        let magnitude = money.minorUnits.magnitude
+        if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
+        guard digits > 0 else { return appendDigits(magnitude, minimumCount: 1, to: &out) }
+        var scale: UInt64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        appendDigits(magnitude / scale, minimumCount: 1, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendDigits(magnitude % scale, minimumCount: digits, to: &out)
+    }
+
+    static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &scratch) { buffer in
+            var v = value
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            while buffer.count - i < minimumCount {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0")
+            }
+            out.append(contentsOf: buffer[i...])
+        }
+    }
+}
