@@ -167,8 +167,12 @@ struct CSVRowValidator {
         if let known, CSVField.equals(field, known.rawEmails) { return known.emails }
         var emails: [String] = []
         var valid = true
-        for part in field.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false) {
-            let address = CSVField.trimmingSpaces(Bytes(rebasing: part))
+        var start = 0
+        while start <= field.count {
+            var end = start
+            while end < field.count, field[end] != UInt8(ascii: ";") { end += 1 }
+            let address = CSVField.trimmingSpaces(Bytes(rebasing: field[start..<end]))
+            start = end + 1
             guard !address.isEmpty else { continue }
             let text = CSVField.string(address)
             guard Mailbox.isValidAddress(text) else {
