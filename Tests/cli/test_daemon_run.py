@@ -249,15 +249,16 @@ def test_outage_then_recovery_every_reminder_goes_out_once_on_the_retry_schedule
         server.stop()
 
 
-def test_permanent_refusal_fails_at_once_and_tells_the_owner_once(ws, tmp_path):
-    server = SMTPServer(tmp_path / "received", mode="permfail").start()
+@pytest.mark.parametrize("mode,code", [("permfail", "554"), ("rcptfail", "550")])
+def test_permanent_refusal_fails_at_once_and_tells_the_owner_once(ws, tmp_path, mode, code):
+    server = SMTPServer(tmp_path / "received", mode=mode).start()
     try:
         smtp_config(ws, server.port)
         ws.run("import", ws.write_csv("one.csv", [invoice_row("INV-1", due="2026-01-01")]), check=0)
         ws.run("tick", "--as-of", "2026-01-09T10:00:00Z", check=0)
         assert status(ws)["failed"] == 1
         failed = audit(ws, "reminder.failed")
-        assert len(failed) == 1 and "554" in failed[0]["details"]["reply"]
+        assert len(failed) == 1 and code in failed[0]["details"]["reply"]
         notified = audit(ws, "owner.notified")
         assert len(notified) == 1 and notified[0]["details"]["kind"] == "delivery-failed"
         ws.run("tick", "--as-of", "2026-01-09T11:00:00Z", check=0)
