@@ -96,6 +96,8 @@ public final class TickRunner {
             }
         }
 
+        // One session for the whole batch, closed (QUIT) however the loop ends.
+        defer { transport.close() }
         let due = try TickRunner.dueDispatches(store: store, at: instant)
         let windowOpen = TickRunner.windowIsOpen(config, at: instant)
         for (index, dispatch) in due.enumerated() {
@@ -117,7 +119,6 @@ public final class TickRunner {
                 break
             }
         }
-        transport.close()
 
         try store.appendAudit([AuditRecord(.tickFinished, details: summary.auditDetails)], context: change)
         try store.setMeta(MetaKey.lastTickAt, formatTimestamp(clock.now()))
