@@ -43,22 +43,6 @@ final class Output {
     deinit { flush() }
 }
 
-/// Lays out rows as left-aligned columns separated by two spaces (for `--format table`).
-func formatTable(header: [String], rows: [[String]]) -> [String] {
-    var widths = header.map(\.count)
-    for row in rows {
-        for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-    }
-    func render(_ cells: [String]) -> String {
-        var line = ""
-        for (i, cell) in cells.enumerated() {
-            if i == cells.count - 1 { line += cell } else { line += cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) }
-        }
-        return line
-    }
-    return [render(header)] + rows.map(render)
-}
-
 enum OutputFormat: String, CaseIterable, Sendable {
     case table, json, csv
 }

@@ -31,3 +31,14 @@ func openLedger(_ config: Config) throws -> SQLiteLedgerStore {
 
 /// The context for a change made now (no `--as-of`).
 func changeNow() -> ChangeContext { ChangeContext(at: Date()) }
+
+/// The body of every command that makes one change: open the ledger the config names, apply
+/// the change (one transaction, audited by the store), print `done`.
+func applyChange(_ options: ConfigOption, _ done: @autoclosure () -> String,
+                 _ change: (SQLiteLedgerStore, ChangeContext) throws -> Void) throws {
+    try runReportingErrors {
+        let store = try openLedger(try loadConfig(options))
+        try change(store, changeNow())
+        print(done())
+    }
+}

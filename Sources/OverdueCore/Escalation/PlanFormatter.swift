@@ -53,25 +53,7 @@ public enum PlanFormatter {
     /// padded to the widest cell; every line ends with a newline. Text from the ledger has its
     /// control characters shown escaped, so one plan line is always one terminal line.
     public static func table(_ lines: [PlanLine]) -> String {
-        let rows = [tableHeader] + lines.map(tableRow)
-        var widths = [Int](repeating: 0, count: tableHeader.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-        }
-        var out = ""
-        for row in rows {
-            var text = ""
-            for (index, cell) in row.enumerated() {
-                if index == row.count - 1 {
-                    text += cell
-                } else {
-                    text += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
-                }
-            }
-            while text.last == " " { text.removeLast() }
-            out += text + "\n"
-        }
-        return out
+        TextTable.lines(header: tableHeader, rows: lines.map(tableRow)).map { $0 + "\n" }.joined()
     }
 
     static func tableRow(_ line: PlanLine) -> [String] {

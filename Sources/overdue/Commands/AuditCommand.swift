@@ -58,7 +58,7 @@ struct AuditListCommand: ParsableCommand {
                 }
             }
             if format == .table {
-                for line in formatTable(header: ["SEQ", "AT", "EVENT", "INVOICE", "CLIENT", "STAGE", "DETAILS"], rows: rows) {
+                for line in TextTable.lines(header: ["SEQ", "AT", "EVENT", "INVOICE", "CLIENT", "STAGE", "DETAILS"], rows: rows) {
                     out.line(line)
                 }
             }

@@ -35,7 +35,7 @@ struct ClientList: ParsableCommand {
                 let rows = clients.map { c in
                     [c.id, c.name, c.emails.joined(separator: "; "), c.blocked ? "blocked" : (c.onHold ? "hold" : "active")]
                 }
-                for line in formatTable(header: ["ID", "NAME", "EMAIL", "STATE"], rows: rows) { out.line(line) }
+                for line in TextTable.lines(header: ["ID", "NAME", "EMAIL", "STATE"], rows: rows) { out.line(line) }
             }
             out.flush()
         }
@@ -69,7 +69,7 @@ struct ClientShow: ParsableCommand {
                 """)
             let rows = invoices.map { [$0.number, $0.dueDate.description, $0.balance.description, $0.status.rawValue] }
             print("")
-            for line in formatTable(header: ["INVOICE", "DUE", "BALANCE", "STATUS"], rows: rows) { print(line) }
+            for line in TextTable.lines(header: ["INVOICE", "DUE", "BALANCE", "STATUS"], rows: rows) { print(line) }
         }
     }
 }
@@ -79,12 +79,7 @@ struct ClientHold: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
-    func run() throws {
-        try runReportingErrors {
-            try openLedger(try loadConfig(options)).setClientHold(id, onHold: true, reason: reason, context: changeNow())
-            print("client \(id): on hold")
-        }
-    }
+    func run() throws { try applyChange(options, "client \(id): on hold") { try $0.setClientHold(id, onHold: true, reason: reason, context: $1) } }
 }
 
 struct ClientRelease: ParsableCommand {
@@ -92,12 +87,7 @@ struct ClientRelease: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
-    func run() throws {
-        try runReportingErrors {
-            try openLedger(try loadConfig(options)).setClientHold(id, onHold: false, reason: reason, context: changeNow())
-            print("client \(id): released")
-        }
-    }
+    func run() throws { try applyChange(options, "client \(id): released") { try $0.setClientHold(id, onHold: false, reason: reason, context: $1) } }
 }
 
 struct ClientBlock: ParsableCommand {
@@ -105,12 +95,7 @@ struct ClientBlock: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
-    func run() throws {
-        try runReportingErrors {
-            try openLedger(try loadConfig(options)).setClientBlocked(id, blocked: true, reason: reason, context: changeNow())
-            print("client \(id): blocked")
-        }
-    }
+    func run() throws { try applyChange(options, "client \(id): blocked") { try $0.setClientBlocked(id, blocked: true, reason: reason, context: $1) } }
 }
 
 struct ClientUnblock: ParsableCommand {
@@ -118,10 +103,5 @@ struct ClientUnblock: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
-    func run() throws {
-        try runReportingErrors {
-            try openLedger(try loadConfig(options)).setClientBlocked(id, blocked: false, reason: reason, context: changeNow())
-            print("client \(id): unblocked")
-        }
-    }
+    func run() throws { try applyChange(options, "client \(id): unblocked") { try $0.setClientBlocked(id, blocked: false, reason: reason, context: $1) } }
 }

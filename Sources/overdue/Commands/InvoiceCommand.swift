@@ -52,7 +52,7 @@ struct InvoiceList: ParsableCommand {
                     [i.number, i.clientID, i.dueDate.description, i.amount.decimalString, i.balance.decimalString,
                      i.currency.code, i.status.rawValue + (i.onHold ? " (hold)" : "")]
                 }
-                for line in formatTable(header: ["NUMBER", "CLIENT", "DUE", "AMOUNT", "DUE_NOW", "CUR", "STATUS"], rows: rows) { out.line(line) }
+                for line in TextTable.lines(header: ["NUMBER", "CLIENT", "DUE", "AMOUNT", "DUE_NOW", "CUR", "STATUS"], rows: rows) { out.line(line) }
             }
             out.flush()
         }
@@ -95,7 +95,7 @@ struct InvoiceShow: ParsableCommand {
                     [d.localDate.description, d.stage, d.action.rawValue, d.state.rawValue, d.messageID ?? "-", d.lastReply ?? ""]
                 }
                 print("")
-                for line in formatTable(header: ["DATE", "STAGE", "ACTION", "STATE", "MESSAGE-ID", "REPLY"], rows: rows) { print(line) }
+                for line in TextTable.lines(header: ["DATE", "STAGE", "ACTION", "STATE", "MESSAGE-ID", "REPLY"], rows: rows) { print(line) }
             }
         }
     }
@@ -198,13 +198,7 @@ struct InvoiceHold: ParsableCommand {
     @Argument var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
-    func run() throws {
-        try runReportingErrors {
-            let store = try openLedger(try loadConfig(options))
-            try store.setInvoiceHold(number, onHold: true, reason: reason, context: changeNow())
-            print("invoice \(number): on hold")
-        }
-    }
+    func run() throws { try applyChange(options, "invoice \(number): on hold") { try $0.setInvoiceHold(number, onHold: true, reason: reason, context: $1) } }
 }
 
 struct InvoiceRelease: ParsableCommand {
@@ -213,28 +207,20 @@ struct InvoiceRelease: ParsableCommand {
     @Argument var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
-    func run() throws {
-        try runReportingErrors {
-            let store = try openLedger(try loadConfig(options))
-            try store.setInvoiceHold(number, onHold: false, reason: reason, context: changeNow())
-            print("invoice \(number): released")
-        }
-    }
+    func run() throws { try applyChange(options, "invoice \(number): released") { try $0.setInvoiceHold(number, onHold: false, reason: reason, context: $1) } }
 }
 
-/// Shared body of the commands that move an invoice to a final status.
-func setStatus(_ options: ConfigOption, _ number: String, _ status: InvoiceStatus, reason: String?) throws {
-    let store = try openLedger(try loadConfig(options))
-    try store.setInvoiceStatus(number, to: status, reason: reason, context: changeNow())
-    print("invoice \(number): \(status.rawValue)")
-}
 
 struct InvoiceCancel: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an invoice: no more reminders.")
     @OptionGroup var options: ConfigOption
     @Argument var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
-    func run() throws { try runReportingErrors { try setStatus(options, number, .cancelled, reason: reason) } }
+    func run() throws {
+        try applyChange(options, "invoice \(number): \(InvoiceStatus.cancelled.rawValue)") {
+            try $0.setInvoiceStatus(number, to: .cancelled, reason: reason, context: $1)
+        }
+    }
 }
 
 struct InvoiceEscalate: ParsableCommand {
@@ -242,7 +228,11 @@ struct InvoiceEscalate: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
-    func run() throws { try runReportingErrors { try setStatus(options, number, .escalated, reason: reason) } }
+    func run() throws {
+        try applyChange(options, "invoice \(number): \(InvoiceStatus.escalated.rawValue)") {
+            try $0.setInvoiceStatus(number, to: .escalated, reason: reason, context: $1)
+        }
+    }
 }
 
 struct InvoiceWriteOff: ParsableCommand {
@@ -280,10 +270,8 @@ struct InvoiceResolve: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let store = try openLedger(try loadConfig(options))
-            try store.resolveAmbiguous(invoice: number, stage: stage, sent: sent, context: changeNow())
-            print("invoice \(number) stage \(stage): \(sent ? "recorded as sent" : "released for resending")")
+        try applyChange(options, "invoice \(number) stage \(stage): \(sent ? "recorded as sent" : "released for resending")") {
+            try $0.resolveAmbiguous(invoice: number, stage: stage, sent: sent, context: $1)
         }
     }
 }
