@@ -117,12 +117,10 @@ struct CSVRowValidator {
         if let issueDate, let dueDate, dueDate < issueDate {
             report(line, "due_date", "\(dueDate) is before issue_date \(issueDate)")
         }
-        if let number {
-            if let first = numbers[number] {
-                report(line, "number", "invoice \(quoted(number)) appears twice (first on line \(first))")
-            } else {
-                numbers[number] = line
-            }
+        // One hash per row in the usual case: insert, and put the first line back on a repeat.
+        if let number, let first = numbers.updateValue(line, forKey: number) {
+            numbers[number] = first
+            report(line, "number", "invoice \(quoted(number)) appears twice (first on line \(first))")
         }
         if let clientID, let clientName, let emails {
             if let known {
