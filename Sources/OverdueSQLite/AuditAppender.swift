@@ -21,6 +21,7 @@ struct AuditAppender {
     private let insert: Statement
     private(set) var lastSeq: Int64
     private(set) var lastHash: String
+    private var lastHashBytes: [UInt8]
     private var appended = 0
     private var line: [UInt8] = []
 
@@ -39,10 +40,12 @@ struct AuditAppender {
         defer { head.reset() }
         if try head.step() {
             lastSeq = head.int(0)
-            lastHash = head.text(1)
+            lastHashBytes = head.blob(1)
+            lastHash = hexString(lastHashBytes)
         } else {
             lastSeq = 0
             lastHash = AuditChain.genesis
+            lastHashBytes = ByteText.bytes(fromHex: AuditChain.genesis)
         }
         insert = try db.prepare("INSERT INTO audit (\(Columns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     }
@@ -89,11 +92,13 @@ struct AuditAppender {
         try insert.bind(.optional(client), at: 6)
         try insert.bind(.optional(stage), at: 7)
         try insert.bind(.utf8(details), at: 8)
-        try insert.bind(.text(lastHash), at: 9)
-        try insert.bind(.text(hash), at: 10)
+        let hashBytes = ByteText.bytes(fromHex: hash)
+        try insert.bind(.blob(lastHashBytes), at: 9)
+        try insert.bind(.blob(hashBytes), at: 10)
         try insert.run()
         lastSeq = seq
         lastHash = hash
+        lastHashBytes = hashBytes
         appended += 1
     }
 

@@ -40,6 +40,24 @@ enum ByteText {
         appendDigits(magnitude % scale, minimumCount: digits, to: &out)
     }
 
+    /// The bytes a lower-case hex string spells (hashes are stored as 32-byte blobs and shown
+    /// as hex); non-hex input gives garbage, never a crash, and cannot come from `AuditChain`.
+    static func bytes(fromHex hex: String) -> [UInt8] {
+        func nibble(_ c: UInt8) -> UInt8 { c >= UInt8(ascii: "a") ? c &- UInt8(ascii: "a") &+ 10 : c &- UInt8(ascii: "0") }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        var high: UInt8?
+        for c in hex.utf8 {
+            if let h = high {
+                out.append(h << 4 | (nibble(c) & 0x0F))
+                high = nil
+            } else {
+                high = nibble(c) & 0x0F
+            }
+        }
+        return out
+    }
+
     static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
         withUnsafeMutableBytes(of: &scratch) { buffer in

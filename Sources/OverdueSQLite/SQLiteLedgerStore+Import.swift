@@ -8,8 +8,9 @@ extension SQLiteLedgerStore {
     ///
     /// Rules the CSV cannot express:
     /// - A client's name and addresses come from its last row in the file, so a file that lists
-    ///   a client differently on two rows still re-imports as a no-op. New clients are audited
-    ///   `client.added`, changed ones `client.updated`.
+    ///   a client differently on two rows still re-imports as a no-op. Clients are upserted
+    ///   before the invoices, in id order: new ones audited `client.added`, changed ones
+    ///   `client.updated`.
     /// - Status: the CSV's `paid` and `cancelled` win over anything the ledger has (the
     ///   accounting tool is authoritative about settlement), but `open` never reopens an invoice
     ///   the ledger has moved on (paid by recorded payments, escalated, written off, cancelled).
@@ -18,12 +19,14 @@ extension SQLiteLedgerStore {
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
         try writing(context) { audit in
             var importer = try Importer(store: self, now: storedSeconds(context.at))
+            // Clients first, each once, in id byte order, with the values of its last row.
             var finalClients: [String: (name: String, emails: [String])] = [:]
             for row in rows { finalClients[row.clientID] = (row.clientName, row.clientEmails) }
+            for id in finalClients.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                let wanted = finalClients[id]!
+                try importer.upsertClient(id: id, name: wanted.name, emails: wanted.emails, audit: &audit)
+            }
             for row in rows {
-                if let wanted = finalClients.removeValue(forKey: row.clientID) {
-                    try importer.upsertClient(id: row.clientID, name: wanted.name, emails: wanted.emails, audit: &audit)
-                }
                 let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate,
                                       dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
                 try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
@@ -57,12 +60,14 @@ private struct Importer {
     let store: SQLiteLedgerStore
     let now: Int64
     var summary = ImportSummary()
-    /// Clients touched by this import, as they now stand in the database.
-    var clients: [String: Client] = [:]
+    /// Ids of the blocked clients this import touched (new invoices for them get a warning).
+    var blockedClients: Set<String> = []
 
     /// Prepared once per import and reused for every row.
     private let lookup: Statement
     private let insert: Statement
+    /// The ledger had no invoices when the import began.
+    private let insertFirst: Bool
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
@@ -79,7 +84,9 @@ private struct Importer {
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
                 paid_imported_minor, status, hold, hold_reason, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?11)
+            ON CONFLICT (number) DO NOTHING
             """)
+        insertFirst = try store.db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
         details.reserveCapacity(256)
     }
 
@@ -99,7 +106,7 @@ private struct Importer {
                     .bind(.text(updated.name), .text(joinAddresses(updated.emails)), .int(now), .text(id)).run()
                 try audit.append(AuditRecord(.clientUpdated, client: id, details: [("changes", .object(changes))]))
             }
-            clients[id] = updated
+            if updated.blocked { blockedClients.insert(id) }
         } else {
             guard !name.isEmpty, !emails.isEmpty else {
                 throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
@@ -107,7 +114,6 @@ private struct Importer {
             try db.prepare("INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
                 .bind(.text(id), .text(name), .text(joinAddresses(emails)), .int(now), .int(now)).run()
             try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
-            clients[id] = Client(id: id, name: name, emails: emails)
         }
     }
 
@@ -125,8 +131,14 @@ private struct Importer {
 
     mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
         let currency = invoice.currency
+        // Into an empty ledger (the large first import) try the insert straight away: it only
+        // fails, doing nothing, for a number repeated in the file.
+        if insertFirst, try insertRow(invoice) {
+            return try auditInserted(invoice, origin: origin, audit: &audit)
+        }
         guard let old = try existing(invoice.number) else {
-            return try insertInvoice(invoice, origin: origin, audit: &audit)
+            guard try insertRow(invoice) else { throw OverdueError(.ioError, "\(db.path): invoice \(invoice.number): insert failed") }
+            return try auditInserted(invoice, origin: origin, audit: &audit)
         }
         let issue = invoice.issueDate.description, due = invoice.dueDate.description
         let oldCurrency = Currency(code: old.currency) ?? currency
@@ -161,9 +173,8 @@ private struct Importer {
         summary.updated += 1
     }
 
-    /// Inserts a new invoice and audits it (`invoice.imported` with its source line, or
-    /// `invoice.added`). The hot path of a large first import: details are built as bytes.
-    private mutating func insertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
+    /// Inserts a new invoice; false when the number already exists (nothing written).
+    private mutating func insertRow(_ invoice: Invoice) throws -> Bool {
         issueBytes.removeAll(keepingCapacity: true)
         ByteText.append(invoice.issueDate, to: &issueBytes)
         dueBytes.removeAll(keepingCapacity: true)
@@ -181,6 +192,12 @@ private struct Importer {
         try insert.bind(.optional(invoice.holdReason), at: 10)
         try insert.bind(.int(now), at: 11)
         try insert.run()
+        return db.changes == 1
+    }
+
+    /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).
+    /// The hot path of a large first import: details are built as bytes.
+    private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
 
         details.removeAll(keepingCapacity: true)
         details.append(UInt8(ascii: "{"))
@@ -207,7 +224,7 @@ private struct Importer {
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
-        if clients[invoice.clientID]?.blocked == true {
+        if !blockedClients.isEmpty, blockedClients.contains(invoice.clientID) {
             summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
         }
     }

@@ -31,6 +31,8 @@ enum Schema {
     //   `paid_imported_minor + paid_recorded_minor`.
     // - Instants are whole Unix seconds (INTEGER); local dates are `YYYY-MM-DD` text.
     // - Address lists are joined with "\n", which no validated address can contain.
+    // - Audit hashes are 32-byte BLOBs (hex in every output): a third of an import's audit
+    //   bytes would otherwise be hex digits.
     // - The audit trail refuses UPDATE and DELETE in the database itself; the hash chain catches
     //   whatever gets past that (a raw editor with the triggers dropped).
     private static let version1 = """
@@ -55,7 +57,9 @@ enum Schema {
             amount_minor INTEGER NOT NULL,
             paid_imported_minor INTEGER NOT NULL DEFAULT 0,
             paid_recorded_minor INTEGER NOT NULL DEFAULT 0,
-            status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'cancelled', 'escalated', 'written_off')),
+            -- ORs, not IN (...): SQLite builds an ephemeral table for a long IN list on every row.
+            status TEXT NOT NULL CHECK (status = 'open' OR status = 'paid' OR status = 'cancelled'
+                OR status = 'escalated' OR status = 'written_off'),
             hold INTEGER NOT NULL DEFAULT 0,
             hold_reason TEXT,
             created_at INTEGER NOT NULL,
@@ -112,8 +116,8 @@ enum Schema {
             client TEXT,
             stage TEXT,
             details TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL
         );
         CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;

@@ -39,6 +39,11 @@ final class Statement {
         case .int(let v): rc = sqlite3_bind_int64(raw, index, v)
         case .text(var s): rc = s.withUTF8 { bindText($0, at: index) }
         case .utf8(let bytes): rc = bytes.withUnsafeBufferPointer { bindText($0, at: index) }
+        case .blob(let bytes):
+            rc = bytes.withUnsafeBytes { buffer in
+                buffer.isEmpty ? sqlite3_bind_zeroblob(raw, index, 0)
+                    : sqlite3_bind_blob(raw, index, buffer.baseAddress, Int32(buffer.count), transient)
+            }
         }
         guard rc == SQLITE_OK else { throw connection.error(rc) }
     }
@@ -84,6 +89,11 @@ final class Statement {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
+    func blob(_ column: Int32) -> [UInt8] {
+        guard let bytes = sqlite3_column_blob(raw, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(raw, column))))
+    }
+
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
     func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
@@ -96,6 +106,7 @@ enum SQLValue {
     case text(String)
     /// Text already encoded as UTF-8 (built in a byte buffer).
     case utf8([UInt8])
+    case blob([UInt8])
 
     static func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
     static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }

@@ -26,6 +26,14 @@ final class SQLiteImportTests: LedgerTestCase {
                        #"{"source":"b.csv","line":2,"changes":{"amount":{"from":"1200.00","to":"1300.00"}}}"#)
     }
 
+    func testANumberRepeatedInOneFileIsInsertedThenUpdated() throws {
+        let store = try openStore()
+        let summary = try store.importInvoices([row("INV-1"), row("INV-1", amount: 99_00, line: 3)], source: "a.csv", context: context())
+        XCTAssertEqual(summary, ImportSummary(inserted: 1, updated: 1))
+        XCTAssertEqual(try store.invoice("INV-1")?.amount, money(99_00))
+        XCTAssertEqual(try auditEvents(store, AuditFilter(invoice: "INV-1")), ["invoice.imported", "invoice.updated"])
+    }
+
     func testImportIsOneTransactionSoAFailingRowLeavesNothing() throws {
         let store = try openStore()
         let bad = ImportRow(line: 3, number: "INV-2", clientID: "acme", clientName: "", clientEmails: [],
