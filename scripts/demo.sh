@@ -11,8 +11,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh
 
 echo "== building overdue" >&2
-swift build -c release --product overdue 2>&1 | grep -E "error|warning: |Compiling overdue|Build complete" >&2 || true
-bin="$(swift build -c release --show-bin-path)/overdue"
+swift build --product overdue 2>&1 | grep -E "error|Build complete" >&2 || true
+bin="$(swift build --show-bin-path)/overdue"
 test -x "$bin"
 
 demo="$PWD/demo"
