@@ -34,29 +34,46 @@ public struct EscalationPlanner: Sendable {
     /// do gets action `.none` and the first reason that applies, in the order
     /// closed, blocked, client-hold, hold, not-due, done, min-gap, window.
     public func plan(_ context: InvoiceContext, at instant: Date) -> PlanLine {
+        plan(context, atLocal: LocalDateTime(instant, in: timeZone))
+    }
+
+    /// `plan(_:at:)` for an instant already read in `timeZone`: a tick plans every invoice at the
+    /// same instant, so it converts the instant once rather than once per invoice.
+    public func plan(_ context: InvoiceContext, atLocal local: LocalDateTime) -> PlanLine {
         let invoice = context.invoice
-        let local = LocalDateTime(instant, in: timeZone)
         let daysOverdue = local.date.days(since: invoice.dueDate)
         let currency = invoice.currency
         let balance = invoice.balance.minorUnits
-        let dispatchedFees = context.dispatches.reduce(Int64(0)) { $0.saturatingAdding($1.feeMinorUnits) }
 
         // The ladder position: the highest configured stage ever dispatched, whatever became of it
         // (a dispatch counts from the moment it is queued). Stages since removed from the config
-        // cannot be placed on the ladder, so they do not move it.
-        let lastDispatchedDays = context.dispatches
-            .compactMap { dispatch in stages.first { $0.name == dispatch.stage }?.days }
-            .max()
-        let reached = stages.filter { $0.days <= daysOverdue }
-        let pending = reached.filter { $0.days > (lastDispatchedDays ?? Int.min) }
-        let due = pending.last
+        // cannot be placed on the ladder, so they do not move it; they still count for the gap.
+        var dispatchedFees: Int64 = 0
+        var lastDispatchedDays = Int.min
+        var lastDispatchDate: LocalDate?
+        for dispatch in context.dispatches {
+            dispatchedFees = dispatchedFees.saturatingAdding(dispatch.feeMinorUnits)
+            if let stage = stages.first(where: { $0.name == dispatch.stage }) {
+                lastDispatchedDays = max(lastDispatchedDays, stage.days)
+            }
+            if lastDispatchDate.map({ dispatch.localDate > $0 }) ?? true { lastDispatchDate = dispatch.localDate }
+        }
+        // Reached stages above the ladder position: the highest is due, the others superseded.
+        var anyReached = false
+        var pending: Range<Int>?
+        for (index, stage) in stages.enumerated() where stage.days <= daysOverdue {
+            anyReached = true
+            if stage.days > lastDispatchedDays { pending = (pending?.lowerBound ?? index)..<(index + 1) }
+        }
+        let due = pending.map { stages[$0.upperBound - 1] }
+        let superseded = pending.map { stages[$0.dropLast()].map(\.name) } ?? []
         let fee = due.map { EscalationPlanner.feeMinorUnits($0.fee, in: currency) } ?? 0
 
         var line = PlanLine(
             invoice: invoice.number, client: context.client.id, stage: due?.name, action: .none,
             daysOverdue: daysOverdue,
             amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees).saturatingAdding(fee), currency: currency),
-            to: [], reason: nil, superseded: pending.dropLast().map(\.name), feeMinorUnits: fee)
+            to: [], reason: nil, superseded: superseded, feeMinorUnits: fee)
 
         func skipped(_ reason: SkipReason) -> PlanLine {
             var skip = line
@@ -73,8 +90,8 @@ public struct EscalationPlanner: Sendable {
         if context.client.blocked { return skipped(.blocked) }
         if context.client.onHold { return skipped(.clientHold) }
         if invoice.onHold { return skipped(.hold) }
-        guard let due else { return skipped(reached.isEmpty ? .notDue : .done) }
-        if let last = context.dispatches.map(\.localDate).max(), local.date.days(since: last) < minDaysBetween {
+        guard let due else { return skipped(anyReached ? .done : .notDue) }
+        if let last = lastDispatchDate, local.date.days(since: last) < minDaysBetween {
             return skipped(.minGap)
         }
         if let sendWindow, !sendWindow.isOpen(at: local) { return skipped(.window) }

@@ -1,0 +1,146 @@
+import Foundation
+import OverdueCore
+import XCTest
+
+/// The planner against a second, deliberately naive reading of the spec over many generated
+/// invoices. The reference takes local dates from Foundation's `Calendar`, not from
+/// `LocalDateTime`, so the two share no date code.
+final class EscalationReferenceTests: XCTestCase {
+    struct Reference {
+        var stages: [Stage]
+        var minDaysBetween: Int
+        var window: SendWindow?
+        var zone: TimeZone
+        var owner: String
+
+        func plan(_ context: InvoiceContext, at instant: Date) -> PlanLine {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: instant)
+            let today = LocalDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+            let seconds = parts.hour! * 3600 + parts.minute! * 60 + parts.second!
+            let weekday: Weekday = [.sun, .mon, .tue, .wed, .thu, .fri, .sat][parts.weekday! - 1]
+
+            let invoice = context.invoice
+            let days = today.dayNumber - invoice.dueDate.dayNumber
+            let dispatchedNames = Set(context.dispatches.map(\.stage))
+            let known = stages.filter { dispatchedNames.contains($0.name) }
+            let lastDays = known.map(\.days).max()
+            let reached = stages.filter { $0.days <= days }
+            let above = reached.filter { lastDays == nil || $0.days > lastDays! }
+            let due = above.max { $0.days < $1.days }
+            var fee: Int64 = 0
+            if let stageFee = due?.fee {
+                // Truncate toward zero to the currency's digits.
+                var units = stageFee.digits
+                var scale = stageFee.scale
+                while scale > invoice.currency.minorDigits { units /= 10; scale -= 1 }
+                while scale < invoice.currency.minorDigits { units *= 10; scale += 1 }
+                fee = units
+            }
+            let fees = context.dispatches.map(\.feeMinorUnits).reduce(0, +)
+            let balance = invoice.amount.minorUnits - invoice.paid.minorUnits
+
+            func line(_ reason: SkipReason?, stage: Stage?, fee: Int64) -> PlanLine {
+                var action = PlanLine.Action.none
+                var to: [String] = []
+                if reason == nil, let stage {
+                    switch stage.action {
+                    case .email: action = .email; to = context.client.emails
+                    case .escalate: action = .escalate; to = [owner]
+                    case .writeOff: action = .writeOff
+                    }
+                }
+                return PlanLine(invoice: invoice.number, client: context.client.id, stage: stage?.name, action: action,
+                                daysOverdue: days, amountDue: Money(minorUnits: balance + fees + fee, currency: invoice.currency),
+                                to: to, reason: reason)
+            }
+
+            if invoice.status != .open || balance <= 0 { return line(.closed, stage: nil, fee: 0) }
+            if context.client.blocked { return line(.blocked, stage: due, fee: fee) }
+            if context.client.onHold { return line(.clientHold, stage: due, fee: fee) }
+            if invoice.onHold { return line(.hold, stage: due, fee: fee) }
+            if reached.isEmpty { return line(.notDue, stage: nil, fee: 0) }
+            guard let due else { return line(.done, stage: nil, fee: 0) }
+            if let last = context.dispatches.map(\.localDate).max(), today.dayNumber - last.dayNumber < minDaysBetween {
+                return line(.minGap, stage: due, fee: fee)
+            }
+            if let window {
+                let open = window.days.contains(weekday) && !window.holidays.contains(today)
+                    && window.start.secondsSinceMidnight <= seconds && seconds < window.end.secondsSinceMidnight
+                if !open { return line(.window, stage: due, fee: fee) }
+            }
+            return line(nil, stage: due, fee: fee)
+        }
+    }
+
+    func testPlannerAgreesWithTheReferenceOnGeneratedInvoices() {
+        var random = ImportAgreementTests.Generator(state: 42)
+        let zones = ["Europe/Berlin", "Pacific/Auckland", "America/Los_Angeles", "Australia/Sydney", "UTC", "Asia/Kolkata"]
+        let fees = [nil, "5", "5.00", "40.50", "0.125", "7.1234"]
+        let currencies = ["EUR", "JPY", "KWD"]
+        var compared = 0, due = 0
+        var reasons: Set<SkipReason> = []
+        for _ in 0..<4000 {
+            var stages: [Stage] = []
+            var days = Int.random(in: -10...5, using: &random)
+            for index in 0..<Int.random(in: 0...6, using: &random) {
+                let action: Stage.Action = [.email, .email, .email, .escalate, .writeOff].randomElement(using: &random)!
+                stages.append(Stage(name: "s\(index)", days: days, action: action, template: "t", subject: "s",
+                                    fee: fees.randomElement(using: &random)!.map { try! DecimalAmount.parse($0).get() }))
+                days += Int.random(in: 1...30, using: &random)
+            }
+            let window: SendWindow? = Bool.random(using: &random) ? nil : SendWindow(
+                days: Set(Weekday.allCases.filter { _ in Int.random(in: 0..<4, using: &random) > 0 }),
+                start: LocalTime(secondsSinceMidnight: 3600 * Int.random(in: 0...10, using: &random)),
+                end: LocalTime(secondsSinceMidnight: 3600 * Int.random(in: 12...24, using: &random)),
+                holidays: [LocalDate("2026-03-20")!, LocalDate("2026-04-03")!])
+            let zoneName = zones.randomElement(using: &random)!
+            let minGap = Int.random(in: 0...5, using: &random)
+            let planner = EscalationPlanner(stages: stages, minDaysBetween: minGap, sendWindow: window,
+                                            timeZone: Fixture.zone(zoneName), owner: Fixture.owner)
+            let reference = Reference(stages: stages, minDaysBetween: minGap, window: window,
+                                      zone: Fixture.zone(zoneName), owner: Fixture.owner.address)
+
+            let currency = currencies.randomElement(using: &random)!
+            let unit = currency == "JPY" ? 1 : (currency == "KWD" ? 1000 : 100)
+            let amount = Int64(Int.random(in: 1...100_000, using: &random) * unit / 10)
+            let paid = [0, amount / 2, amount, amount - 1].randomElement(using: &random)!
+            let dueDate = LocalDate("2026-03-01")!.adding(days: Int.random(in: -60...60, using: &random))
+            let instant = Date(timeIntervalSince1970: Fixture.instant("2026-03-01T00:00:00Z").timeIntervalSince1970
+                               + Double(Int.random(in: 0..<(86_400 * 60), using: &random)))
+            var dispatches: [Dispatch] = []
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                let name = Bool.random(using: &random) && !stages.isEmpty ? stages.randomElement(using: &random)!.name : "gone"
+                dispatches.append(Dispatch(id: 1, invoiceNumber: "INV-1", stage: name, action: .email,
+                                           localDate: dueDate.adding(days: Int.random(in: -5...70, using: &random)),
+                                           queuedAt: instant, state: DispatchState.allCases.randomElement(using: &random)!,
+                                           feeMinorUnits: Int64(Int.random(in: 0...3, using: &random) * 100)))
+            }
+            let invoice = Invoice(number: "INV-1", clientID: "c", issueDate: dueDate, dueDate: dueDate,
+                                  amount: Money(minorUnits: amount, currency: Currency(code: currency)!),
+                                  paid: Money(minorUnits: paid, currency: Currency(code: currency)!),
+                                  status: Int.random(in: 0..<10, using: &random) == 0 ? .paid : .open,
+                                  onHold: Int.random(in: 0..<10, using: &random) == 0)
+            let client = Client(id: "c", name: "C", emails: ["a@c.example"],
+                                onHold: Int.random(in: 0..<10, using: &random) == 0,
+                                blocked: Int.random(in: 0..<10, using: &random) == 0)
+            let context = InvoiceContext(invoice: invoice, client: client, dispatches: dispatches)
+
+            var actual = planner.plan(context, at: instant)
+            XCTAssertEqual(planner.plan(context, atLocal: LocalDateTime(instant, in: Fixture.zone(zoneName))), actual)
+            actual.superseded = []
+            actual.feeMinorUnits = 0
+            let expected = reference.plan(context, at: instant)
+            guard actual == expected else {
+                return XCTFail("\(zoneName) \(formatTimestamp(instant)) stages \(stages.map { "\($0.name)@\($0.days)" }) "
+                               + "dispatches \(dispatches.map { "\($0.stage)@\($0.localDate)" })\n planner   \(actual)\n reference \(expected)")
+            }
+            compared += 1
+            if let reason = actual.reason { reasons.insert(reason) } else { due += 1 }
+        }
+        XCTAssertEqual(compared, 4000)
+        XCTAssertGreaterThan(due, 200, "the generator should produce plenty of due lines")
+        XCTAssertEqual(reasons, Set(SkipReason.allCases), "every reason should occur")
+    }
+}
