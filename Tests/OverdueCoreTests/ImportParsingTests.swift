@@ -104,6 +104,19 @@ final class ImportParsingTests: XCTestCase {
         XCTAssertEqual(rows.first?.clientEmails, ["ap@acme.example", "boss@acme.example"])
     }
 
+    func testQuotedCellMayHoldOneAddressPerLine() {
+        let text = ImportFixture.header + "\r\n" +
+            ImportFixture.record(["client_email": "ap@acme.example;\r\n\tboss@acme.example\n"]) + "\r\n" +
+            ImportFixture.record(["number": "INV-2", "client_id": "b", "client_email": "x@b.example\ny@b.example"]) + "\r\n"
+        guard case .failure(let failure) = ImportFixture.parse(Array(text.utf8)) else { return XCTFail("accepted") }
+        // Without a ';' the two lines are one (invalid) address; the line is where the record starts.
+        XCTAssertEqual(failure.problems, [#"in.csv:5: client_email: "x@b.example\u{000A}y@b.example" is not a valid email address"#])
+        let good = ImportFixture.header + "\r\n" +
+            ImportFixture.record(["client_email": "ap@acme.example;\r\n\tboss@acme.example\n"]) + "\r\n"
+        let rows = importedRows(Array(good.utf8))
+        XCTAssertEqual(rows.first?.clientEmails, ["ap@acme.example", "boss@acme.example"])
+    }
+
     func testCurrencyMinorDigits() {
         let rows = importedRows(ImportFixture.file([
             ImportFixture.record(["number": "J", "amount": "120000", "paid": "500", "currency": "JPY"]),

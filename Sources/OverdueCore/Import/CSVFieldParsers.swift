@@ -23,14 +23,16 @@ enum CSVField {
     }
 
     /// Validates UTF-8 and refuses the scalars `Mailbox.isForbidden` refuses, in one pass.
-    /// Nil when the field is clean text.
-    static func textProblem(_ field: Bytes) -> TextProblem? {
+    /// Nil when the field is clean text. `allowingWhitespace` lets tab, CR and LF through, for a
+    /// field whose parser trims them away (a spreadsheet cell with one address per line).
+    static func textProblem(_ field: Bytes, allowingWhitespace: Bool = false) -> TextProblem? {
         var i = 0
         let count = field.count
         while i < count {
             let lead = field[i]
             if lead < 0x80 {
-                if lead < 0x20 || lead == 0x7F { return .controlCharacter(UInt32(lead)) }
+                if lead < 0x20 || lead == 0x7F,
+                   !(allowingWhitespace && (lead == 0x09 || lead == 0x0A || lead == 0x0D)) { return .controlCharacter(UInt32(lead)) }
                 i += 1
                 continue
             }
@@ -66,11 +68,14 @@ enum CSVField {
     /// The field as a string; only for fields `textProblem` accepted.
     static func string(_ field: Bytes) -> String { String(decoding: field, as: UTF8.self) }
 
-    /// The field without leading and trailing spaces.
-    static func trimmingSpaces(_ field: Bytes) -> Bytes {
+    /// The field without leading and trailing spaces (and, with `andLineBreaks`, tabs, CRs and LFs).
+    static func trimmingSpaces(_ field: Bytes, andLineBreaks: Bool = false) -> Bytes {
+        func isTrimmed(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || (andLineBreaks && (byte == 0x09 || byte == 0x0A || byte == 0x0D))
+        }
         var start = 0, end = field.count
-        while start < end, field[start] == UInt8(ascii: " ") { start += 1 }
-        while end > start, field[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        while start < end, isTrimmed(field[start]) { start += 1 }
+        while end > start, isTrimmed(field[end - 1]) { end -= 1 }
         return Bytes(rebasing: field[start..<end])
     }
 

@@ -24,10 +24,11 @@ public struct CSVImportFailure: Error, Sendable, Equatable {
 /// - `number` and `client_id` are identifiers: leading or trailing spaces are an error rather
 ///   than trimmed, so `INV-1 ` can neither silently match nor silently differ from `INV-1`.
 ///   `client_name` is display text: surrounding spaces are trimmed.
-/// - `client_email`: addresses separated by `;`, spaces around each trimmed, empty entries
-///   (`a@x.example;`) ignored, exact repeats dropped; at least one address is required.
-/// - No field may contain a control character (C0, DEL, C1 incl. U+0085, U+2028, U+2029),
-///   tab included; dates, amounts, currency and status are never trimmed.
+/// - `client_email`: addresses separated by `;`, spaces, tabs and line breaks around each
+///   trimmed (a quoted cell may hold one address per line), empty entries (`a@x.example;`)
+///   ignored, exact repeats dropped; at least one address is required.
+/// - No other field may contain a control character (C0, DEL, C1 incl. U+0085, U+2028, U+2029),
+///   tab included, nor may an address; dates, amounts, currency and status are never trimmed.
 /// - Every row of one client must give the same name and addresses: a file that disagrees with
 ///   itself is refused (naming the line that said otherwise) rather than guessing which is right.
 /// - `paid` and `status` may be absent or empty: 0 and `open`.

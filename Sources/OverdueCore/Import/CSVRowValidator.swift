@@ -86,7 +86,7 @@ struct CSVRowValidator {
             columns[column.ordinal] = nil
             let position = index[column.ordinal]
             guard position >= 0 else { continue }
-            if let textProblem = CSVField.textProblem(fields[position]) {
+            if let textProblem = CSVField.textProblem(fields[position], allowingWhitespace: column == .clientEmail) {
                 report(line, column.rawValue, textProblem.description)
             } else {
                 columns[column.ordinal] = fields[position]
@@ -169,7 +169,7 @@ struct CSVRowValidator {
         while start <= field.count {
             var end = start
             while end < field.count, field[end] != UInt8(ascii: ";") { end += 1 }
-            let address = CSVField.trimmingSpaces(Bytes(rebasing: field[start..<end]))
+            let address = CSVField.trimmingSpaces(Bytes(rebasing: field[start..<end]), andLineBreaks: true)
             start = end + 1
             guard !address.isEmpty else { continue }
             let text = CSVField.string(address)
