@@ -18,14 +18,16 @@ struct AuditAppender {
     private let asOf: Int64?
     /// `,"at":"…"` and `,"as_of":"…"` when given, then `,"event":`: the same for every entry.
     private let timePart: [UInt8]
-    private let insert: Statement
+    private var rows: BatchInsert
     private(set) var lastSeq: Int64
     private(set) var lastHash: String
     private var lastHashBytes: [UInt8]
     private var appended = 0
     private var line: [UInt8] = []
 
-    init(_ db: SQLiteConnection, context: ChangeContext) throws {
+    /// `batched` appenders write 64 entries per statement (for imports); the entries reach the
+    /// table by `finish`, so nothing may read the trail back in between.
+    init(_ db: SQLiteConnection, context: ChangeContext, batched: Bool = false) throws {
         self.db = db
         // Whole seconds: the stored and the hashed timestamp must be the same value.
         at = storedSeconds(context.at)
@@ -47,7 +49,7 @@ struct AuditAppender {
             lastHash = AuditChain.genesis
             lastHashBytes = ByteText.bytes(fromHex: AuditChain.genesis)
         }
-        insert = try db.prepare("INSERT INTO audit (\(Columns.audit)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        rows = BatchInsert(db, prefix: "INSERT INTO audit (\(Columns.audit)) VALUES", columns: 10, batchSize: batched ? 64 : 1)
     }
 
     mutating func append(_ record: AuditRecord) throws {
@@ -83,27 +85,19 @@ struct AuditAppender {
                                   detailsJSON: String(decoding: details, as: UTF8.self), prevHash: lastHash, hash: hash)
                         .jsonLineBytes(includeHashes: false), "audit canonical line differs from AuditEntry.jsonLineBytes")
 
-        insert.reset()
-        try insert.bind(.int(seq), at: 1)
-        try insert.bind(.int(at), at: 2)
-        try insert.bind(.optional(asOf), at: 3)
-        try insert.bind(.text(event.rawValue), at: 4)
-        try insert.bind(.optional(invoice), at: 5)
-        try insert.bind(.optional(client), at: 6)
-        try insert.bind(.optional(stage), at: 7)
-        try insert.bind(.utf8(details), at: 8)
         let hashBytes = ByteText.bytes(fromHex: hash)
-        try insert.bind(.blob(lastHashBytes), at: 9)
-        try insert.bind(.blob(hashBytes), at: 10)
-        try insert.run()
+        try rows.add([.int(seq), .int(at), .optional(asOf), .text(event.rawValue), .optional(invoice), .optional(client),
+                      .optional(stage), .utf8(details), .blob(lastHashBytes), .blob(hashBytes)])
         lastSeq = seq
         lastHash = hash
         lastHashBytes = hashBytes
         appended += 1
     }
 
-    /// Records the new head; called once before the transaction commits.
-    func finish() throws {
+    /// Writes what is still batched and records the new head; called once before the
+    /// transaction commits.
+    mutating func finish() throws {
+        try rows.flush()
         guard appended > 0 else { return }
         try db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(.text(Self.headKey), .text("\(lastSeq) \(lastHash)")).run()

@@ -43,17 +43,19 @@ enum ByteText {
     /// The bytes a lower-case hex string spells (hashes are stored as 32-byte blobs and shown
     /// as hex); non-hex input gives garbage, never a crash, and cannot come from `AuditChain`.
     static func bytes(fromHex hex: String) -> [UInt8] {
-        func nibble(_ c: UInt8) -> UInt8 { c >= UInt8(ascii: "a") ? c &- UInt8(ascii: "a") &+ 10 : c &- UInt8(ascii: "0") }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        var high: UInt8?
+        var out = [UInt8](repeating: 0, count: hex.utf8.count / 2)
+        var index = 0
+        var high = true
         for c in hex.utf8 {
-            if let h = high {
-                out.append(h << 4 | (nibble(c) & 0x0F))
-                high = nil
+            let nibble = (c >= UInt8(ascii: "a") ? c &- 87 : c &- 48) & 0x0F
+            if index >= out.count { break }
+            if high {
+                out[index] = nibble << 4
             } else {
-                high = nibble(c) & 0x0F
+                out[index] |= nibble
+                index += 1
             }
+            high.toggle()
         }
         return out
     }

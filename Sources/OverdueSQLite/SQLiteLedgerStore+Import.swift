@@ -17,7 +17,7 @@ extension SQLiteLedgerStore {
     /// - `paid` is the imported total; payments recorded with `invoice pay` add to it.
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
-        try writing(context) { audit in
+        try writing(context, batched: true) { audit in
             var importer = try Importer(store: self, now: storedSeconds(context.at))
             // Clients first, each once, in id byte order, with the values of its last row.
             var finalClients: [String: (name: String, emails: [String])] = [:]
@@ -31,6 +31,7 @@ extension SQLiteLedgerStore {
                                       dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
                 try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
             }
+            try importer.finish()
             return importer.summary
         }
     }
@@ -48,6 +49,7 @@ extension SQLiteLedgerStore {
             }
             try importer.upsertClient(id: client.id, name: client.name, emails: client.emails, audit: &audit)
             try importer.upsertInvoice(invoice, origin: nil, audit: &audit)
+            try importer.finish()
             return importer.summary
         }
     }
@@ -68,6 +70,9 @@ private struct Importer {
     private let insert: Statement
     /// The ledger had no invoices when the import began.
     private let insertFirst: Bool
+    /// In `insertFirst` mode: hash values of the numbers inserted so far, and their rows.
+    private var seen: Set<Int> = []
+    private var batched: BatchInsert
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
@@ -87,6 +92,10 @@ private struct Importer {
             ON CONFLICT (number) DO NOTHING
             """)
         insertFirst = try store.db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
+        batched = BatchInsert(store.db, prefix: """
+            INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
+                paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
+            """, columns: 12)
         details.reserveCapacity(256)
     }
 
@@ -131,10 +140,15 @@ private struct Importer {
 
     mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
         let currency = invoice.currency
-        // Into an empty ledger (the large first import) try the insert straight away: it only
-        // fails, doing nothing, for a number repeated in the file.
-        if insertFirst, try insertRow(invoice) {
-            return try auditInserted(invoice, origin: origin, audit: &audit)
+        // Into an empty ledger (the large first import) a number not seen earlier in the file is
+        // new: it is batched without a lookup. The set holds hash values, so a collision only
+        // sends a row down the careful path below.
+        if insertFirst {
+            if seen.insert(invoice.number.hashValue).inserted {
+                try batchRow(invoice)
+                return try auditInserted(invoice, origin: origin, audit: &audit)
+            }
+            try batched.flush()   // the earlier row must be in the table before it is compared
         }
         guard let old = try existing(invoice.number) else {
             guard try insertRow(invoice) else { throw OverdueError(.ioError, "\(db.path): invoice \(invoice.number): insert failed") }
@@ -171,6 +185,21 @@ private struct Importer {
         try audit.append(AuditRecord(.invoiceUpdated, invoice: invoice.number, client: invoice.clientID,
                                      details: details + [("changes", .object(changes))]))
         summary.updated += 1
+    }
+
+    private mutating func batchRow(_ invoice: Invoice) throws {
+        issueBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.issueDate, to: &issueBytes)
+        dueBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.dueDate, to: &dueBytes)
+        try batched.add([.text(invoice.number), .text(invoice.clientID), .utf8(issueBytes), .utf8(dueBytes),
+                         .text(invoice.currency.code), .int(invoice.amount.minorUnits), .int(invoice.paid.minorUnits),
+                         .text(invoice.status.rawValue), .bool(invoice.onHold), .optional(invoice.holdReason), .int(now), .int(now)])
+    }
+
+    /// Writes the rows still batched; called before the transaction commits.
+    mutating func finish() throws {
+        try batched.flush()
     }
 
     /// Inserts a new invoice; false when the number already exists (nothing written).

@@ -60,10 +60,10 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
     }
 
     /// One write transaction with an audit appender positioned after the last entry.
-    func writing<T>(_ context: ChangeContext, _ body: (inout AuditAppender) throws -> T) throws -> T {
+    func writing<T>(_ context: ChangeContext, batched: Bool = false, _ body: (inout AuditAppender) throws -> T) throws -> T {
         try locked {
             try db.write {
-                var audit = try AuditAppender(db, context: context)
+                var audit = try AuditAppender(db, context: context, batched: batched)
                 let result = try body(&audit)
                 try audit.finish()
                 return result

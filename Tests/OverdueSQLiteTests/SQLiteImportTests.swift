@@ -34,6 +34,24 @@ final class SQLiteImportTests: LedgerTestCase {
         XCTAssertEqual(try auditEvents(store, AuditFilter(invoice: "INV-1")), ["invoice.imported", "invoice.updated"])
     }
 
+    func testALargeFirstImportWrittenInBatchesKeepsEveryRowAndAnUnbrokenChain() throws {
+        let store = try openStore()
+        var rows = (0..<150).map { row(String(format: "INV-%03d", $0), client: "c\($0 % 7)", amount: Int64(100 + $0), line: $0 + 2) }
+        rows.insert(row("INV-005", client: "c5", amount: 555, line: 200), at: 100)
+        let summary = try store.importInvoices(rows, source: "big.csv", context: context())
+        XCTAssertEqual(summary, ImportSummary(inserted: 150, updated: 1))
+        XCTAssertEqual(try store.invoice("INV-005")?.amount, money(555))
+        XCTAssertEqual(try store.invoice("INV-149")?.amount, money(249))
+        XCTAssertEqual(try store.invoices(status: nil, clientID: nil).count, 150)
+        var seqs: [Int64] = []
+        try store.auditEntries(AuditFilter()) { seqs.append($0.seq) }
+        XCTAssertEqual(seqs, Array(1...Int64(7 + 150 + 1)))
+        XCTAssertNil(try store.verifyAudit())
+        // A later transaction continues the chain from the batched head.
+        try store.setInvoiceHold("INV-001", onHold: true, reason: nil, context: context())
+        XCTAssertNil(try store.verifyAudit())
+    }
+
     func testImportIsOneTransactionSoAFailingRowLeavesNothing() throws {
         let store = try openStore()
         let bad = ImportRow(line: 3, number: "INV-2", clientID: "acme", clientName: "", clientEmails: [],
