@@ -94,6 +94,22 @@ public struct AuditEntry: Sendable {
         String(decoding: jsonLineBytes(includeHashes: includeHashes), as: UTF8.self)
     }
 
+    /// The line `overdue audit --format json` prints: the entry's own keys, the details' keys
+    /// also at the top level (`recipients`, `message_id`, `reply`, ... as the contract shows
+    /// them), the `details` object itself, then `prev` and `hash`. A detail whose key would
+    /// clash with an entry key stays only in `details`. What is hashed is
+    /// `jsonLineBytes(includeHashes: false)`, which this view does not change.
+    public func displayJSONLineBytes() -> [UInt8] {
+        var line = jsonLineBytes(includeHashes: true)
+        let inner = detailsJSON.utf8.dropFirst().dropLast()
+        let reserved = ["seq", "at", "as_of", "event", "invoice", "client", "stage", "details", "prev", "hash"]
+        guard detailsJSON.hasPrefix("{"), !inner.isEmpty,
+              !reserved.contains(where: { detailsJSON.contains("\"\($0)\":") }),
+              let start = line.firstRange(of: Array(",\"details\":".utf8)) else { return line }
+        line.insert(contentsOf: [UInt8(ascii: ",")] + inner, at: start.lowerBound)
+        return line
+    }
+
     /// `jsonLine` as UTF-8 bytes, built without intermediate Strings (hashed once per entry).
     public func jsonLineBytes(includeHashes: Bool = true) -> [UInt8] {
         var out: [UInt8] = []

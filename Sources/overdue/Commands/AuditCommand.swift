@@ -47,7 +47,7 @@ struct AuditListCommand: ParsableCommand {
             if format == .csv { out.line("seq,at,as_of,event,invoice,client,stage,details,prev_hash,hash") }
             try store.auditEntries(filter) { entry in
                 switch format {
-                case .json: out.line(entry.jsonLineBytes())
+                case .json: out.line(entry.displayJSONLineBytes())
                 case .csv:
                     out.line([String(entry.seq), formatTimestamp(entry.at), entry.asOf.map(formatTimestamp) ?? "", entry.event,
                               entry.invoice ?? "", entry.client ?? "", entry.stage ?? "", entry.detailsJSON,

@@ -28,7 +28,7 @@ struct ImportCommand: ParsableCommand {
             case .success(let parsed): rows = parsed
             case .failure(let failure):
                 throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
-                                   details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.problems.count) problem(s); nothing imported"])
+                                   details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.total) problem(s); nothing imported"])
             }
             let store = try openLedger(config)
             if dryRun {
