@@ -15,6 +15,8 @@ struct BatchInsert {
     private let batchSize: Int
     private var values: [SQLValue] = []
     private var rows = 0
+    /// The statement text for a full batch, built once.
+    private let fullBatchSQL: String
 
     /// `prefix` is `INSERT INTO t (a, b, …) VALUES`; `suffix` follows the value lists (an
     /// `ON CONFLICT` clause); every row must affect exactly one row.
@@ -24,7 +26,13 @@ struct BatchInsert {
         self.suffix = suffix
         self.columns = columns
         self.batchSize = batchSize
+        fullBatchSQL = BatchInsert.sql(prefix: prefix, suffix: suffix, columns: columns, rows: batchSize)
         values.reserveCapacity(columns * batchSize)
+    }
+
+    private static func sql(prefix: String, suffix: String, columns: Int, rows: Int) -> String {
+        let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return prefix + " " + Array(repeating: group, count: rows).joined(separator: ", ") + " " + suffix
     }
 
     var isEmpty: Bool { rows == 0 }
@@ -38,9 +46,9 @@ struct BatchInsert {
 
     mutating func flush() throws {
         guard rows > 0 else { return }
-        let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         // One cached statement per batch size in use: the full one, and the remainder's.
-        let statement = try db.prepare(prefix + " " + Array(repeating: group, count: rows).joined(separator: ", ") + " " + suffix)
+        let statement = try db.prepare(rows == batchSize ? fullBatchSQL
+                                       : BatchInsert.sql(prefix: prefix, suffix: suffix, columns: columns, rows: rows))
         for (index, value) in values.enumerated() { try statement.bind(value, at: Int32(index + 1)) }
         try statement.run()
         guard db.changes == rows else {

@@ -43,21 +43,15 @@ enum ByteText {
     /// The bytes a lower-case hex string spells (hashes are stored as 32-byte blobs and shown
     /// as hex); non-hex input gives garbage, never a crash, and cannot come from `AuditChain`.
     static func bytes(fromHex hex: String) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: hex.utf8.count / 2)
-        var index = 0
-        var high = true
-        for c in hex.utf8 {
-            let nibble = (c >= UInt8(ascii: "a") ? c &- 87 : c &- 48) & 0x0F
-            if index >= out.count { break }
-            if high {
-                out[index] = nibble << 4
-            } else {
-                out[index] |= nibble
-                index += 1
+        var hex = hex
+        return hex.withUTF8 { source in
+            let count = source.count / 2
+            return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                func nibble(_ c: UInt8) -> UInt8 { (c >= UInt8(ascii: "a") ? c &- 87 : c &- 48) & 0x0F }
+                for i in 0..<count { buffer[i] = nibble(source[2 * i]) << 4 | nibble(source[2 * i + 1]) }
+                initialized = count
             }
-            high.toggle()
         }
-        return out
     }
 
     static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {

@@ -11,7 +11,8 @@ extension SQLiteLedgerStore {
     public func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch] {
         try writing(context) { audit in
             var created: [Dispatch] = []
-            let queuedAt = storedSeconds(context.at)
+            // The instant the tick decided at (`--as-of`): `give_up_after` counts from here.
+            let queuedAt = storedSeconds(context.effectiveNow)
             for item in items {
                 guard let invoice = try fetchInvoice(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
                 let insert = try db.prepare("""
@@ -50,37 +51,78 @@ extension SQLiteLedgerStore {
     /// synchronous=FULL before it returns, so a crash after the first SMTP byte leaves a
     /// `sending` row that start-up turns into `ambiguous`. Not audited: the outcome is.
     public func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws {
+        try markSending([SendingMark(dispatchIDs: ids, messageID: messageID, recipients: recipients)], context: context)
+    }
+
+    /// Every mark in one synchronous=FULL transaction: a tick pays one disk flush per batch.
+    /// Nothing is marked when any dispatch is not sendable (65).
+    public func markSending(_ marks: [SendingMark], context: ChangeContext) throws {
+        guard !marks.isEmpty else { return }
         try writing(context) { _ in
             let now = storedSeconds(context.at)
-            let addresses = joinAddresses(recipients)
-            try db.prepare("""
-                INSERT INTO messages (message_id, recipients, state, attempts, created_at, updated_at)
-                VALUES (?1, ?2, 'sending', 1, ?3, ?3)
-                ON CONFLICT (message_id) DO UPDATE SET recipients = ?2, state = 'sending', attempts = attempts + 1,
-                    next_attempt_at = NULL, updated_at = ?3
-                """).bind(.text(messageID), .text(addresses), .int(now)).run()
-            guard let messageRow = try scalar("SELECT id FROM messages WHERE message_id = ?", .text(messageID)) else {
-                throw OverdueError(.ioError, "\(db.path): message \(messageID) vanished while being recorded")
-            }
-            for id in ids {
-                let dispatch = try fetchDispatch(id)
-                let sendable: Set<DispatchState> = [.queued, .retrying, .released, .sending]
-                guard sendable.contains(dispatch.state) else {
-                    throw OverdueError(.dataError, "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): is \(dispatch.state.rawValue); cannot be sent")
-                }
+            for mark in marks {
+                let addresses = joinAddresses(mark.recipients)
                 try db.prepare("""
-                    UPDATE dispatches SET state = 'sending', message = ?, recipients = ?, attempts = attempts + 1,
-                        next_attempt_at = NULL WHERE id = ?
-                    """).bind(.int(messageRow), .text(addresses), .int(id)).run()
+                    INSERT INTO messages (message_id, recipients, state, attempts, created_at, updated_at)
+                    VALUES (?1, ?2, 'sending', 1, ?3, ?3)
+                    ON CONFLICT (message_id) DO UPDATE SET recipients = ?2, state = 'sending', attempts = attempts + 1,
+                        next_attempt_at = NULL, updated_at = ?3
+                    """).bind(.text(mark.messageID), .text(addresses), .int(now)).run()
+                guard let messageRow = try scalar("SELECT id FROM messages WHERE message_id = ?", .text(mark.messageID)) else {
+                    throw OverdueError(.ioError, "\(db.path): message \(mark.messageID) vanished while being recorded")
+                }
+                for id in mark.dispatchIDs {
+                    let dispatch = try fetchDispatch(id)
+                    guard Self.sendable.contains(dispatch.state) else {
+                        throw OverdueError(.dataError, "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): is \(dispatch.state.rawValue); cannot be sent")
+                    }
+                    try db.prepare("""
+                        UPDATE dispatches SET state = 'sending', message = ?, recipients = ?, attempts = attempts + 1,
+                            next_attempt_at = NULL WHERE id = ?
+                        """).bind(.int(messageRow), .text(addresses), .int(id)).run()
+                }
             }
         }
     }
+
+    private static let sendable: Set<DispatchState> = [.queued, .retrying, .released, .sending]
 
     /// Records what became of a send for every dispatch it covered, audited per dispatch:
     /// `reminder.sent` (recipients, Message-ID, the server's reply), `reminder.deferred` (reply
     /// and next attempt), `reminder.failed` (reply). `done` (no mail was due, as for a write-off)
     /// only moves the state; the status change it stands for is audited by `setInvoiceStatus`.
+    /// Committed with synchronous=FULL.
     public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
+        try writing(context) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
+    }
+
+    /// Several outcomes and the return of `unsent` in one transaction, committed with
+    /// synchronous=NORMAL: in WAL mode the commit is written to the log before this returns,
+    /// so a killed process loses nothing, but it is flushed to disk only by the next FULL
+    /// commit (the tick's next `markSending`) or checkpoint. A power cut before then loses
+    /// exactly this commit, which leaves the batch `sending`: ambiguous at the next start,
+    /// never resent by itself. That one flush saved per batch is a third of a tick's commits.
+    public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
+        guard !outcomes.isEmpty || !unsent.isEmpty else { return }
+        try locked {
+            // Inside an outer transaction the setting would apply to that one's commit instead.
+            let relaxed = !db.inTransaction
+            if relaxed { try db.execute("PRAGMA synchronous = NORMAL") }
+            do {
+                try writing(context, batched: true) { audit in
+                    for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
+                    for dispatch in unsent { try restore(dispatch, context: context) }
+                }
+            } catch {
+                if relaxed { try? db.execute("PRAGMA synchronous = FULL") }
+                throw error
+            }
+            if relaxed { try db.execute("PRAGMA synchronous = FULL") }
+        }
+    }
+
+    private func record(_ recorded: RecordedOutcome, audit: inout AuditAppender, context: ChangeContext) throws {
+        let outcome = recorded.outcome
         let state: DispatchState, reply: String?, nextAttempt: Int64?
         switch outcome {
         case .sent(let text): (state, reply, nextAttempt) = (.sent, text, nil)
@@ -88,38 +130,58 @@ extension SQLiteLedgerStore {
         case .failed(let text): (state, reply, nextAttempt) = (.failed, text, nil)
         case .done: (state, reply, nextAttempt) = (.done, nil, nil)
         }
-        try writing(context) { audit in
-            let now = storedSeconds(context.at)
-            for id in ids {
-                let dispatch = try fetchDispatch(id)
-                try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
-                    .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).run()
-                try db.prepare("""
-                    UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ?
-                    WHERE id = (SELECT message FROM dispatches WHERE id = ?)
-                    """).bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(id)).run()
-                let clientID = try fetchInvoice(dispatch.invoiceNumber)?.clientID
-                let event: AuditEvent
-                var details: [(String, JSONValue)] = [
-                    ("recipients", .strings(dispatch.recipients)), ("message_id", .optional(dispatch.messageID)),
-                ]
-                switch outcome {
-                case .sent(let text):
-                    event = .reminderSent
-                    details.append(("reply", .string(text)))
-                case .retry(let at, let text):
-                    event = .reminderDeferred
-                    details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]
-                case .failed(let text):
-                    event = .reminderFailed
-                    details.append(("reply", .string(text)))
-                case .done:
-                    continue
-                }
-                details.append(("attempts", .int(Int64(dispatch.attempts))))
-                try audit.append(AuditRecord(event, invoice: dispatch.invoiceNumber, client: clientID, stage: dispatch.stage,
-                                             details: details))
+        let now = storedSeconds(context.at)
+        for id in recorded.dispatchIDs {
+            let dispatch = try fetchDispatch(id)
+            try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
+                .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).run()
+            try db.prepare("""
+                UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ?
+                WHERE id = (SELECT message FROM dispatches WHERE id = ?)
+                """).bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(id)).run()
+            let clientID = try fetchInvoice(dispatch.invoiceNumber)?.clientID
+            let event: AuditEvent
+            var details: [(String, JSONValue)] = [
+                ("recipients", .strings(dispatch.recipients)), ("message_id", .optional(dispatch.messageID)),
+            ]
+            switch outcome {
+            case .sent(let text):
+                event = .reminderSent
+                details.append(("reply", .string(text)))
+            case .retry(let at, let text):
+                event = .reminderDeferred
+                details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]
+            case .failed(let text):
+                event = .reminderFailed
+                details.append(("reply", .string(text)))
+            case .done:
+                continue
             }
+            details.append(("attempts", .int(Int64(dispatch.attempts))))
+            try audit.append(AuditRecord(event, invoice: dispatch.invoiceNumber, client: clientID, stage: dispatch.stage,
+                                         details: details))
+        }
+    }
+
+    /// Undoes `markSending` for a dispatch that never reached the transport: its state,
+    /// attempts, retry time and recipients as `before` had them; a message row the mark created
+    /// is removed, a reused one loses the attempt. Only a dispatch still `sending` is touched.
+    private func restore(_ before: Dispatch, context: ChangeContext) throws {
+        guard let messageRow = try scalar("SELECT message FROM dispatches WHERE id = ? AND state = 'sending'", .int(before.id)) else {
+            return
+        }
+        let nextAttempt = before.nextAttemptAt.map(storedSeconds)
+        try db.prepare("""
+            UPDATE dispatches SET state = ?, attempts = ?, next_attempt_at = ?, recipients = ?,
+                message = (SELECT id FROM messages WHERE message_id = ?) WHERE id = ?
+            """).bind(.text(before.state.rawValue), .int(Int64(before.attempts)), .optional(nextAttempt),
+                      .text(joinAddresses(before.recipients)), .optional(before.messageID), .int(before.id)).run()
+        if before.messageID == nil {
+            try db.prepare("DELETE FROM messages WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM dispatches WHERE message = ?1)")
+                .bind(.int(messageRow)).run()
+        } else {
+            try db.prepare("UPDATE messages SET state = ?, attempts = max(attempts - 1, 0), next_attempt_at = ?, updated_at = ? WHERE id = ?")
+                .bind(.text(before.state.rawValue), .optional(nextAttempt), .int(storedSeconds(context.at)), .int(messageRow)).run()
         }
     }
 

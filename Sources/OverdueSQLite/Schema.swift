@@ -1,7 +1,7 @@
 import OverdueCore
 
 /// The ledger's schema as an ordered list of migrations. `PRAGMA user_version` holds how many
-/// have been applied; each runs in its own transaction together with the version bump, so a
+/// have been applied; pending ones run in one transaction together with the version bump, so a
 /// database is always at exactly one version. Append new migrations; never edit a shipped one.
 enum Schema {
     static let migrations: [String] = [version1]
@@ -9,17 +9,31 @@ enum Schema {
     static var currentVersion: Int64 { Int64(migrations.count) }
 
     /// Brings the database up to `currentVersion`. Re-opening an up-to-date database does nothing.
+    ///
+    /// Two processes may create the same new file at once (`overdue import` and `overdue run`
+    /// started together): the migrations run inside one `BEGIN IMMEDIATE` transaction and the
+    /// version is read again once its write lock is held, so the second process waits, then
+    /// finds the schema already there instead of failing with "table clients already exists".
     static func migrate(_ db: SQLiteConnection) throws {
-        let found = try db.scalarInt("PRAGMA user_version") ?? 0
-        if found > currentVersion {
-            throw OverdueError(.ioError, "\(db.path): schema version \(found) is newer than this overdue supports (\(currentVersion))")
-        }
-        for index in Int(found)..<migrations.count {
-            try db.write {
+        // Without the lock first: opening an up-to-date ledger must not queue behind a writer.
+        guard try needsMigration(db) else { return }
+        try db.write {
+            guard try needsMigration(db) else { return }
+            let found = try db.scalarInt("PRAGMA user_version") ?? 0
+            for index in Int(found)..<migrations.count {
                 try db.execute(migrations[index])
                 try db.execute("PRAGMA user_version = \(index + 1)")
             }
         }
+    }
+
+    /// True when the file is older than this program; a newer one is refused (74).
+    private static func needsMigration(_ db: SQLiteConnection) throws -> Bool {
+        let found = try db.scalarInt("PRAGMA user_version") ?? 0
+        if found > currentVersion {
+            throw OverdueError(.ioError, "\(db.path): schema version \(found) is newer than this overdue supports (\(currentVersion))")
+        }
+        return found < currentVersion
     }
 
     // Notes on version 1:
