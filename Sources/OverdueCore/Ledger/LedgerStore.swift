@@ -94,6 +94,30 @@ public enum DispatchOutcome: Sendable, Equatable {
     case done
 }
 
+/// One message about to be handed to the transport, and the dispatches it carries.
+public struct SendingMark: Sendable, Equatable {
+    public var dispatchIDs: [Int64]
+    public var messageID: String
+    public var recipients: [String]
+
+    public init(dispatchIDs: [Int64], messageID: String, recipients: [String]) {
+        self.dispatchIDs = dispatchIDs
+        self.messageID = messageID
+        self.recipients = recipients
+    }
+}
+
+/// What became of one message (or of dispatches decided without one) for the dispatches it covered.
+public struct RecordedOutcome: Sendable, Equatable {
+    public var dispatchIDs: [Int64]
+    public var outcome: DispatchOutcome
+
+    public init(dispatchIDs: [Int64], _ outcome: DispatchOutcome) {
+        self.dispatchIDs = dispatchIDs
+        self.outcome = outcome
+    }
+}
+
 public struct AuditFilter: Sendable {
     public var invoice: String?
     public var client: String?
@@ -154,6 +178,15 @@ public protocol LedgerStore: AnyObject {
     func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws
     /// Records the outcome for the dispatches a message covered, with audit entries.
     func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws
+    /// `markSending` for several messages in one durable transaction (one disk flush for the
+    /// batch, not one per message): all are `sending` before the first of them goes out.
+    func markSending(_ marks: [SendingMark], context: ChangeContext) throws
+    /// `recordOutcome` for several messages in one transaction, which also puts `unsent` (marked
+    /// `sending` but never handed to the transport, as for a clean stop) back exactly as they
+    /// were before the mark, given as read then. The commit need not be flushed to disk before
+    /// it returns: losing it to a power cut leaves those dispatches `sending`, i.e. ambiguous at
+    /// the next start, never resent by themselves and never silently lost.
+    func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws
     func dispatches(in states: Set<DispatchState>) throws -> [Dispatch]
     /// At start-up: every `sending` dispatch becomes `ambiguous` (audited). Returns them.
     func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch]
