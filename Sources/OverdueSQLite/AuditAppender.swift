@@ -43,7 +43,7 @@ struct AuditAppender {
         if try head.step() {
             lastSeq = head.int(0)
             lastHashBytes = head.blob(1)
-            lastHash = hexString(lastHashBytes)
+            lastHash = head.hexBlob(1)
         } else {
             lastSeq = 0
             lastHash = AuditChain.genesis

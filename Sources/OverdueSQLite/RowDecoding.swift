@@ -69,6 +69,6 @@ extension Statement {
     func auditEntry() -> AuditEntry {
         AuditEntry(seq: int(0), at: storedDate(int(1)), asOf: optionalInt(2).map(storedDate), event: text(3),
                    invoice: optionalText(4), client: optionalText(5), stage: optionalText(6),
-                   detailsJSON: text(7), prevHash: hexString(blob(8)), hash: hexString(blob(9)))
+                   detailsJSON: text(7), prevHash: hexBlob(8), hash: hexBlob(9))
     }
 }

@@ -94,6 +94,22 @@ final class Statement {
         return Array(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(raw, column))))
     }
 
+    /// A blob column as lower-case hex (stored hashes), straight from SQLite's buffer.
+    func hexBlob(_ column: Int32) -> String {
+        let count = Int(sqlite3_column_bytes(raw, column))
+        guard count > 0, let bytes = sqlite3_column_blob(raw, column) else { return "" }
+        let source = UnsafeRawBufferPointer(start: bytes, count: count)
+        return String(unsafeUninitializedCapacity: count * 2) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            let table = digits.utf8Start
+            for (i, byte) in source.enumerated() {
+                buffer[2 * i] = table[Int(byte >> 4)]
+                buffer[2 * i + 1] = table[Int(byte & 0x0F)]
+            }
+            return count * 2
+        }
+    }
+
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
     func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }

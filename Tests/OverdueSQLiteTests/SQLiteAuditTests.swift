@@ -31,6 +31,24 @@ final class SQLiteAuditTests: LedgerTestCase {
         XCTAssertEqual(problem?.problem, "content does not match its hash")
     }
 
+    func testRewritingAnEntryWithAFreshHashIsFoundAtTheNextLink() throws {
+        let store = try ledgerWithFiveEntries()
+        var second: AuditEntry?
+        try store.auditEntries(AuditFilter()) { if $0.seq == 2 { second = $0 } }
+        // A forger edits entry 2 and recomputes its own hash; entry 3 still points at the old one.
+        var forged = try XCTUnwrap(second)
+        forged.detailsJSON = forged.detailsJSON.replacingOccurrences(of: "1200.00", with: "12.00")
+        forged.hash = AuditChain.hash(of: forged)
+        let details = forged.detailsJSON.replacingOccurrences(of: "'", with: "''")
+        try SQLiteConnection(path: dbPath).execute("""
+            DROP TRIGGER audit_no_update;
+            UPDATE audit SET details = '\(details)', hash = X'\(forged.hash)' WHERE seq = 2
+            """)
+        let problem = try openStore().verifyAudit()
+        XCTAssertEqual(problem?.seq, 3)
+        XCTAssertEqual(problem?.problem, "prev hash does not match the previous entry")
+    }
+
     func testDeletingAnEntryInTheMiddleIsFoundAsAGap() throws {
         _ = try ledgerWithFiveEntries()
         try SQLiteConnection(path: dbPath).execute("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 2")
