@@ -18,22 +18,40 @@ extension SQLiteLedgerStore {
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
         try writing(context, batched: true) { audit in
-            var importer = try Importer(store: self, now: storedSeconds(context.at))
-            // Clients first, each once, in id byte order, with the values of its last row.
-            var finalClients: [String: (name: String, emails: [String])] = [:]
-            for row in rows { finalClients[row.clientID] = (row.clientName, row.clientEmails) }
-            for id in finalClients.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                let wanted = finalClients[id]!
-                try importer.upsertClient(id: id, name: wanted.name, emails: wanted.emails, audit: &audit)
-            }
-            for row in rows {
-                let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate,
-                                      dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
-                try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
-            }
-            try importer.finish()
-            return importer.summary
+            try upsert(rows, source: source, audit: &audit, now: storedSeconds(context.at))
         }
+    }
+
+    private func upsert(_ rows: [ImportRow], source: String, audit: inout AuditAppender, now: Int64) throws -> ImportSummary {
+        var importer = try Importer(store: self, now: now)
+        // Clients first, each once, in id byte order, with the values of its last row.
+        var finalClients: [String: (name: String, emails: [String])] = [:]
+        for row in rows { finalClients[row.clientID] = (row.clientName, row.clientEmails) }
+        for id in finalClients.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let wanted = finalClients[id]!
+            try importer.upsertClient(id: id, name: wanted.name, emails: wanted.emails, audit: &audit)
+        }
+        for row in rows {
+            let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate,
+                                  dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
+            try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
+        }
+        try importer.finish()
+        return importer.summary
+    }
+
+    /// What `importInvoices` would do, exactly (same rules, same warnings), with nothing kept:
+    /// the import runs in its transaction and is rolled back. For `import --dry-run`.
+    public func previewImport(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
+        struct RolledBack: Error { var summary: ImportSummary }
+        do {
+            _ = try writing(context, batched: true) { audit -> ImportSummary in
+                throw RolledBack(summary: try upsert(rows, source: source, audit: &audit, now: storedSeconds(context.at)))
+            }
+        } catch let rolledBack as RolledBack {
+            return rolledBack.summary
+        }
+        throw OverdueError(.ioError, "\(db.path): dry run was not rolled back")
     }
 
     /// Adds one invoice (`invoice add`), creating its client when new; audited `invoice.added`.

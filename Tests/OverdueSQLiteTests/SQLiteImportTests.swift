@@ -52,6 +52,19 @@ final class SQLiteImportTests: LedgerTestCase {
         XCTAssertNil(try store.verifyAudit())
     }
 
+    func testPreviewReportsWhatImportWouldDoAndKeepsNothing() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        let before = try auditEvents(store)
+        let rows = [row("INV-1", amount: 1), row("INV-2")]
+        let preview = try store.previewImport(rows, source: "b.csv", context: context())
+        XCTAssertEqual(preview, ImportSummary(inserted: 1, updated: 1))
+        XCTAssertEqual(try auditEvents(store), before)
+        XCTAssertNil(try store.invoice("INV-2"))
+        XCTAssertEqual(try store.invoice("INV-1")?.amount, money(120_000))
+        XCTAssertEqual(try store.importInvoices(rows, source: "b.csv", context: context()), preview)
+    }
+
     func testImportIsOneTransactionSoAFailingRowLeavesNothing() throws {
         let store = try openStore()
         let bad = ImportRow(line: 3, number: "INV-2", clientID: "acme", clientName: "", clientEmails: [],
