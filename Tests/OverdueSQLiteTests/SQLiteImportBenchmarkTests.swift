@@ -16,12 +16,6 @@ final class SQLiteImportBenchmarkTests: LedgerTestCase {
                 line: i + 2, emails: ["ap@client\(i % 5000).example"], name: "Client \(i % 5000) Ltd")
         }
         let store = try openStore()
-        let sample = AuditEntry(seq: 1, at: t0, asOf: nil, event: "invoice.imported", invoice: "INV-1", client: "c",
-                                stage: nil, detailsJSON: "{}", prevHash: AuditChain.genesis, hash: "")
-        let (_, lineSeconds) = timed { for _ in 0..<count { _ = sample.jsonLine(includeHashes: false) } }
-        let (_, stampSeconds) = timed { for _ in 0..<count { _ = formatTimestamp(t0) } }
-        let (_, hashSeconds) = timed { for _ in 0..<count { _ = AuditChain.hash(prevHash: AuditChain.genesis, canonical: "abc") } }
-        print("bench jsonLine=\(lineSeconds) formatTimestamp=\(stampSeconds) sha=\(hashSeconds)")
 
         let (imported, importSeconds) = try timed { try store.importInvoices(rows, source: "bench.csv", context: context()) }
         XCTAssertEqual(imported.inserted, count)
