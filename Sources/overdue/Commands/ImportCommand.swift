@@ -32,20 +32,10 @@ struct ImportCommand: ParsableCommand {
             }
             let store = try openLedger(config)
             if dryRun {
-                var summary = ImportSummary()
-                for row in rows {
-                    if let existing = try store.invoice(row.number) {
-                        if existing.clientID == row.clientID && existing.issueDate == row.issueDate && existing.dueDate == row.dueDate
-                            && existing.amount == row.amount {
-                            summary.unchanged += 1
-                        } else {
-                            summary.updated += 1
-                        }
-                    } else {
-                        summary.inserted += 1
-                    }
-                }
-                print("\(file): \(rows.count) rows valid; would add \(summary.inserted), update at most \(summary.updated); nothing written (dry run)")
+                // The real import, rolled back: the same summary and warnings, nothing written.
+                let summary = try store.previewImport(rows, source: file, context: changeNow())
+                for warning in summary.warnings { printError(warning) }
+                print("\(file): would add \(summary.inserted), update \(summary.updated), leave \(summary.unchanged) unchanged (dry run: nothing written)")
                 return
             }
             let summary = try store.importInvoices(rows, source: file, context: changeNow())
