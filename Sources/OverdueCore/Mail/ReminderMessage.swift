@@ -7,31 +7,67 @@ import Foundation
 /// template can write `{{#stage.fee}}…{{/stage.fee}}`.
 public func reminderValues(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money,
                            daysOverdue: Int) -> [String: Any] {
-    let invoice = context.invoice
-    var business: [String: Any] = ["name": config.business.name]
-    if let url = config.business.paymentURL {
-        business["payment_url"] = url.replacingOccurrences(of: "{invoice}", with: percentEncoded(invoice.number))
-    }
-    var stageValues: [String: Any] = ["name": stage.name]
-    if let fee = stage.fee {
-        stageValues["fee"] = fee.exactMinorUnits(in: invoice.currency)
-            .map { Money(minorUnits: $0, currency: invoice.currency).decimalString } ?? fee.text
-    }
-    return [
-        "business": business,
-        "client": ["id": context.client.id, "name": context.client.name],
-        "invoice": [
-            "number": invoice.number,
-            "issue_date": invoice.issueDate.description,
-            "due_date": invoice.dueDate.description,
-            "amount": invoice.amount.decimalString,
-            "paid": invoice.paid.decimalString,
-            "amount_due": amountDue.decimalString,
-            "currency": invoice.currency.code,
-        ],
-        "days_overdue": String(daysOverdue),
-        "stage": stageValues,
+    ReminderLeaf.nested(ReminderLeaf.values(config: config, context: context, stage: stage, amountDue: amountDue,
+                                            daysOverdue: daysOverdue))
+}
+
+/// The string values of a reminder by their full names, in one fixed order, so that a
+/// `PlaceholderTemplate` can refer to them by index.
+enum ReminderLeaf {
+    static let all = [
+        "business.name", "business.payment_url", "client.id", "client.name",
+        "invoice.number", "invoice.issue_date", "invoice.due_date", "invoice.amount", "invoice.paid",
+        "invoice.amount_due", "invoice.currency", "days_overdue", "stage.name", "stage.fee",
     ]
+    static let paymentURL = 1
+    static let fee = 13
+
+    /// Only these may be absent; every other value is always there.
+    static func isOptional(_ index: Int) -> Bool { index == paymentURL || index == fee }
+
+    /// Which optional values are present, as a small number (a key for compiled templates).
+    static func presence(_ leaves: [String?]) -> Int {
+        (leaves[paymentURL] == nil ? 0 : 1) | (leaves[fee] == nil ? 0 : 2)
+    }
+
+    static func presentOptionals(_ presence: Int) -> Set<Int> {
+        var present: Set<Int> = []
+        if presence & 1 != 0 { present.insert(paymentURL) }
+        if presence & 2 != 0 { present.insert(fee) }
+        return present
+    }
+
+    static func values(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money, daysOverdue: Int) -> [String?] {
+        let invoice = context.invoice
+        let paymentURL = config.business.paymentURL.map {
+            $0.replacingOccurrences(of: "{invoice}", with: percentEncoded(invoice.number))
+        }
+        let fee = stage.fee.map { fee in
+            fee.exactMinorUnits(in: invoice.currency).map { Money(minorUnits: $0, currency: invoice.currency).decimalString } ?? fee.text
+        }
+        return [
+            config.business.name, paymentURL, context.client.id, context.client.name,
+            invoice.number, invoice.issueDate.description, invoice.dueDate.description, invoice.amount.decimalString,
+            invoice.paid.decimalString, amountDue.decimalString, invoice.currency.code, String(daysOverdue), stage.name, fee,
+        ]
+    }
+
+    /// The nested dictionaries swift-mustache walks (`invoice` → `number`); absent values are
+    /// left out, not empty.
+    static func nested(_ leaves: [String?]) -> [String: Any] {
+        var groups: [String: [String: Any]] = [:]
+        var top: [String: Any] = [:]
+        for (index, name) in all.enumerated() {
+            guard let value = leaves[index] else { continue }
+            if let dot = name.firstIndex(of: ".") {
+                groups[String(name[..<dot]), default: [:]][String(name[name.index(after: dot)...])] = value
+            } else {
+                top[name] = value
+            }
+        }
+        for (name, group) in groups { top[name] = group }
+        return top
+    }
 }
 
 /// RFC 3986: everything but unreserved characters as `%XX` of its UTF-8 bytes.
@@ -56,8 +92,8 @@ extension MessageTemplates {
     public func reminder(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money, daysOverdue: Int,
                          at instant: Date, messageID: String) throws(OverdueError) -> OutgoingMessage {
         let invoice = context.invoice.number
-        let values = reminderValues(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
-        guard let rendered = render(stage: stage.name, values: values) else {
+        let leaves = ReminderLeaf.values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
+        guard let rendered = render(stage: stage.name, leaves: leaves) else {
             throw .config("stage \(stage.name): no templates loaded (is it an email stage?)")
         }
         func refuse(_ problem: String) -> OverdueError {

@@ -61,6 +61,8 @@ public enum TemplateVariables {
         var kind: Character?
         var name: String
         var line: Int
+        /// The name is wrapped in a transform (`uppercased(client.name)`).
+        var transformed = false
     }
 
     /// The tags of a Mustache source, honouring `{{=<% %>=}}` delimiter changes and triple
@@ -109,7 +111,7 @@ public enum TemplateVariables {
                     close = Array(parts[1].unicodeScalars)
                 }
             }
-            tags.append(Tag(kind: kind, name: innermostName(body), line: tagLine))
+            tags.append(Tag(kind: kind, name: innermostName(body), line: tagLine, transformed: body.contains("(")))
         }
         return tags
     }
