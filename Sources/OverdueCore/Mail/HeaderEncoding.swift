@@ -13,8 +13,8 @@ enum HeaderEncoding {
     /// within 78 octets and cannot be mistaken for an encoded-word; otherwise encoded whole, which
     /// round-trips exactly (spaces included, since they sit inside the encoded-words).
     static func unstructured(_ text: String) -> String {
-        if isPlainASCII(text), !text.contains("=?"), longestWord(text) <= maxLineLength - 12,
-           !text.hasPrefix(" "), !text.hasSuffix(" "), !text.contains("  ") {
+        if isPlainASCII(text), !asciiContains(text, "=?"), longestWord(text) <= maxLineLength - 12,
+           !text.hasPrefix(" "), !text.hasSuffix(" "), !asciiContains(text, "  ") {
             return text
         }
         return encodedWords(text).joined(separator: " ")
@@ -23,10 +23,10 @@ enum HeaderEncoding {
     /// A display name as an RFC 5322 phrase: an atom sequence as is, a quoted-string when it
     /// holds specials (`"Acme, Inc."`, `"Jane \"JD\" Doe"`), encoded-words when not ASCII.
     static func phrase(_ name: String) -> String {
-        guard isPlainASCII(name), !name.contains("=?"), longestWord(name) <= maxLineLength - 12 else {
+        guard isPlainASCII(name), !asciiContains(name, "=?"), longestWord(name) <= maxLineLength - 12 else {
             return encodedWords(name).joined(separator: " ")
         }
-        let isAtoms = !name.hasPrefix(" ") && !name.hasSuffix(" ") && !name.contains("  ")
+        let isAtoms = !name.hasPrefix(" ") && !name.hasSuffix(" ") && !asciiContains(name, "  ")
             && name.utf8.allSatisfy { $0 == UInt8(ascii: " ") || atext.contains($0) }
         if isAtoms { return name }
         var quoted = "\""
@@ -75,9 +75,38 @@ enum HeaderEncoding {
     /// `Name: value`, folded before a space wherever a line would pass 78 octets. A word longer
     /// than a line is left whole (lines may reach 998); the encoders above avoid making one.
     static func fold(_ name: String, _ value: String) -> String {
+        // Every value the encoders give is ASCII, where splitting bytes at a space is splitting
+        // Characters at one; anything else takes the Character path.
+        guard value.utf8.allSatisfy({ $0 < 0x80 }) else { return foldCharacters(name, value) }
+        var out = Array(name.utf8)
+        out.append(UInt8(ascii: ":"))
+        out.reserveCapacity(out.count + value.utf8.count + 8)
+        var lineLength = out.count
+        // Never break before the first word, nor make a continuation line of only spaces.
+        var lineHasWord = false
+        let bytes = Array(value.utf8)
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: " ") { end += 1 }
+            let length = end - start
+            if lineHasWord, lineLength + 1 + length > maxLineLength {
+                out += [13, 10]
+                lineLength = 0
+                lineHasWord = false
+            }
+            out.append(UInt8(ascii: " "))
+            out += bytes[start..<end]
+            lineLength += 1 + length
+            if length > 0 { lineHasWord = true }
+            start = end + 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func foldCharacters(_ name: String, _ value: String) -> String {
         var out = name + ":"
         var lineLength = out.utf8.count
-        // Never break before the first word, nor make a continuation line of only spaces.
         var lineHasWord = false
         for word in value.split(separator: " ", omittingEmptySubsequences: false) {
             let length = word.utf8.count
@@ -93,12 +122,34 @@ enum HeaderEncoding {
         return out
     }
 
+    /// Whether plain-ASCII `text` holds `pattern` (callers have checked `isPlainASCII`).
+    private static func asciiContains(_ text: String, _ pattern: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= needle.count else { return false }
+        for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
+            return true
+        }
+        return false
+    }
+
     static func isPlainASCII(_ text: String) -> Bool {
         text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
     }
 
+    /// The longest run of octets between spaces (callers have checked `isPlainASCII`, where
+    /// octets are Characters).
     private static func longestWord(_ text: String) -> Int {
-        text.split(separator: " ").map { $0.utf8.count }.max() ?? 0
+        var longest = 0, current = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: " ") {
+                current = 0
+            } else {
+                current += 1
+                longest = max(longest, current)
+            }
+        }
+        return longest
     }
 
     /// RFC 5322 `atext`: what an atom may hold without quoting.

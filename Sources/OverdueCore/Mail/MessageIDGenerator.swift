@@ -41,14 +41,20 @@ public struct MessageIDGenerator: Sendable {
 
     private func digest(invoice: String, stage: String, nonce: String) -> String {
         var input = Array("overdue-message-id/v1".utf8)
+        input.reserveCapacity(input.count + invoice.utf8.count + stage.utf8.count + nonce.utf8.count + 3)
         for part in [invoice, stage, nonce] {
             input.append(0)
-            input += Array(part.utf8)
+            input += part.utf8
         }
         let mac = HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: secret))
-        return mac.prefix(16).map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(32)
+        for byte in mac.prefix(16) {
+            hex.append(MessageIDGenerator.hexDigits[Int(byte >> 4)])
+            hex.append(MessageIDGenerator.hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

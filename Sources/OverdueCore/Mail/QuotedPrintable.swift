@@ -9,57 +9,53 @@ enum QuotedPrintable {
     static let maxLineLength = 76
 
     static func encode(_ text: String) -> [UInt8] {
+        let bytes = Array(text.utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
-        let lines = normalizedLines(text)
-        for (index, line) in lines.enumerated() {
-            encodeLine(line, into: &out)
-            if index < lines.count - 1 { out += [13, 10] }
+        out.reserveCapacity(bytes.count + bytes.count / 8 + 8)
+        // Lines are encoded in place between line breaks (CRLF, LF or CR); the last line may be empty.
+        var start = 0
+        while true {
+            var end = start
+            while end < bytes.count, bytes[end] != 13, bytes[end] != 10 { end += 1 }
+            encodeLine(bytes[start..<end], into: &out)
+            guard end < bytes.count else { break }
+            out += [13, 10]
+            start = bytes[end] == 13 && end + 1 < bytes.count && bytes[end + 1] == 10 ? end + 2 : end + 1
         }
         return out
     }
 
-    /// The text split at every line break (CRLF, LF, CR), as UTF-8 bytes.
-    static func normalizedLines(_ text: String) -> [[UInt8]] {
-        var lines: [[UInt8]] = [[]]
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 13 || byte == 10 {
-                lines.append([])
-                if byte == 13, index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1 }
-            } else {
-                lines[lines.count - 1].append(byte)
-            }
-            index += 1
-        }
-        return lines
-    }
+    private static let hex = Array("0123456789ABCDEF".utf8)
+    private static let from = Array("From ".utf8)
 
-    private static func encodeLine(_ line: [UInt8], into out: inout [UInt8]) {
-        let hex = Array("0123456789ABCDEF".utf8)
+    private static func encodeLine(_ line: ArraySlice<UInt8>, into out: inout [UInt8]) {
         var length = 0
-        for (index, byte) in line.enumerated() {
-            let isLast = index == line.count - 1
+        let first = line.startIndex, last = line.endIndex - 1
+        for index in line.indices {
+            let byte = line[index]
+            let isLast = index == last
             let literal: Bool
             switch byte {
             case 9, 32: literal = !isLast // trailing whitespace would be stripped in transit
             case UInt8(ascii: "="): literal = false
-            case 33...126: literal = !(index == 0 && byte == UInt8(ascii: "F") && line.starts(with: Array("From ".utf8)))
+            case 33...126: literal = !(index == first && byte == UInt8(ascii: "F") && line.starts(with: from))
             default: literal = false
             }
             let width = literal ? 1 : 3
             // Room for the soft break's "=" unless this is the line's last piece.
             let limit = isLast ? maxLineLength : maxLineLength - 1
             if length + width > limit {
-                out += [UInt8(ascii: "="), 13, 10]
+                out.append(UInt8(ascii: "="))
+                out.append(13)
+                out.append(10)
                 length = 0
             }
             if literal {
                 out.append(byte)
             } else {
-                out += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                out.append(UInt8(ascii: "="))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
             }
             length += width
         }
