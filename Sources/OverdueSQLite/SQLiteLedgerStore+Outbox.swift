@@ -9,12 +9,13 @@ extension SQLiteLedgerStore {
     /// `reminder.superseded` per stage it skipped. Pairs already dispatched are skipped silently
     /// (no row, no audit). An unknown invoice is 65 and nothing is queued.
     public func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch] {
-        try writing(context) { audit in
+        // Batched audit inserts: nothing here reads the trail back before the commit.
+        try writing(context, batched: true) { audit in
             var created: [Dispatch] = []
             // The instant the tick decided at (`--as-of`): `give_up_after` counts from here.
             let queuedAt = storedSeconds(context.effectiveNow)
             for item in items {
-                guard let invoice = try fetchInvoice(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
+                guard let invoice = try invoiceOwner(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
                 let insert = try db.prepare("""
                     INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
                     VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
@@ -35,10 +36,10 @@ extension SQLiteLedgerStore {
                 if item.feeMinorUnits != 0 {
                     details.append(("fee", .string(Money(minorUnits: item.feeMinorUnits, currency: invoice.currency).decimalString)))
                 }
-                try audit.append(AuditRecord(.reminderQueued, invoice: invoice.number, client: invoice.clientID,
+                try audit.append(AuditRecord(.reminderQueued, invoice: item.invoiceNumber, client: invoice.clientID,
                                              stage: item.stage, details: details))
                 for skipped in item.superseded {
-                    try audit.append(AuditRecord(.reminderSuperseded, invoice: invoice.number, client: invoice.clientID,
+                    try audit.append(AuditRecord(.reminderSuperseded, invoice: item.invoiceNumber, client: invoice.clientID,
                                                  stage: skipped, details: [("by", .string(item.stage))]))
                 }
             }
@@ -62,30 +63,32 @@ extension SQLiteLedgerStore {
             let now = storedSeconds(context.at)
             for mark in marks {
                 let addresses = joinAddresses(mark.recipients)
-                try db.prepare("""
+                let upsert = try db.prepare("""
                     INSERT INTO messages (message_id, recipients, state, attempts, created_at, updated_at)
                     VALUES (?1, ?2, 'sending', 1, ?3, ?3)
                     ON CONFLICT (message_id) DO UPDATE SET recipients = ?2, state = 'sending', attempts = attempts + 1,
                         next_attempt_at = NULL, updated_at = ?3
-                    """).bind(.text(mark.messageID), .text(addresses), .int(now)).run()
-                guard let messageRow = try scalar("SELECT id FROM messages WHERE message_id = ?", .text(mark.messageID)) else {
+                    RETURNING id
+                    """)
+                defer { upsert.reset() }
+                guard try upsert.bind(.text(mark.messageID), .text(addresses), .int(now)).step() else {
                     throw OverdueError(.ioError, "\(db.path): message \(mark.messageID) vanished while being recorded")
                 }
+                let messageRow = upsert.int(0)
                 for id in mark.dispatchIDs {
-                    let dispatch = try fetchDispatch(id)
-                    guard Self.sendable.contains(dispatch.state) else {
-                        throw OverdueError(.dataError, "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): is \(dispatch.state.rawValue); cannot be sent")
-                    }
+                    // Only a sendable state is changed; anything else is looked up for the refusal.
                     try db.prepare("""
                         UPDATE dispatches SET state = 'sending', message = ?, recipients = ?, attempts = attempts + 1,
-                            next_attempt_at = NULL WHERE id = ?
+                            next_attempt_at = NULL WHERE id = ? AND state IN ('queued', 'retrying', 'released', 'sending')
                         """).bind(.int(messageRow), .text(addresses), .int(id)).run()
+                    guard db.changes == 1 else {
+                        let dispatch = try fetchDispatch(id)
+                        throw OverdueError(.dataError, "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): is \(dispatch.state.rawValue); cannot be sent")
+                    }
                 }
             }
         }
     }
-
-    private static let sendable: Set<DispatchState> = [.queued, .retrying, .released, .sending]
 
     /// Records what became of a send for every dispatch it covered, audited per dispatch:
     /// `reminder.sent` (recipients, Message-ID, the server's reply), `reminder.deferred` (reply
@@ -132,18 +135,31 @@ extension SQLiteLedgerStore {
         }
         let now = storedSeconds(context.at)
         for id in recorded.dispatchIDs {
-            let dispatch = try fetchDispatch(id)
-            try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
-                .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).run()
-            try db.prepare("""
-                UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ?
-                WHERE id = (SELECT message FROM dispatches WHERE id = ?)
-                """).bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(id)).run()
-            let clientID = try fetchInvoice(dispatch.invoiceNumber)?.clientID
+            // What the audit entry states is read back from the update itself.
+            let update = try db.prepare("""
+                UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?
+                RETURNING invoice, stage, attempts, recipients, message
+                """)
+            defer { update.reset() }
+            guard try update.bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).step() else {
+                throw OverdueError(.dataError, "dispatch \(id): not found")
+            }
+            let invoice = update.text(0), stage = update.text(1), attempts = update.int(2)
+            let recipients = splitAddresses(update.text(3))
+            var messageID: String?
+            if !update.isNull(4) {
+                let message = try db.prepare("""
+                    UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ?
+                    WHERE id = ? RETURNING message_id
+                    """)
+                defer { message.reset() }
+                if try message.bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now),
+                                    .int(update.int(4))).step() {
+                    messageID = message.text(0)
+                }
+            }
             let event: AuditEvent
-            var details: [(String, JSONValue)] = [
-                ("recipients", .strings(dispatch.recipients)), ("message_id", .optional(dispatch.messageID)),
-            ]
+            var details: [(String, JSONValue)] = [("recipients", .strings(recipients)), ("message_id", .optional(messageID))]
             switch outcome {
             case .sent(let text):
                 event = .reminderSent
@@ -157,10 +173,21 @@ extension SQLiteLedgerStore {
             case .done:
                 continue
             }
-            details.append(("attempts", .int(Int64(dispatch.attempts))))
-            try audit.append(AuditRecord(event, invoice: dispatch.invoiceNumber, client: clientID, stage: dispatch.stage,
+            details.append(("attempts", .int(attempts)))
+            try audit.append(AuditRecord(event, invoice: invoice, client: try invoiceOwner(invoice)?.clientID, stage: stage,
                                          details: details))
         }
+    }
+
+    /// The client and currency of an invoice, without reading the rest of it.
+    private func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
+        let statement = try db.prepare("SELECT client_id, currency FROM invoices WHERE number = ?")
+        defer { statement.reset() }
+        guard try statement.bind(.text(number)).step() else { return nil }
+        guard let currency = Currency(code: statement.text(1)) else {
+            throw OverdueError(.ioError, "\(db.path): invoice \(number): stored currency is not valid")
+        }
+        return (statement.text(0), currency)
     }
 
     /// Undoes `markSending` for a dispatch that never reached the transport: its state,
