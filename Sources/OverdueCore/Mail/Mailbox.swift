@@ -105,6 +105,7 @@ extension String {
 
     /// The string with every forbidden scalar shown as `\u{XXXX}`, safe to print on one line.
     public func escapingControls() -> String {
+        guard unicodeScalars.contains(where: Mailbox.isForbidden) else { return self }
         var out = ""
         for scalar in unicodeScalars {
             if Mailbox.isForbidden(scalar) { out += String(format: "\\u{%04X}", scalar.value) } else { out.unicodeScalars.append(scalar) }
