@@ -1,5 +1,5 @@
 import Foundation
-import OverdueCore
+@testable import OverdueCore
 import XCTest
 
 /// `plan` output: the contract's JSON lines byte for byte, the table, and line selection.
@@ -55,6 +55,24 @@ final class EscalationFormatterTests: XCTestCase {
                            amountDue: Fixture.money("1"), to: [], reason: .hold)
         XCTAssertEqual(PlanFormatter.jsonLine(odd),
                        #"{"invoice":"INV\"1\\","client":"a\u2028b","stage":null,"action":"none","days_overdue":-2,"amount_due":"1.00","currency":"EUR","to":[],"reason":"hold"}"#)
+    }
+
+    func testStringsAreWrittenExactlyAsJSONValueWritesThem() {
+        let texts = ["", "INV-1", "a\"b", "back\\slash", "tab\there", "nl\n", "\u{7F}", "\u{85}", "caf\u{E9}",
+                     "\u{2028}x", "\u{20AC}100", "\u{1F600}", "\u{0}"]
+        for text in texts {
+            var fast: [UInt8] = [], reference: [UInt8] = []
+            PlanFormatter.appendString(text, to: &fast)
+            JSONValue.writeString(text, to: &reference)
+            XCTAssertEqual(fast, reference, text.debugDescription)
+        }
+    }
+
+    func testNegativeAmountsAndDaysAreWrittenWithTheirSign() {
+        var negative = line("X")
+        negative.amountDue = Money(minorUnits: -5, currency: Currency(code: "EUR")!)
+        negative.daysOverdue = -3
+        XCTAssertTrue(PlanFormatter.jsonLine(negative).contains(#""days_overdue":-3,"amount_due":"-0.05""#))
     }
 
     func testSelectionWithoutAllKeepsOnlyLinesWithSomethingToDo() {
