@@ -37,19 +37,52 @@ extension Statement {
                blocked: bool(start + 5), blockReason: optionalText(start + 6))
     }
 
-    func invoice(path: String) throws -> Invoice {
+    /// `currencies` carries the currencies met so far across the rows of one cursor: a ledger
+    /// uses a handful, and matching the column's bytes against them saves a String and a
+    /// dictionary lookup per row.
+    func invoice(path: String, currencies: inout [Currency]) throws -> Invoice {
         let number = text(0)
         func corrupt(_ column: String) -> OverdueError {
             OverdueError(.ioError, "\(path): invoice \(number): stored \(column) is not valid")
         }
-        guard let issue = LocalDate(text(2)) else { throw corrupt("issue_date") }
-        guard let due = LocalDate(text(3)) else { throw corrupt("due_date") }
-        guard let currency = Currency(code: text(4)) else { throw corrupt("currency") }
+        guard let issue = date(2) else { throw corrupt("issue_date") }
+        guard let due = date(3) else { throw corrupt("due_date") }
+        guard let currency = currency(4, known: &currencies) else { throw corrupt("currency") }
         guard let status = InvoiceStatus(rawValue: text(7)) else { throw corrupt("status") }
         return Invoice(number: number, clientID: text(1), issueDate: issue, dueDate: due,
                        amount: Money(minorUnits: int(5), currency: currency),
                        paid: Money(minorUnits: int(6), currency: currency),
                        status: status, onHold: bool(8), holdReason: optionalText(9))
+    }
+
+    func invoice(path: String) throws -> Invoice {
+        var currencies: [Currency] = []
+        return try invoice(path: path, currencies: &currencies)
+    }
+
+    /// A `YYYY-MM-DD` column read in place, exactly as `LocalDate(String)` reads it.
+    func date(_ column: Int32) -> LocalDate? {
+        withBytes(column) { b -> LocalDate? in
+            guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for i in range {
+                    guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                    value = value * 10 + Int(b[i] - 48)
+                }
+                return value
+            }
+            guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+            return LocalDate(year: y, month: m, day: d)
+        }
+    }
+
+    func currency(_ column: Int32, known: inout [Currency]) -> Currency? {
+        let match = withBytes(column) { bytes in known.first { $0.code.utf8.elementsEqual(bytes) } }
+        if let match { return match }
+        guard let currency = Currency(code: text(column)) else { return nil }
+        known.append(currency)
+        return currency
     }
 
     func dispatch(path: String) throws -> Dispatch {

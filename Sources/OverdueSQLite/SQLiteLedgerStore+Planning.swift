@@ -19,9 +19,10 @@ extension SQLiteLedgerStore {
             }
             let invoices = try db.prepareCursor("SELECT \(Columns.invoice) FROM invoices ORDER BY number")
             let history = try db.prepareCursor("SELECT \(Columns.dispatchFrom) ORDER BY d.invoice, d.id")
+            var currencies: [Currency] = []
             var pending: Dispatch? = try history.step() ? try history.dispatch(path: db.path) : nil
             while try invoices.step() {
-                let invoice = try invoices.invoice(path: db.path)
+                let invoice = try invoices.invoice(path: db.path, currencies: &currencies)
                 guard let client = clients[invoice.clientID] else {
                     throw OverdueError(.ioError, "\(db.path): invoice \(invoice.number): client \(invoice.clientID) is missing")
                 }
