@@ -93,6 +93,9 @@ public final class Daemon: @unchecked Sendable {
         let next = started.addingTimeInterval(TimeInterval(config.daemon.interval.seconds))
         try? store.setMeta(MetaKey.nextTickAt, formatTimestamp(next))
         notifier.status(status + "; next tick \(formatTimestamp(next))")
+        // Shared-library pages the tick touched would otherwise stay counted in RSS until the next one.
+        let released = IdleMemory.release()
+        log.debug("idle: released \(released / 1_048_576) MiB of read-only library mappings")
     }
 
     // MARK: Signals
