@@ -48,6 +48,21 @@ final class Statement {
         guard rc == SQLITE_OK else { throw connection.error(rc) }
     }
 
+    /// Binds bytes that stay valid and unchanged until the statement is reset (SQLITE_STATIC:
+    /// SQLite reads them in place, no copy).
+    func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws {
+        let rc = bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
+            : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), nil)
+        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    }
+
+    /// As `bindText`, for a blob (an empty one is a zero-length blob, not NULL).
+    func bindBlob(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws {
+        let rc = bytes.isEmpty ? sqlite3_bind_zeroblob(raw, index, 0)
+            : sqlite3_bind_blob(raw, index, bytes.baseAddress, Int32(bytes.count), nil)
+        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    }
+
     private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) -> Int32 {
         // An empty buffer may have no address, which SQLite would store as NULL.
         bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
