@@ -60,11 +60,15 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        if s.utf8.allSatisfy(JSONValue.isPlain) {
-            out.append(contentsOf: s.utf8)   // the common case: nothing to escape, one copy
-        } else {
-            writeEscaped(s, to: &out)
+        // The common case, nothing to escape: checked and copied on the contiguous UTF-8 in
+        // place (`allSatisfy` over the `UTF8View` cost more than the copy).
+        var s = s
+        let copied = s.withUTF8 { utf8 -> Bool in
+            for byte in utf8 where !JSONValue.isPlain(byte) { return false }
+            out.append(contentsOf: utf8)
+            return true
         }
+        if !copied { writeEscaped(s, to: &out) }
         out.append(UInt8(ascii: "\""))
     }
 
