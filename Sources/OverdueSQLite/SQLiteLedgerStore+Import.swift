@@ -25,16 +25,21 @@ extension SQLiteLedgerStore {
     private func upsert(_ rows: [ImportRow], source: String, audit: inout AuditAppender, now: Int64) throws -> ImportSummary {
         var importer = try Importer(store: self, now: now)
         // Clients first, each once, in id byte order, with the values of its last row.
-        var finalClients: [String: (name: String, emails: [String])] = [:]
-        for row in rows { finalClients[row.clientID] = (row.clientName, row.clientEmails) }
-        for id in finalClients.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            let wanted = finalClients[id]!
-            try importer.upsertClient(id: id, name: wanted.name, emails: wanted.emails, audit: &audit)
-        }
-        for row in rows {
-            let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate,
-                                  dueDate: row.dueDate, amount: row.amount, paid: row.paid, status: row.status)
-            try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
+        // Rows are read in place through a buffer pointer: iterating the array copied each
+        // row (a retain and release per field) a million times.
+        try rows.withUnsafeBufferPointer { rows in
+            var lastRow: [String: Int] = [:]
+            for index in rows.indices { lastRow[rows[index].clientID] = index }
+            for id in lastRow.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                let wanted = rows[lastRow[id]!]
+                try importer.upsertClient(id: id, name: wanted.clientName, emails: wanted.clientEmails, audit: &audit)
+            }
+            for index in rows.indices {
+                let invoice = Invoice(number: rows[index].number, clientID: rows[index].clientID,
+                                      issueDate: rows[index].issueDate, dueDate: rows[index].dueDate,
+                                      amount: rows[index].amount, paid: rows[index].paid, status: rows[index].status)
+                try importer.upsertInvoice(invoice, origin: (source, rows[index].line), audit: &audit)
+            }
         }
         try importer.finish()
         return importer.summary
