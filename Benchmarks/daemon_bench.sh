@@ -9,7 +9,9 @@
 #   OVERDUE_BIN=path OVERDUE_BIN_BEFORE=old-binary RUNS=5 IDLE_SECONDS=20 COUNT=2000 Benchmarks/daemon_bench.sh
 #
 # Every tick starts from a copy of the same freshly imported ledger; figures are the median of
-# RUNS (min and max alongside). Needs: smtp-sink and smtp-source (Debian package postfix), run as
+# RUNS (min and max alongside). Two diagnostics show what the durable commits cost: the tick with
+# fsync made a no-op, and with every flush taking FLUSH_MS (default 3) as on a slow disk or VM.
+# Needs: smtp-sink and smtp-source (Debian package postfix), run as
 # root (smtp-sink -u nobody); cc for the no-fsync diagnostic; strace (optional) for idle syscalls.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,17 +111,23 @@ stats() { sort -n | awk '{v[NR]=$1} END {printf "%.3f %.3f %.3f\n", v[int((NR+1)
 
 printf 'int fsync(int fd){(void)fd;return 0;}\nint fdatasync(int fd){(void)fd;return 0;}\n' > "$work/nofsync.c"
 cc -shared -fPIC -o "$work/nofsync.so" "$work/nofsync.c"
+# A disk (or VM) whose flush takes FLUSH_MS: the flush is replaced by a sleep of that long.
+flush_ms=${FLUSH_MS:-3}
+printf '#include <unistd.h>\nint fsync(int fd){(void)fd;usleep(%d);return 0;}\nint fdatasync(int fd){(void)fd;usleep(%d);return 0;}\n' \
+    "$((flush_ms * 1000))" "$((flush_ms * 1000))" > "$work/slowfsync.c"
+cc -shared -fPIC -o "$work/slowfsync.so" "$work/slowfsync.c"
 
 labels=(after); bins=("$bin")
 [ -n "$before" ] && labels=(before after) && bins=("$before" "$bin")
 echo "== one tick sending $count reminders of $size bytes to smtp-sink, $runs runs each (median [min-max] seconds)"
-for label in "${labels[@]}"; do : > "$work/tick-$label"; : > "$work/nofsync-$label"; done
+for label in "${labels[@]}"; do : > "$work/tick-$label"; : > "$work/nofsync-$label"; : > "$work/slowfsync-$label"; done
 : > "$work/source"; : > "$work/source-d"
 for run in $(seq 1 "$runs"); do
     for index in "${!labels[@]}"; do
         tick "${bins[$index]}" >> "$work/tick-${labels[$index]}"
         # Diagnostic: fsync made a no-op (LD_PRELOAD): what the durable commits cost.
         tick "${bins[$index]}" env LD_PRELOAD="$work/nofsync.so" >> "$work/nofsync-${labels[$index]}"
+        tick "${bins[$index]}" env LD_PRELOAD="$work/slowfsync.so" >> "$work/slowfsync-${labels[$index]}"
     done
     source_run -s 1 >> "$work/source"          # a new connection per message
     source_run -s 1 -d >> "$work/source-d"     # one connection for all, as overdue does
@@ -136,6 +144,9 @@ for index in "${!labels[@]}"; do
         "$(echo "$median / $source_median" | bc -l)" "$(echo "$median / $sourced_median" | bc -l)"
     printf '%-44s %s [%s-%s]  ratio %.2f\n' "  same without fsync (diagnostic)" "$nofsync" "$nlow" "$nhigh" \
         "$(echo "$nofsync / $source_median" | bc -l)"
+    read -r slow slow_low slow_high < <(stats < "$work/slowfsync-$label")
+    printf '%-44s %s [%s-%s]  ratio %.2f\n' "  same with a ${flush_ms} ms flush (diagnostic)" "$slow" "$slow_low" "$slow_high" \
+        "$(echo "$slow / $source_median" | bc -l)"
 done
 
 echo "== idle daemon, interval 1h, ${idle}s after its start-up tick (nothing left to send)"
