@@ -25,10 +25,12 @@ struct PlanCommand: ParsableCommand {
             let instant = try asOf.context(in: config).effectiveNow
             let store = try openLedger(config)
             let planner = EscalationPlanner(config: config)
+            // Every invoice is planned at the same instant: read it in the time zone once.
+            let local = LocalDateTime(instant, in: planner.timeZone)
             let out = Output()
             var tableLines: [PlanLine] = []
             try store.forEachInvoiceContext { context in
-                let line = planner.plan(context, at: instant)
+                let line = planner.plan(context, atLocal: local)
                 guard PlanFormatter.isListed(line, all: all) else { return }
                 if format == .json { out.appendLine { PlanFormatter.writeJSON(line, to: &$0) } } else { tableLines.append(line) }
             }
