@@ -7,7 +7,9 @@ import OverdueCore
 /// Every tick, reload and the shutdown run on one serial queue, so ticks never overlap and a
 /// reload or a stop never lands in the middle of a message. Signals are only observed on the
 /// main queue and turned into work items for that serial queue. Between ticks nothing wakes
-/// the process but the timer itself (and the systemd watchdog ping, when one is configured).
+/// the process but the timer itself (and the systemd watchdog ping, when one is configured),
+/// and after each tick the daemon lets go of the library pages and heap the tick touched
+/// (`IdleMemory`), so an idle daemon's RSS is its own few megabytes.
 public final class Daemon: @unchecked Sendable {
     /// What the daemon needs from the outside world; the CLI wires the concrete types.
     public struct Wiring {
