@@ -40,8 +40,9 @@ extension TickRunner {
     /// A connection-level failure that took this long (seconds) was a timeout, not a refusal.
     static let unreachableAfter = 2.0
 
-    static func nextBatchSize(after result: BatchResult) -> Int {
-        guard result.sent > 0, result.sendingSeconds > 0 else { return firstBatch }
+    /// The size for the batch after one that went as `result`; `current` when nothing was timed.
+    static func nextBatchSize(after result: BatchResult, current: Int) -> Int {
+        guard result.sent > 0, result.sendingSeconds > 0 else { return current }
         let perMessage = result.sendingSeconds / Double(result.sent)
         return max(1, min(maxBatch, Int(batchSeconds / perMessage)))
     }

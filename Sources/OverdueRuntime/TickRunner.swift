@@ -149,7 +149,7 @@ public final class TickRunner {
                 }
                 break
             }
-            batchSize = TickRunner.nextBatchSize(after: sent)
+            batchSize = TickRunner.nextBatchSize(after: sent, current: batchSize)
         }
 
         try store.appendAudit([AuditRecord(.tickFinished, details: summary.auditDetails)], context: change)
