@@ -86,8 +86,10 @@ struct AuditAppender {
                         .jsonLineBytes(includeHashes: false), "audit canonical line differs from AuditEntry.jsonLineBytes")
 
         let hashBytes = ByteText.bytes(fromHex: hash)
-        try rows.add([.int(seq), .int(at), .optional(asOf), .text(event.rawValue), .optional(invoice), .optional(client),
-                      .optional(stage), .utf8(details), .blob(lastHashBytes), .blob(hashBytes)])
+        rows.append(.int(seq)); rows.append(.int(at)); rows.append(.optional(asOf)); rows.append(.text(event.rawValue))
+        rows.append(.optional(invoice)); rows.append(.optional(client)); rows.append(.optional(stage))
+        rows.append(.utf8(details)); rows.append(.blob(lastHashBytes)); rows.append(.blob(hashBytes))
+        try rows.endRow()
         lastSeq = seq
         lastHash = hash
         lastHashBytes = hashBytes

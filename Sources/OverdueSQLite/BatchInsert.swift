@@ -53,7 +53,13 @@ struct BatchInsert {
     mutating func add(_ row: [SQLValue]) throws {
         assert(row.count == columns)
         for value in row { append(value) }
+        try endRow()
+    }
+
+    /// Ends a row given value by value with `append` (no array per row on hot paths).
+    mutating func endRow() throws {
         rows += 1
+        assert(slots.count == rows * columns)
         if rows == batchSize { try flush() }
     }
 
@@ -83,7 +89,8 @@ struct BatchInsert {
         rows = 0
     }
 
-    private mutating func append(_ value: SQLValue) {
+    /// Adds the next value of the current row; `endRow` closes it.
+    mutating func append(_ value: SQLValue) {
         switch value {
         case .null: slots.append(.null)
         case .int(let v): slots.append(.int(v))

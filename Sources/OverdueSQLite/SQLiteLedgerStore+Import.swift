@@ -215,9 +215,12 @@ private struct Importer {
         ByteText.append(invoice.issueDate, to: &issueBytes)
         dueBytes.removeAll(keepingCapacity: true)
         ByteText.append(invoice.dueDate, to: &dueBytes)
-        try batched.add([.text(invoice.number), .text(invoice.clientID), .utf8(issueBytes), .utf8(dueBytes),
-                         .text(invoice.currency.code), .int(invoice.amount.minorUnits), .int(invoice.paid.minorUnits),
-                         .text(invoice.status.rawValue), .bool(invoice.onHold), .optional(invoice.holdReason), .int(now), .int(now)])
+        batched.append(.text(invoice.number)); batched.append(.text(invoice.clientID))
+        batched.append(.utf8(issueBytes)); batched.append(.utf8(dueBytes)); batched.append(.text(invoice.currency.code))
+        batched.append(.int(invoice.amount.minorUnits)); batched.append(.int(invoice.paid.minorUnits))
+        batched.append(.text(invoice.status.rawValue)); batched.append(.bool(invoice.onHold))
+        batched.append(.optional(invoice.holdReason)); batched.append(.int(now)); batched.append(.int(now))
+        try batched.endRow()
     }
 
     /// Writes the rows still batched; called before the transaction commits.
