@@ -68,7 +68,7 @@ enum ByteText {
                 i -= 1
                 buffer[i] = UInt8(ascii: "0")
             }
-            out.append(contentsOf: buffer[i...])
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
         }
     }
 }
