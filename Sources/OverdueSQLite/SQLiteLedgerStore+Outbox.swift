@@ -104,7 +104,7 @@ extension SQLiteLedgerStore {
     /// so a killed process loses nothing, but it is flushed to disk only by the next FULL
     /// commit (the tick's next `markSending`) or checkpoint. A power cut before then loses
     /// exactly this commit, which leaves the batch `sending`: ambiguous at the next start,
-    /// never resent by itself. That one flush saved per batch is a third of a tick's commits.
+    /// never resent by itself. A batch then costs one flush (its mark) instead of two.
     public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
         guard !outcomes.isEmpty || !unsent.isEmpty else { return }
         try locked {
@@ -227,7 +227,12 @@ extension SQLiteLedgerStore {
     /// (audited) and is not retried by itself: a duplicate dunning letter is worse than a
     /// late one, so the owner decides with `invoice resolve`.
     public func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch] {
-        try writing(context) { audit in
+        // Usually there is none: then no write transaction (and no disk flush) at all. Only the
+        // process holding the sender lock calls this, so none can appear in between.
+        guard try locked({ try scalar("SELECT EXISTS (SELECT 1 FROM dispatches WHERE state = 'sending')") }) == 1 else {
+            return []
+        }
+        return try writing(context) { audit in
             var interrupted: [Dispatch] = []
             let statement = try db.prepareCursor("SELECT \(Columns.dispatchFrom) WHERE d.state = 'sending' ORDER BY d.id")
             while try statement.step() { interrupted.append(try statement.dispatch(path: db.path)) }
