@@ -23,7 +23,7 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
     /// its schema is newer than this program, or WAL/FULL cannot be had.
     public init(path: String) throws {
         connection = try SQLiteConnection(path: path)
-        let mode = try db.scalarText("PRAGMA journal_mode = WAL") ?? ""
+        let mode = try SQLiteLedgerStore.switchToWAL(db)
         // A 64 MiB page cache (default 2 MiB) keeps a large import from spilling to the WAL mid-transaction.
         try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536")
         let (journal, sync) = try readPragmas()
@@ -32,6 +32,22 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
         }
         guard sync == 2 else { throw OverdueError(.ioError, "\(path): cannot set synchronous=FULL (it is \(sync))") }
         try Schema.migrate(db)
+    }
+
+    /// Switches a connection to WAL. Two processes doing this on the same brand-new file can see
+    /// SQLITE_BUSY at once, without the busy handler being consulted; a short retry settles it.
+    /// (A file that is not a database fails every attempt, after half a second.)
+    private static func switchToWAL(_ db: SQLiteConnection) throws -> String {
+        var attempt = 0
+        while true {
+            do {
+                return try db.scalarText("PRAGMA journal_mode = WAL") ?? ""
+            } catch {
+                attempt += 1
+                guard attempt < 50 else { throw error }
+                usleep(10_000)
+            }
+        }
     }
 
     /// The journal mode and synchronous level in force, as SQLite reports them
