@@ -26,8 +26,8 @@ public enum PlanFormatter {
         raw(",\"action\":\""); out.append(contentsOf: line.action.rawValue.utf8); raw("\"")
         raw(",\"days_overdue\":")
         if line.daysOverdue < 0 { out.append(UInt8(ascii: "-")) }
-        appendDigits(UInt64(line.daysOverdue.magnitude), minimumCount: 1, to: &out)
-        raw(",\"amount_due\":\""); appendDecimal(line.amountDue, to: &out); raw("\"")
+        ByteText.appendDigits(UInt64(line.daysOverdue.magnitude), minimumCount: 1, to: &out)
+        raw(",\"amount_due\":\""); ByteText.append(line.amountDue, to: &out); raw("\"")
         raw(",\"currency\":"); appendString(line.amountDue.currency.code, to: &out)
         raw(",\"to\":[")
         for (index, address) in line.to.enumerated() {
@@ -57,38 +57,6 @@ public enum PlanFormatter {
             return true
         }
         if !copied { JSONValue.writeString(text, to: &out) }
-    }
-
-    /// `Money.decimalString` (exactly the currency's minor digits) as bytes, with no Strings.
-    static func appendDecimal(_ money: Money, to out: inout [UInt8]) {
-        let digits = money.currency.minorDigits
-        let magnitude = money.minorUnits.magnitude
-        if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
-        guard digits > 0 else { return appendDigits(magnitude, minimumCount: 1, to: &out) }
-        var scale: UInt64 = 1
-        for _ in 0..<digits { scale *= 10 }
-        appendDigits(magnitude / scale, minimumCount: 1, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendDigits(magnitude % scale, minimumCount: digits, to: &out)
-    }
-
-    /// Decimal digits of `value`, zero-padded on the left to `minimumCount`.
-    static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            var v = value
-            var i = buffer.count
-            repeat {
-                i -= 1
-                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            } while v > 0
-            while buffer.count - i < minimumCount {
-                i -= 1
-                buffer[i] = UInt8(ascii: "0")
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
-        }
     }
 
     /// One line of `plan --format json`, without the trailing newline.

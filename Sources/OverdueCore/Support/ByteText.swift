@@ -1,15 +1,13 @@
-import OverdueCore
-
 /// Appending plain ASCII values (dates, decimal amounts, integers) to a UTF-8 byte buffer.
 ///
-/// The import writes a million audit details and invoice rows; building them as bytes in a
+/// The import writes a million audit details and invoice rows, and `plan --all` a million JSON lines; building them as bytes in a
 /// reused buffer, instead of through interpolated Strings, is most of what keeps it within a
 /// small multiple of sqlite3's own `.import`. Output is byte-identical to `LocalDate.description`
 /// and `Money.decimalString`.
-enum ByteText {
-    static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
+public enum ByteText {
+    @inlinable public static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
 
-    static func append(_ value: Int64, to out: inout [UInt8]) {
+    @inlinable public static func append(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 {
             out.append(UInt8(ascii: "-"))
             appendDigits(value.magnitude, minimumCount: 1, to: &out)
@@ -19,7 +17,7 @@ enum ByteText {
     }
 
     /// `YYYY-MM-DD`.
-    static func append(_ date: LocalDate, to out: inout [UInt8]) {
+    @inlinable public static func append(_ date: LocalDate, to out: inout [UInt8]) {
         appendDigits(UInt64(date.year), minimumCount: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendDigits(UInt64(date.month), minimumCount: 2, to: &out)
@@ -28,7 +26,7 @@ enum ByteText {
     }
 
     /// The amount with exactly the currency's minor digits (`1200.00`, `1200`, `12.500`).
-    static func append(_ money: Money, to out: inout [UInt8]) {
+    @inlinable public static func append(_ money: Money, to out: inout [UInt8]) {
         let digits = money.currency.minorDigits
         let magnitude = money.minorUnits.magnitude
         if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
@@ -42,7 +40,7 @@ enum ByteText {
 
     /// The bytes a lower-case hex string spells (hashes are stored as 32-byte blobs and shown
     /// as hex); non-hex input gives garbage, never a crash, and cannot come from `AuditChain`.
-    static func bytes(fromHex hex: String) -> [UInt8] {
+    @inlinable public static func bytes(fromHex hex: String) -> [UInt8] {
         var hex = hex
         return hex.withUTF8 { source in
             let count = source.count / 2
@@ -54,7 +52,7 @@ enum ByteText {
         }
     }
 
-    static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
+    @inlinable public static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
         withUnsafeMutableBytes(of: &scratch) { buffer in
             var v = value
