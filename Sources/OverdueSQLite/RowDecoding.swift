@@ -62,19 +62,7 @@ extension Statement {
 
     /// A `YYYY-MM-DD` column read in place, exactly as `LocalDate(String)` reads it.
     func date(_ column: Int32) -> LocalDate? {
-        withBytes(column) { b -> LocalDate? in
-            guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
-            func number(_ range: Range<Int>) -> Int? {
-                var value = 0
-                for i in range {
-                    guard b[i] >= 48 && b[i] <= 57 else { return nil }
-                    value = value * 10 + Int(b[i] - 48)
-                }
-                return value
-            }
-            guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
-            return LocalDate(year: y, month: m, day: d)
-        }
+        withBytes(column) { LocalDate(utf8: $0) }
     }
 
     func currency(_ column: Int32, known: inout [Currency]) -> Currency? {

@@ -19,7 +19,14 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses exactly `YYYY-MM-DD` (ASCII digits, real calendar date); nil otherwise.
     public init?(_ text: String) {
-        let b = Array(text.utf8)
+        var text = text
+        guard let date = text.withUTF8({ LocalDate(utf8: $0) }) else { return nil }
+        self = date
+    }
+
+    /// `init?(_:)` on UTF-8 bytes, for callers that hold the bytes already (a database column).
+    @inlinable
+    public init?(utf8 b: UnsafeBufferPointer<UInt8>) {
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0

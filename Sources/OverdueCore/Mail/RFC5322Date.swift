@@ -14,7 +14,7 @@ public func rfc5322Date(_ instant: Date, in zone: TimeZone) -> String {
     if local >= 0, local < 253_402_300_800 {   // 1970-01-01 up to 10000-01-01
         let seconds = Int(local)
         let days = seconds / 86_400, time = seconds % 86_400
-        let date = civilDate(daysSince1970: days)
+        let date = LocalDate(dayNumber: days)
         // 1970-01-01 was a Thursday; weekday 1 is Sunday, as Calendar counts.
         fields = (date.year, date.month, date.day, time / 3600, time / 60 % 60, time % 60, (days + 4) % 7 + 1)
     } else {
@@ -31,18 +31,4 @@ public func rfc5322Date(_ instant: Date, in zone: TimeZone) -> String {
     return "\(weekdays[fields.weekday - 1]), \(two(fields.day)) \(months[fields.month - 1]) \(fields.year) "
         + "\(two(fields.hour)):\(two(fields.minute)):\(two(fields.second)) "
         + "\(sign)\(two(offsetMinutes / 60))\(two(offsetMinutes % 60))"
-}
-
-/// Year, month and day of the proleptic Gregorian calendar `days` after 1970-01-01 (days ≥ 0),
-/// by Howard Hinnant's `civil_from_days`.
-private func civilDate(daysSince1970 days: Int) -> (year: Int, month: Int, day: Int) {
-    let z = days + 719_468
-    let era = z / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let shiftedMonth = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
 }
