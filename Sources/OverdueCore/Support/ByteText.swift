@@ -38,6 +38,28 @@ public enum ByteText {
         appendDigits(magnitude % scale, minimumCount: digits, to: &out)
     }
 
+    /// The bytes a hex string spells, or nil when it is not an even run of hex digits (for
+    /// values read back from the ledger's meta table, which a person could have edited).
+    public static func decodeHex(_ hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
     /// The bytes a lower-case hex string spells (hashes are stored as 32-byte blobs and shown
     /// as hex); non-hex input gives garbage, never a crash, and cannot come from `AuditChain`.
     @inlinable public static func bytes(fromHex hex: String) -> [UInt8] {

@@ -71,18 +71,10 @@ struct PreviewCommand: ParsableCommand {
     /// (or a throwaway one: preview never writes to the ledger) with a `preview` nonce.
     private func messageID(store: SQLiteLedgerStore, config: Config, context: InvoiceContext, stage: Stage) throws -> String {
         if let dispatch = context.dispatches.first(where: { $0.stage == stage.name }), let id = dispatch.messageID { return id }
-        let stored = try store.meta(DaemonWiring.messageIDSecretKey).flatMap(PreviewCommand.bytes(fromHex:))
+        let stored = try store.meta(DaemonWiring.messageIDSecretKey).flatMap(ByteText.decodeHex)
         let generator = MessageIDGenerator(secret: stored ?? MessageIDGenerator.newSecret())
         let nonce = context.dispatches.first(where: { $0.stage == stage.name }).map { String($0.id) } ?? "preview"
         return generator.messageID(invoice: context.invoice.number, stage: stage.name, nonce: nonce,
                                    domain: config.business.from.domain)
-    }
-
-    static func bytes(fromHex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        return stride(from: 0, to: digits.count, by: 2).compactMap {
-            UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)
-        }
     }
 }

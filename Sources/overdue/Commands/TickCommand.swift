@@ -70,25 +70,12 @@ enum DaemonWiring {
 
     /// The Message-ID secret, made on first use and kept in the ledger so IDs stay stable across restarts.
     static func messageIDs(_ store: SQLiteLedgerStore) throws -> MessageIDGenerator {
-        if let hex = try store.meta(messageIDSecretKey), let bytes = decodeHex(hex), bytes.count == 32 {
+        if let hex = try store.meta(messageIDSecretKey), let bytes = ByteText.decodeHex(hex), bytes.count == 32 {
             return MessageIDGenerator(secret: bytes)
         }
         let secret = MessageIDGenerator.newSecret()
-        try store.setMeta(messageIDSecretKey, secret.map { String(format: "%02x", $0) }.joined())
+        try store.setMeta(messageIDSecretKey, hexString(secret))
         return MessageIDGenerator(secret: secret)
-    }
-
-    private static func decodeHex(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var i = 0
-        while i < chars.count {
-            guard let byte = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-            i += 2
-        }
-        return bytes
     }
 
     /// `tick --dry-run` output: one line per dispatch that would be queued or (re)sent.
