@@ -51,7 +51,7 @@ enum ConfigFixtures {
         template = "final-notice"
         subject = "Final notice: invoice {{invoice.number}}, {{days_overdue}} days overdue"
         cc = ["owner"]
-        fee = "40.00"
+        fee = ["40.00 EUR", "6000 JPY"]
 
         [[stage]]
         name = "hand-off"

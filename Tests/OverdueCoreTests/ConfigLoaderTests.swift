@@ -43,7 +43,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.stages[0].template, "courtesy")
         XCTAssertEqual(config.stages[0].subject, "Invoice {{invoice.number}} is due on {{invoice.due_date}}")
         XCTAssertEqual(config.stages[1].cc, [.owner])
-        XCTAssertEqual(config.stages[1].fee?.text, "40.00")
+        XCTAssertEqual(config.stages[1].fees.map(\.description), ["40.00 EUR", "6000 JPY"])
         XCTAssertNil(config.stages[2].template)
     }
 

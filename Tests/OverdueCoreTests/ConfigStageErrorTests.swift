@@ -59,11 +59,21 @@ final class ConfigStageErrorTests: XCTestCase {
         refused(replacing: "cc =", with: "bcc = \"owner\"", "\(file):44: stage[2].bcc: expected an array of strings")
     }
 
-    func testFeeIsAPositiveQuotedDecimal() {
-        refused(replacing: "fee =", with: "fee = 40.0", "\(file):45: stage[2].fee: expected a quoted decimal string such as \"40.00\", found a floating-point number")
-        refused(replacing: "fee =", with: "fee = \"40,00\"", "\(file):45: stage[2].fee: \"40,00\" is not a plain decimal amount")
-        refused(replacing: "fee =", with: "fee = \"0.00\"", "\(file):45: stage[2].fee: must be more than zero")
-        refused(replacing: "fee =", with: "fee = \"-5\"", "\(file):45: stage[2].fee:")
+    func testFeeIsAPositiveAmountWithItsCurrencyOncePerCurrency() {
+        refused(replacing: "fee =", with: "fee = 40.0", "\(file):45: stage[2].fee: expected an amount and its currency such as \"40.00 EUR\" (or a list of them), found a floating-point number")
+        refused(replacing: "fee =", with: "fee = \"40.00\"", "\(file):45: stage[2].fee: \"40.00\" needs its currency, such as \"40.00 EUR\"")
+        refused(replacing: "fee =", with: "fee = \"40,00 EUR\"", "\(file):45: stage[2].fee: \"40,00\" is not a plain decimal amount")
+        refused(replacing: "fee =", with: "fee = \"0.00 EUR\"", "\(file):45: stage[2].fee: \"0.00 EUR\" must be more than zero")
+        refused(replacing: "fee =", with: "fee = \"40.5 JPY\"", "\(file):45: stage[2].fee: \"40.5\" has more than 0 decimal digits")
+        refused(replacing: "fee =", with: "fee = [\"40.00 EUR\", \"45.00 EUR\"]", "\(file):45: stage[2].fee: \"45.00 EUR\": a second fee in EUR")
+        refused(replacing: "fee =", with: "fee = []", "\(file):45: stage[2].fee: must list at least one fee")
+    }
+
+    func testAHandOffStageCarriesNoFeeAndNeedsAnEmailStageBeforeIt() {
+        refused(replacing: "notify =", with: "fee = \"40.00 EUR\"", "\(file):51: stage[3].fee: applies only to action = \"email\"")
+        let silentHandOff = ConfigFixtures.specExample.components(separatedBy: "[[stage]]")[0]
+            + "[[stage]]\nname = \"hand-off\"\ndays = 90\naction = \"escalate\"\n"
+        ConfigFixtures.assertRefused(silentHandOff, "\(file):36: stage[1].action: \"escalate\" needs an email stage before it")
     }
 
     func testSubjectCannotCarryHeaderInjection() {

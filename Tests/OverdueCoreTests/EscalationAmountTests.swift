@@ -4,8 +4,6 @@ import XCTest
 
 /// `amount_due`: amount − paid + fees of dispatched stages + this stage's fee, in exact minor units.
 final class EscalationAmountTests: XCTestCase {
-    func fee(_ text: String) -> DecimalAmount { try! DecimalAmount.parse(text).get() }
-
     func testDispatchedStageFeesAccumulate() {
         let context = Fixture.context(due: "2026-01-01", dispatches: [
             Fixture.dispatch("firm", on: "2026-01-15", fee: 500),
@@ -57,36 +55,21 @@ final class EscalationAmountTests: XCTestCase {
         XCTAssertEqual(line.feeMinorUnits, 5000)
     }
 
-    func testFeeConversionPerCurrency() {
-        let eur = Currency(code: "EUR")!, jpy = Currency(code: "JPY")!, kwd = Currency(code: "KWD")!
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(nil, in: eur), 0)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40"), in: eur), 4000)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.5"), in: eur), 4050)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.00"), in: jpy), 40)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.00"), in: kwd), 40000)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("0"), in: kwd), 0)
+    func testAnInvoiceInACurrencyWithoutAFeeIsChargedNone() {
+        let context = Fixture.context(amount: "1200.00", currency: "GBP")
+        let line = Fixture.planner().plan(context, at: Fixture.instant("2026-03-15"))
+        assertLine(line, stage: "firm", action: .email, amountDue: "1200.00")
+        XCTAssertEqual(line.feeMinorUnits, 0)
     }
 
-    func testUnrepresentableFeeIsTruncatedTowardZero() {
-        let eur = Currency(code: "EUR")!, jpy = Currency(code: "JPY")!, kwd = Currency(code: "KWD")!
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.50"), in: jpy), 40)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("40.99"), in: jpy), 40)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("0.99"), in: jpy), 0)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("0.005"), in: eur), 0)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("1.2345"), in: kwd), 1234)
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("1.00001"), in: eur), 100)
-    }
-
-    func testFeeTooLargeForTheCurrencySaturates() {
-        let kwd = Currency(code: "KWD")!
-        XCTAssertEqual(EscalationPlanner.feeMinorUnits(fee("9000000000000000000"), in: kwd), Int64.max)
-    }
-
-    func testJPYInvoiceWithAFractionalFeeIsChargedTheTruncatedFee() {
-        let stages = [Fixture.email("late", 1, fee: "40.50")]
-        let line = Fixture.planner(stages: stages).plan(Fixture.context(amount: "1000", currency: "JPY"),
+    func testEachCurrencyIsChargedItsOwnFee() {
+        let stages = [Fixture.email("late", 1, fees: ["40.50 EUR", "6000 JPY"])]
+        let yen = Fixture.planner(stages: stages).plan(Fixture.context(amount: "1000", currency: "JPY"),
+                                                       at: Fixture.instant("2026-03-05"))
+        assertLine(yen, stage: "late", action: .email, amountDue: "7000")
+        XCTAssertEqual(yen.feeMinorUnits, 6000)
+        let euro = Fixture.planner(stages: stages).plan(Fixture.context(amount: "1000.00", currency: "EUR"),
                                                         at: Fixture.instant("2026-03-05"))
-        assertLine(line, stage: "late", action: .email, amountDue: "1040")
-        XCTAssertEqual(line.feeMinorUnits, 40)
+        assertLine(euro, stage: "late", action: .email, amountDue: "1040.50")
     }
 }

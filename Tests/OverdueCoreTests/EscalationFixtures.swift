@@ -6,21 +6,27 @@ import XCTest
 enum Fixture {
     static let owner = try! Mailbox(address: "jane@janedoe.example")
 
-    /// -3 courtesy, 7 friendly, 14 firm (fee 5.00), 30 reminder-30, 60 final-notice (fee 40.00),
-    /// 90 hand-off (escalate), 120 write-off.
+    /// -3 courtesy, 7 friendly, 14 firm (fee 5.00 EUR, 5 JPY, 5.000 KWD), 30 reminder-30,
+    /// 60 final-notice (fee 40.00 EUR), 90 hand-off (escalate), 120 write-off.
     static let ladder: [Stage] = [
         email("courtesy", -3),
         email("friendly", 7),
-        email("firm", 14, fee: "5.00"),
+        email("firm", 14, fees: ["5.00 EUR", "5 JPY", "5.000 KWD"]),
         email("reminder-30", 30),
-        email("final-notice", 60, fee: "40.00"),
+        email("final-notice", 60, fees: ["40.00 EUR"]),
         Stage(name: "hand-off", days: 90, action: .escalate, template: nil, subject: nil),
         Stage(name: "write-off", days: 120, action: .writeOff, template: nil, subject: nil),
     ]
 
-    static func email(_ name: String, _ days: Int, fee: String? = nil) -> Stage {
+    static func email(_ name: String, _ days: Int, fees: [String] = []) -> Stage {
         Stage(name: name, days: days, action: .email, template: name, subject: "Invoice {{invoice.number}}",
-              fee: fee.map { try! DecimalAmount.parse($0).get() })
+              fees: fees.map(fee))
+    }
+
+    /// `"40.00 EUR"` as Money.
+    static func fee(_ text: String) -> Money {
+        let parts = text.split(separator: " ")
+        return try! Money.parse(String(parts[0]), currency: Currency(code: String(parts[1]))!).get()
     }
 
     static func zone(_ identifier: String) -> TimeZone {

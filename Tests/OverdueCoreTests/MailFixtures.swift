@@ -30,7 +30,7 @@ struct MailFixture {
                                timeout: Interval(seconds: 10)),
             delivery: DeliveryPolicy(retry: [], giveUpAfter: Interval(seconds: 86400), minDaysBetween: 3),
             stages: [Stage(name: "reminder-30", days: 30, action: .email, template: "reminder", subject: subject,
-                           cc: [.owner], fee: try DecimalAmount.parse("40.00").get())])
+                           cc: [.owner], fees: [Money(minorUnits: 4000, currency: Currency(code: "EUR")!)])])
         let invoice = Invoice(number: number, clientID: "acme", issueDate: LocalDate("2026-01-01")!, dueDate: LocalDate("2026-01-31")!,
                               amount: Money(minorUnits: 120_000, currency: eur), paid: Money(minorUnits: 20_000, currency: eur))
         context = InvoiceContext(invoice: invoice, client: Client(id: "acme", name: clientName, emails: emails), dispatches: [])

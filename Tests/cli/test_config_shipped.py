@@ -69,7 +69,7 @@ def test_shipped_ladder_is_the_default_escalation():
     assert stages[4]["cc"] == ["owner"]
     assert stages[5]["notify"] == "owner"
     assert not any("fee" in s for s in stages), "late fees are opt-in"
-    assert re.search(r'^# fee = "\d+\.\d\d"$', SHIPPED.read_text(), flags=re.M), "an optional fee line, commented out"
+    assert re.search(r'^# fee = \["\d+\.\d\d [A-Z]{3}"', SHIPPED.read_text(), flags=re.M), "an optional fee line per currency, commented out"
 
 
 def test_every_key_is_documented_in_the_shipped_config():
@@ -143,7 +143,7 @@ def test_templates_show_no_payment_link_when_none_is_configured(tmp_path):
 
 
 def test_uncommented_fee_line_adds_the_fee_to_the_notice(tmp_path):
-    path = local_copy(tmp_path, edit=lambda t: t.replace('# fee = "40.00"', 'fee = "40.00"'))
+    path = local_copy(tmp_path, edit=lambda t: t.replace('# fee = ["40.00 EUR"', 'fee = ["40.00 EUR"'))
     sample_ledger(tmp_path, path)
     _, text, html = preview(path, "final-notice")
     assert "A late payment fee of 40.00 EUR" in text and "1040.00 EUR" in text

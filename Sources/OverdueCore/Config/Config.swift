@@ -73,15 +73,27 @@ public struct Business: Sendable {
     /// With `{invoice}` to be replaced by the (percent-encoded) invoice number.
     public var paymentURL: String?
     public var smallClaimsLimit: Money?
+    /// How messages format money and dates for people (`en-GB`, `de-DE`, `ja-JP`).
+    public var locale: String
+    /// How to pay (bank details, the reference to quote), `{invoice}` filled in per invoice; shown by every stage.
+    public var paymentInstructions: String?
+    /// The letter's signature block (person, phone, address, VAT id), possibly several lines.
+    public var signature: String?
 
-    public init(name: String, from: Mailbox, replyTo: Mailbox?, owner: Mailbox, paymentURL: String?, smallClaimsLimit: Money?) {
+    public init(name: String, from: Mailbox, replyTo: Mailbox?, owner: Mailbox, paymentURL: String?, smallClaimsLimit: Money?,
+                locale: String = Business.defaultLocale, paymentInstructions: String? = nil, signature: String? = nil) {
         self.name = name
         self.from = from
         self.replyTo = replyTo
         self.owner = owner
         self.paymentURL = paymentURL
         self.smallClaimsLimit = smallClaimsLimit
+        self.locale = locale
+        self.paymentInstructions = paymentInstructions
+        self.signature = signature
     }
+
+    public static let defaultLocale = "en-GB"
 }
 
 public struct SMTPSettings: Sendable {
@@ -99,14 +111,18 @@ public struct SMTPSettings: Sendable {
     public var password: Secret?
     public var caFile: String?
     public var timeout: Interval
+    /// The EHLO greeting name; nil: this host's fully qualified name.
+    public var ehloName: String?
 
-    public init(url: String, starttls: StartTLS, username: String?, password: Secret?, caFile: String?, timeout: Interval) {
+    public init(url: String, starttls: StartTLS, username: String?, password: Secret?, caFile: String?, timeout: Interval,
+                ehloName: String? = nil) {
         self.url = url
         self.starttls = starttls
         self.username = username
         self.password = password
         self.caFile = caFile
         self.timeout = timeout
+        self.ehloName = ehloName
     }
 
     /// True when the URL names the file outbox rather than an SMTP server.
@@ -117,12 +133,17 @@ public struct DeliveryPolicy: Sendable {
     public var retry: [Interval]
     public var giveUpAfter: Interval
     public var minDaysBetween: Int
+    /// A hand-off (`escalate`, `write-off`) waits this many days after the last client email.
+    public var finalNoticeDays: Int
 
-    public init(retry: [Interval], giveUpAfter: Interval, minDaysBetween: Int) {
+    public init(retry: [Interval], giveUpAfter: Interval, minDaysBetween: Int, finalNoticeDays: Int = DeliveryPolicy.defaultFinalNoticeDays) {
         self.retry = retry
         self.giveUpAfter = giveUpAfter
         self.minDaysBetween = minDaysBetween
+        self.finalNoticeDays = finalNoticeDays
     }
+
+    public static let defaultFinalNoticeDays = 14
 }
 
 public struct Stage: Sendable, Equatable {
@@ -142,10 +163,12 @@ public struct Stage: Sendable, Equatable {
     public var subject: String?
     public var cc: [Recipient]
     public var bcc: [Recipient]
-    public var fee: DecimalAmount?
+    /// The late fee charged when this stage's message is sent, at most one per currency;
+    /// invoices in other currencies get none.
+    public var fees: [Money]
 
     public init(name: String, days: Int, action: Action, template: String?, subject: String?,
-                cc: [Recipient] = [], bcc: [Recipient] = [], fee: DecimalAmount? = nil) {
+                cc: [Recipient] = [], bcc: [Recipient] = [], fees: [Money] = []) {
         self.name = name
         self.days = days
         self.action = action
@@ -153,6 +176,9 @@ public struct Stage: Sendable, Equatable {
         self.subject = subject
         self.cc = cc
         self.bcc = bcc
-        self.fee = fee
+        self.fees = fees
     }
+
+    /// This stage's fee for an invoice in `currency`, nil when it charges none there.
+    public func fee(in currency: Currency) -> Money? { fees.first { $0.currency == currency } }
 }

@@ -10,7 +10,7 @@ enum SMTPSection {
 
     static func read(_ reader: ConfigTableReader, folder: String) -> SMTPSettings? {
         reader.refuseUnknownKeys(
-            allowed: ["url", "starttls", "username", "password_file", "password_env", "ca_file", "timeout"],
+            allowed: ["url", "starttls", "username", "password_file", "password_env", "ca_file", "timeout", "ehlo_name"],
             hints: ["password": "the password never goes in the config file: set password_file (the systemd credential) or password_env"]
         )
         let parsedURL = reader.parsed("url", required: true) { text in SMTPEndpoint.parse(text).map { (text, $0) } }
@@ -40,9 +40,20 @@ enum SMTPSection {
         }
         let caFile = ConfigPaths.read(reader, "ca_file", folder: folder)
         let timeout = reader.interval("timeout") ?? defaultTimeout
+        let ehloName = reader.parsed("ehlo_name", checkHostName)
         guard !reader.failed, let url else { return nil }
         return SMTPSettings(url: url, starttls: starttls, username: username, password: password,
-                            caFile: caFile, timeout: timeout)
+                            caFile: caFile, timeout: timeout, ehloName: ehloName)
+    }
+
+    /// A host name for EHLO: dot-separated labels of letters, digits and '-'.
+    static func checkHostName(_ text: String) -> Result<String, ConfigProblem> {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = text.utf8.count <= 253 && labels.allSatisfy { label in
+            (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+        }
+        return valid ? .success(text) : .failure(ConfigProblem("\"\(text)\" is not a host name such as \"mail.example.com\""))
     }
 
     static func isEnvironmentName(_ name: String) -> Bool {

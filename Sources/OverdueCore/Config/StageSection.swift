@@ -5,7 +5,8 @@ import TOMLKit
 /// Each stage needs `name` (unique, `[a-z0-9-]+`) and `days`. `action` defaults to `email`;
 /// an email stage needs `template` and `subject` and may have `cc`, `bcc` and `fee`; an
 /// `escalate` stage may say `notify = "owner"` (what it does anyway). Nothing may follow an
-/// `escalate` or `write-off` stage: the invoice is no longer open, so it would never run.
+/// `escalate` or `write-off` stage: the invoice is no longer open, so it would never run. A
+/// hand-off needs an email stage before it: the client is told before the owner acts.
 enum StageSection {
     static let keys: Set<String> = ["name", "days", "action", "template", "subject", "cc", "bcc", "fee", "notify"]
 
@@ -26,6 +27,7 @@ enum StageSection {
         var failed = false
         var firstIndex: [String: Int] = [:]
         var previous: (days: Int, terminal: String?)?
+        var anyEmail = false
         for (index, element) in array.enumerated() {
             let reader = ConfigTableReader(table: element.table!, name: "stage", index: index, diagnostics: diagnostics)
             let stage = read(reader)
@@ -43,8 +45,12 @@ enum StageSection {
                     reader.fail("days", "\(stage.days) must be greater than the previous stage's \(previous.days) (stages run in increasing days)")
                 }
             }
+            if let stage, stage.action != .email, !anyEmail {
+                reader.fail("action", "\"\(stage.action.rawValue)\" needs an email stage before it: the client must be sent a final notice before the hand-off")
+            }
             if let stage {
                 previous = (stage.days, stage.action == .email ? nil : stage.name)
+                anyEmail = anyEmail || stage.action == .email
                 stages.append(stage)
             }
             failed = failed || reader.failed
@@ -91,27 +97,51 @@ enum StageSection {
                 reader.fail("notify", "\"\(notify)\" is not \"owner\" (the owner receives the decision notice)")
             }
         }
-        let fee = fee(reader)
+        var fees: [Money] = []
+        if action == .email {
+            fees = self.fees(reader)
+        } else if reader.has("fee") {
+            reader.fail("fee", "applies only to action = \"email\": a fee is charged with a message to the client")
+        }
         guard !reader.failed, let name, let days else { return nil }
         return Stage(name: name, days: days, action: action, template: template, subject: subject,
-                     cc: cc, bcc: bcc, fee: fee)
+                     cc: cc, bcc: bcc, fees: fees)
     }
 
-    /// A fixed fee as a quoted decimal string. A TOML number is refused: `40.00` would be a
-    /// float and `40` would not say how many minor digits were meant.
-    private static func fee(_ reader: ConfigTableReader) -> DecimalAmount? {
-        if let value = reader.table["fee"], value.type != .string {
-            reader.fail("fee", "expected a quoted decimal string such as \"40.00\", found a \(value.type)")
-            return nil
+    /// `fee = "40.00 EUR"` or `fee = ["40.00 EUR", "6000 JPY"]`: at most one amount per currency,
+    /// each with exactly the currency's minor digits at most. A fee without its currency is
+    /// refused: "15.00" would otherwise become 15 JPY on one invoice and 15.000 KWD on another.
+    private static func fees(_ reader: ConfigTableReader) -> [Money] {
+        guard let value = reader.table["fee"] else { return [] }
+        let texts: [String]
+        if value.type == .string, let text = reader.string("fee") {
+            texts = [text]
+        } else if value.type == .array, value.array?.allSatisfy({ $0.type == .string }) == true {
+            texts = reader.stringArray("fee") ?? []
+            if texts.isEmpty { reader.fail("fee", "must list at least one fee (leave the key out for no fee)") }
+        } else {
+            reader.fail("fee", "expected an amount and its currency such as \"40.00 EUR\" (or a list of them), found a \(value.type)")
+            return []
         }
-        return reader.parsed("fee") { text in
-            switch DecimalAmount.parse(text) {
-            case .failure(let error): return .failure(ConfigProblem(error.description))
-            case .success(let amount) where amount.digits == 0:
-                return .failure(ConfigProblem("must be more than zero (leave the key out for no fee)"))
-            case .success(let amount): return .success(amount)
+        var fees: [Money] = []
+        for text in texts {
+            switch BusinessSection.parseMoney(text) {
+            case .failure(let problem):
+                let bare = DecimalAmount.parse(text)
+                if case .success = bare {
+                    reader.fail("fee", "\"\(text)\" needs its currency, such as \"\(text) EUR\": a fee applies only to invoices in that currency")
+                } else {
+                    reader.fail("fee", problem.text)
+                }
+            case .success(let fee) where fee.minorUnits == 0:
+                reader.fail("fee", "\"\(text)\" must be more than zero (leave the currency out for no fee)")
+            case .success(let fee) where fees.contains { $0.currency == fee.currency }:
+                reader.fail("fee", "\"\(text)\": a second fee in \(fee.currency.code); give one per currency")
+            case .success(let fee):
+                fees.append(fee)
             }
         }
+        return fees
     }
 
     /// `"owner"` or an address (`Name <addr>` allowed).

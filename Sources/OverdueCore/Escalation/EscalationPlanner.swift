@@ -67,7 +67,7 @@ public struct EscalationPlanner: Sendable {
         }
         let due = pending.map { stages[$0.upperBound - 1] }
         let superseded = pending.map { stages[$0.dropLast()].map(\.name) } ?? []
-        let fee = due.map { EscalationPlanner.feeMinorUnits($0.fee, in: currency) } ?? 0
+        let fee = due?.fee(in: currency)?.minorUnits ?? 0
 
         var line = PlanLine(
             invoice: invoice.number, client: context.client.id, stage: due?.name, action: .none,
@@ -108,22 +108,6 @@ public struct EscalationPlanner: Sendable {
             line.to = []
         }
         return line
-    }
-
-    /// A stage's fee in the invoice currency's minor units.
-    ///
-    /// The fee is written once in the config for invoices in any currency, so it may carry more
-    /// digits than a currency has (`40.50` on a JPY invoice). Such a fee is truncated toward zero to
-    /// the currency's minor unit (40 yen): the client is never charged more than the config says,
-    /// and money is never rounded up. A fee too large for the currency saturates at `Int64.max`.
-    public static func feeMinorUnits(_ fee: DecimalAmount?, in currency: Currency) -> Int64 {
-        guard let fee else { return 0 }
-        if let exact = fee.exactMinorUnits(in: currency) { return exact }
-        let excess = fee.scale - currency.minorDigits
-        guard excess > 0 else { return Int64.max }   // representable digits, so the value overflowed
-        var value = fee.digits
-        for _ in 0..<min(excess, 19) { value /= 10 }
-        return value
     }
 }
 

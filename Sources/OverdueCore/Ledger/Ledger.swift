@@ -29,7 +29,7 @@ public enum InvoiceStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// An invoice as the ledger holds it. `paid` is the total of the imported `paid` column and
-/// every recorded payment.
+/// every recorded payment; `fees` the late fees charged and not waived.
 public struct Invoice: Hashable, Sendable {
     public var number: String
     public var clientID: String
@@ -40,9 +40,12 @@ public struct Invoice: Hashable, Sendable {
     public var status: InvoiceStatus
     public var onHold: Bool
     public var holdReason: String?
+    /// Late fees charged to the invoice (when their stage's message was sent) and not waived.
+    public var fees: Money
 
     public init(number: String, clientID: String, issueDate: LocalDate, dueDate: LocalDate, amount: Money,
-                paid: Money, status: InvoiceStatus = .open, onHold: Bool = false, holdReason: String? = nil) {
+                paid: Money, status: InvoiceStatus = .open, onHold: Bool = false, holdReason: String? = nil,
+                fees: Money? = nil) {
         self.number = number
         self.clientID = clientID
         self.issueDate = issueDate
@@ -52,11 +55,14 @@ public struct Invoice: Hashable, Sendable {
         self.status = status
         self.onHold = onHold
         self.holdReason = holdReason
+        self.fees = fees ?? Money(minorUnits: 0, currency: amount.currency)
     }
 
     public var currency: Currency { amount.currency }
-    /// `amount - paid`, without fees.
-    public var balance: Money { Money(minorUnits: amount.minorUnits - paid.minorUnits, currency: currency) }
+    /// What the client owes: `amount + fees - paid`.
+    public var balance: Money {
+        Money(minorUnits: amount.minorUnits.saturatingAdding(fees.minorUnits).saturatingAdding(-paid.minorUnits), currency: currency)
+    }
 }
 
 /// Where one dispatch (one invoice at one stage) stands. A dispatch exists from the moment a

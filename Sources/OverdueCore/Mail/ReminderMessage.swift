@@ -42,9 +42,7 @@ enum ReminderLeaf {
         let paymentURL = config.business.paymentURL.map {
             $0.replacingOccurrences(of: "{invoice}", with: percentEncoded(invoice.number))
         }
-        let fee = stage.fee.map { fee in
-            fee.exactMinorUnits(in: invoice.currency).map { Money(minorUnits: $0, currency: invoice.currency).decimalString } ?? fee.text
-        }
+        let fee = stage.fee(in: invoice.currency)?.decimalString
         return [
             config.business.name, paymentURL, context.client.id, context.client.name,
             invoice.number, invoice.issueDate.description, invoice.dueDate.description, invoice.amount.decimalString,

@@ -38,7 +38,7 @@ struct PreviewCommand: ParsableCommand {
                 (amountDue, daysOverdue) = (line.amountDue, line.daysOverdue)
             } else {
                 let fees = context.dispatches.filter { $0.stage != chosen.name }.reduce(Int64(0)) { $0 + $1.feeMinorUnits }
-                    + EscalationPlanner.feeMinorUnits(chosen.fee, in: context.invoice.currency)
+                    + (chosen.fee(in: context.invoice.currency)?.minorUnits ?? 0)
                 amountDue = Money(minorUnits: context.invoice.balance.minorUnits + fees, currency: context.invoice.currency)
                 daysOverdue = max(line.daysOverdue, chosen.days)
             }
