@@ -99,7 +99,11 @@ public struct Business: Sendable {
 public struct SMTPSettings: Sendable {
     public enum StartTLS: String, Sendable { case required, none }
     public enum Secret: Sendable, Equatable {
+        /// An absolute path.
         case file(String)
+        /// A relative `password_file`: `$CREDENTIALS_DIRECTORY/NAME` when that is set (inside the
+        /// systemd service), else `besideConfig` (the same name in the config file's folder).
+        case credential(name: String, besideConfig: String)
         case environment(String)
     }
 
