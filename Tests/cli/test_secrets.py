@@ -39,3 +39,9 @@ def test_a_password_file_others_may_read_is_refused_and_not_shown(tmp_path, mode
     assert result.returncode == 78
     assert f"{tmp_path}/smtp-password" in result.stderr and "chmod 600" in result.stderr
     assert "not-a-real-password" not in result.stderr + result.stdout
+
+
+def test_version_is_printed():
+    result = run_overdue("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip().split(".")[0].isdigit() and result.stdout.count(".") == 2, result.stdout
