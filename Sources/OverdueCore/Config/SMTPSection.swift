@@ -7,6 +7,7 @@
 /// credential) or `password_env` names where to read it.
 enum SMTPSection {
     static let defaultTimeout = Interval("30s")!
+    static let maxTimeout = Interval("1h")!
 
     static func read(_ reader: ConfigTableReader, folder: String) -> SMTPSettings? {
         reader.refuseUnknownKeys(
@@ -39,7 +40,7 @@ enum SMTPSection {
             reader.fail(passwordFile != nil ? "password_file" : "password_env", "a password needs smtp.username")
         }
         let caFile = ConfigPaths.read(reader, "ca_file", folder: folder)
-        let timeout = reader.interval("timeout") ?? defaultTimeout
+        let timeout = reader.interval("timeout", atMost: maxTimeout) ?? defaultTimeout
         let ehloName = reader.parsed("ehlo_name", checkHostName)
         guard !reader.failed, let url else { return nil }
         return SMTPSettings(url: url, starttls: starttls, username: username, password: password,
