@@ -135,7 +135,8 @@ final class ConfigTableReader {
     static func interval(_ text: String, atMost limit: Interval) -> Result<Interval, ConfigProblem> {
         guard let interval = Interval(text) else {
             let digits = text.dropLast()
-            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), "smhd".contains(text.last!) {
+            // Digits and a unit, not zero: only too large to count in seconds.
+            if digits.contains(where: { $0 != "0" }), digits.allSatisfy({ $0.isASCII && $0.isNumber }), "smhd".contains(text.last!) {
                 return .failure(ConfigProblem("\"\(text)\" is longer than the maximum \(limit)"))
             }
             return .failure(ConfigProblem("\"\(text)\" is not a duration (a positive whole number and a unit: \"30s\", \"15m\", \"2h\", \"3d\")"))

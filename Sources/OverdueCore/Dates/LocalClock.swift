@@ -52,14 +52,12 @@ public func parseAsOf(_ text: String, zone: TimeZone) -> Date? {
 
 /// `parseAsOf` with the reason for a refusal: the text after `--as-of: `.
 public func checkAsOf(_ text: String, zone: TimeZone) -> Result<Date, AsOfProblem> {
-    let instant: Date?
     if let date = LocalDate(text) {
+        // Noon of an accepted date is within a day of its UTC date, whatever the zone's offset.
         guard LocalDate.accepted.contains(date) else { return .failure(.outsideRange(text)) }
-        instant = date.instant(at: LocalTime(secondsSinceMidnight: 12 * 3600), in: zone)
-    } else {
-        instant = parseTimestamp(text)
+        return .success(date.instant(at: LocalTime(secondsSinceMidnight: 12 * 3600), in: zone))
     }
-    guard let instant else { return .failure(.malformed(text)) }
+    guard let instant = parseTimestamp(text) else { return .failure(.malformed(text)) }
     guard LocalDate.accepts(instant) else { return .failure(.outsideRange(text)) }
     return .success(instant)
 }
