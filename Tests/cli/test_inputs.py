@@ -171,6 +171,17 @@ def test_an_invoice_number_in_either_normal_form_is_one_invoice(ws):
         assert db.execute("SELECT number, hold FROM invoices").fetchall() == [(unicodedata.normalize("NFC", "RÉ-1"), 1)]
 
 
+def test_invoice_add_and_audit_filters_normalise_their_ids(ws):
+    ws.run("invoice", "add", "INV-1", "--client", NFD, "--client-name", "Müller", "--client-email", "ap@mueller.example",
+           "--issued", "2026-01-01", "--due", "2026-02-01", "--amount", "10.00", "--currency", "EUR", check=0)
+    ws.run("invoice", "add", "INV-2", "--client", NFC, "--issued", "2026-01-01", "--due", "2026-02-01",
+           "--amount", "10.00", "--currency", "EUR", check=0)
+    with sqlite3.connect(ws.db_path) as db:
+        assert db.execute("SELECT id FROM clients").fetchall() == [(NFC,)]
+    entries = ws.run("audit", "--format", "json", "--client", NFD, "--event", "invoice.added", check=0).stdout.splitlines()
+    assert len(entries) == 2
+
+
 def nfd_ledger(ws, *client_ids):
     """A ledger as an older overdue left it: client ids stored as imported, not normalised."""
     ws.run("import", ws.write_csv("a.csv", [invoice_row("INV-0")]), check=0)
