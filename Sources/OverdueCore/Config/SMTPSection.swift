@@ -8,6 +8,7 @@
 /// credential name, looked up where the service's `LoadCredential=` put it or beside the config.
 enum SMTPSection {
     static let defaultTimeout = Interval("30s")!
+    static let maxTimeout = Interval("1h")!
 
     static func read(_ reader: ConfigTableReader, folder: String) -> SMTPSettings? {
         reader.refuseUnknownKeys(
@@ -47,7 +48,7 @@ enum SMTPSection {
             reader.fail(passwordFile != nil ? "password_file" : "password_env", "a password needs smtp.username")
         }
         let caFile = ConfigPaths.read(reader, "ca_file", folder: folder)
-        let timeout = reader.interval("timeout") ?? defaultTimeout
+        let timeout = reader.interval("timeout", atMost: maxTimeout) ?? defaultTimeout
         let ehloName = reader.parsed("ehlo_name", checkHostName)
         guard !reader.failed, let url else { return nil }
         return SMTPSettings(url: url, starttls: starttls, username: username, password: password,

@@ -18,7 +18,7 @@ struct PreviewCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @OptionGroup var asOf: AsOfOption
-    @Argument(help: "Invoice number.") var invoice: String
+    @Argument(help: "Invoice number.", transform: Identifier.nfc) var invoice: String
     @Option(help: "Stage to render instead of the one due.") var stage: String?
 
     func run() throws {
