@@ -35,25 +35,17 @@ public struct StatusReport: Sendable {
             upcoming: try upcoming(store: store, config: config, at: instant, limit: limit))
     }
 
-    /// For every invoice that may still be reminded: the next stage above the last dispatched
-    /// one, on the later of the day it is reached and the day `min_days_between` allows.
-    /// (The send window can delay it further within that day or to the next open day.)
+    /// For every invoice that may still be reminded: the stage the planner will dispatch next and
+    /// the local date it will (`EscalationPlanner.nextAction`), so this list never disagrees with
+    /// `plan`: what `plan` shows due or waiting for the window, gap or notice period is listed
+    /// here with that same stage, on the day the window opens or the wait ends.
     static func upcoming(store: any LedgerStore, config: Config, at instant: Date, limit: Int) throws -> [Upcoming] {
         let planner = EscalationPlanner(config: config)
-        let today = LocalDateTime(instant, in: config.daemon.timezone).date
         var found: [Upcoming] = []
         try store.forEachInvoiceContext { context in
-            let line = planner.plan(context, at: instant)
-            if line.action != .none, let stage = line.stage {
-                found.append(Upcoming(invoice: line.invoice, stage: stage, date: today))
-                return
-            }
-            guard let reason = line.reason, [.notDue, .minGap, .window, .done].contains(reason) else { return }
-            let lastDays = context.dispatches.compactMap { d in planner.stages.first { $0.name == d.stage }?.days }.max()
-            guard let next = planner.stages.first(where: { $0.days > (lastDays ?? Int.min) }) else { return }
-            var date = context.invoice.dueDate.adding(days: next.days)
-            if let last = context.dispatches.map(\.localDate).max() { date = max(date, last.adding(days: planner.minDaysBetween)) }
-            found.append(Upcoming(invoice: line.invoice, stage: next.name, date: max(date, today)))
+            guard let next = planner.nextAction(context, from: instant), let stage = next.line.stage else { return }
+            found.append(Upcoming(invoice: next.line.invoice, stage: stage,
+                                  date: LocalDateTime(next.at, in: planner.timeZone).date))
         }
         return Array(found.sorted { ($0.date, $0.invoice) < ($1.date, $1.invoice) }.prefix(limit))
     }

@@ -90,10 +90,14 @@ public final class TickRunner {
     /// What a tick at `instant` would queue and deliver, with no side effect (`tick --dry-run`):
     /// needs neither a transport nor templates.
     public static func preview(config: Config, store: any LedgerStore, at instant: Date) throws -> TickPreview {
-        let lines = try plannedLines(EscalationPlanner(config: config), store: store, at: instant)
+        let planner = EscalationPlanner(config: config)
+        let (lines, heldByWindow) = try plannedLines(planner, store: store, at: instant)
         let due = try dueDispatches(store: store, at: instant)
-        return TickPreview(at: instant, newDispatches: lines, dueDispatches: due,
-                           windowOpen: windowIsOpen(config, at: instant))
+        let windowOpen = windowIsOpen(config, at: instant)
+        let waiting = heldByWindow + (windowOpen ? 0 : due.filter { $0.action != .writeOff }.count)
+        return TickPreview(at: instant, newDispatches: lines, dueDispatches: due, windowOpen: windowOpen,
+                           windowWait: waiting == 0 ? nil : WindowWait(count: waiting, window: config.sendWindow,
+                                                                        after: instant, in: planner.timeZone))
     }
 
     /// Runs one tick and returns what it did. Throws only when the ledger fails (74); a failed
@@ -105,7 +109,9 @@ public final class TickRunner {
         var summary = TickSummary(at: instant)
         try store.appendAudit([AuditRecord(.tickStarted, details: [("as_of", .string(formatTimestamp(instant)))])], context: change)
 
-        let lines = try TickRunner.plannedLines(planner, store: store, at: instant)
+        let (lines, heldByWindow) = try TickRunner.plannedLines(planner, store: store, at: instant)
+        var waitingForWindow = heldByWindow
+        summary.waiting += heldByWindow
         let items = lines.compactMap { line -> NewDispatch? in
             guard let stage = line.stage, let action = line.action.stageAction else { return nil }
             return NewDispatch(invoiceNumber: line.invoice, stage: stage, action: action, localDate: localDate,
@@ -138,6 +144,7 @@ public final class TickRunner {
                 // The send window holds back mail only; a write-off sends nothing.
                 if !windowOpen && dispatch.action != .writeOff {
                     summary.waiting += 1
+                    waitingForWindow += 1
                     continue
                 }
                 try prepare(dispatch, into: &batch, summary: &summary)
@@ -156,6 +163,10 @@ public final class TickRunner {
             batchSize = TickRunner.nextBatchSize(after: sent, current: batchSize)
         }
 
+        if waitingForWindow > 0 {
+            summary.windowWait = WindowWait(count: waitingForWindow, window: config.sendWindow, after: instant,
+                                            in: planner.timeZone)
+        }
         try store.appendAudit([AuditRecord(.tickFinished, details: summary.auditDetails)], context: change)
         try store.setMeta(MetaKey.lastTickAt, formatTimestamp(clock.now()))
         try store.setMeta(MetaKey.lastTickAsOf, formatTimestamp(instant))
@@ -166,13 +177,17 @@ public final class TickRunner {
 
     // MARK: Planning
 
-    private static func plannedLines(_ planner: EscalationPlanner, store: any LedgerStore, at instant: Date) throws -> [PlanLine] {
+    /// The lines with something to do, and how many more are due but held by the send window.
+    private static func plannedLines(_ planner: EscalationPlanner, store: any LedgerStore,
+                                     at instant: Date) throws -> (lines: [PlanLine], heldByWindow: Int) {
         var lines: [PlanLine] = []
+        var heldByWindow = 0
         try store.forEachInvoiceContext { context in
             let line = planner.plan(context, at: instant)
             if line.action != .none { lines.append(line) }
+            if line.reason == .window { heldByWindow += 1 }
         }
-        return lines
+        return (lines, heldByWindow)
     }
 
     /// Queued and released dispatches, and retrying ones whose next attempt has come, oldest first.

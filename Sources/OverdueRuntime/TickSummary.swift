@@ -14,8 +14,11 @@ public struct TickSummary: Sendable, Equatable {
     public var done = 0
     /// Due deliveries no longer wanted (the invoice was paid, cancelled, the client blocked).
     public var withdrawn = 0
-    /// Due deliveries held back: outside the send window, or the invoice or client is on hold.
+    /// Due deliveries held back: outside the send window, or the invoice or client is on hold;
+    /// and reminders due that the closed window kept from being queued.
     public var waiting = 0
+    /// Of those, the ones waiting for the send window, and when it opens (nil when none wait for it).
+    public var windowWait: WindowWait?
     /// Due deliveries not tried because the tick stopped early (shutdown, server unreachable).
     public var leftForLater = 0
 
@@ -25,6 +28,7 @@ public struct TickSummary: Sendable, Equatable {
     public var text: String {
         "tick at \(formatTimestamp(at)): queued \(queued), sent \(sent), deferred \(deferred), failed \(failed), "
             + "done \(done), withdrawn \(withdrawn), waiting \(waiting), left \(leftForLater)"
+            + (windowWait.map { "; \($0.sentence)" } ?? "")
     }
 
     var auditDetails: [(String, JSONValue)] {
@@ -42,6 +46,9 @@ public struct TickPreview: Sendable {
     /// Already recorded dispatches that would be (re)sent.
     public var dueDispatches: [Dispatch]
     public var windowOpen: Bool
+    /// Reminders the closed window holds back (due now but not queued, and queued ones), and
+    /// when it opens; nil when none wait for it.
+    public var windowWait: WindowWait?
 }
 
 /// Keys of the store's meta table that the runtime owns.

@@ -79,9 +79,13 @@ final class TickRunnerTests: TickTestCase {
     func testWriteOffStageMarksTheInvoiceWithoutMail() throws {
         let config = try config(thirdStage: "action = \"write-off\"")
         let store = try store(config, invoices: ["INV-1"])
-        let summary = try runner(config, store, asOf: "2026-05-01T10:00:00Z").run()
+        // Never a silent hand-off: day 90 without any email gets the reminder first.
+        XCTAssertEqual(try runner(config, store, asOf: "2026-05-01T10:00:00Z").run().sent, 1)
+        XCTAssertEqual(try store.invoice("INV-1")?.status, .open)
+        let mailed = outboxFiles()
+        let summary = try runner(config, store, asOf: "2026-05-15T10:00:00Z").run()   // final_notice_days later
         XCTAssertEqual(summary.done, 1)
-        XCTAssertEqual(outboxFiles(), [])
+        XCTAssertEqual(outboxFiles(), mailed)
         XCTAssertEqual(try store.invoice("INV-1")?.status, .writtenOff)
         XCTAssertEqual(try store.dispatches(in: [.done]).map(\.stage), ["last"])
     }
