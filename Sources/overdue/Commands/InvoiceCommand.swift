@@ -5,7 +5,7 @@ import OverdueCore
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice",
-        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve.",
+        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve, requeue.",
         subcommands: [
             InvoiceList.self, InvoiceShow.self, InvoiceAdd.self, InvoicePay.self, InvoiceHold.self,
             InvoiceRelease.self, InvoiceCancel.self, InvoiceEscalate.self, InvoiceWriteOff.self, InvoiceResolve.self,
