@@ -2,8 +2,12 @@
 after the final dot is ambiguous, a late final reply is awaited), never moot (a command that
 returns withdraws what a tick in flight has not sent yet), never lost (a failing server keeps
 reminders retrying, and a failed one can be queued again)."""
+import email
+import email.policy
 import subprocess
 import time
+
+import pytest
 
 from conftest import OVERDUE_BIN, invoice_row
 from smtp_servers import certs, password_file, servers, smtp_config  # noqa: F401
@@ -63,26 +67,56 @@ def test_after_client_block_returns_a_tick_in_flight_sends_that_client_nothing_m
     use_marker_templates(ws)
     ws.write_config(smtp=plain(server, timeout="5s"))
     import_invoices(ws, 40, client="acme")
-    tick = subprocess.Popen([OVERDUE_BIN, "tick", "--as-of", T0, "--config", str(ws.config_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while len(server.messages()) < 13:
-            assert time.monotonic() < deadline and tick.poll() is None, "the tick never reached the slow part"
-            time.sleep(0.02)
-        ws.run("client", "block", "acme", "--reason", "disputes everything", check=0)
-        at_return = len(server.messages())
-        out, err = tick.communicate(timeout=60)
-    finally:
-        if tick.poll() is None:
-            tick.kill()
-    assert tick.returncode == 0, err
+    at_return = run_tick_and_command_when(ws, server, 13, ["client", "block", "acme", "--reason", "disputes everything"])
     # At most the message already on the wire when the command ran completes after it.
     assert len(server.messages()) <= at_return + 1, (at_return, len(server.messages()))
     withdrawn = audit(ws, "reminder.withdrawn")
     assert len(withdrawn) == 40 - len(server.messages())
     assert all(e["details"]["reason"] == "client acme is blocked" for e in withdrawn)
     assert status(ws)["pending"] == 0
+
+
+def run_tick_and_command_when(ws, server, received, command):
+    """Starts `overdue tick`, runs `command` once the server holds `received` messages, and waits
+    for the tick; returns how many messages the server held when the command returned."""
+    tick = subprocess.Popen([OVERDUE_BIN, "tick", "--as-of", T0, "--config", str(ws.config_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(server.messages()) < received:
+            assert time.monotonic() < deadline and tick.poll() is None, "the tick never reached the slow part"
+            time.sleep(0.02)
+        ws.run(*command, check=0)
+        at_return = len(server.messages())
+        _, err = tick.communicate(timeout=60)
+    finally:
+        if tick.poll() is None:
+            tick.kill()
+    assert tick.returncode == 0, err
+    return at_return
+
+
+def subjects(server):
+    return [str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"]) for _, raw in server.messages()]
+
+
+@pytest.mark.parametrize("command,withdrawn", [
+    (["invoice", "pay", "INV-15", "1200.00"], True),
+    (["invoice", "cancel", "INV-15"], True),
+    (["invoice", "hold", "INV-15"], False),
+])
+def test_after_an_invoice_command_returns_a_tick_in_flight_does_not_send_that_invoice(ws, servers, command, withdrawn):
+    server = servers.faulty("slow-after:12:0.5")
+    use_marker_templates(ws)
+    ws.write_config(smtp=plain(server, timeout="5s"))
+    import_invoices(ws, 20, client="acme")
+    run_tick_and_command_when(ws, server, 13, command)
+    assert not any(" INV-15 " in subject for subject in subjects(server)), subjects(server)
+    assert len(server.messages()) == 19
+    if withdrawn:
+        assert [e["invoice"] for e in audit(ws, "reminder.withdrawn")] == ["INV-15"]
+    else:
+        assert [d["invoice"] for d in status(ws)["deliveries"]["pending"]] == ["INV-15"]
 
 
 def test_a_tls_failure_keeps_every_reminder_retrying_warns_the_owner_and_the_fixed_config_sends_them(
