@@ -22,7 +22,7 @@ struct DeliveryBatch {
 struct BatchResult {
     /// Members handed to the transport.
     var sent = 0
-    /// Members put back unsent (stop requested, server failing, put on hold meanwhile).
+    /// Members put back unreached (stop requested, server failing); not those put on hold meanwhile.
     var unsent = 0
     /// Members the server accepted.
     var delivered = 0
@@ -153,9 +153,9 @@ extension TickRunner {
             outcomes.append(RecordedOutcome(dispatchIDs: [item.dispatch.id], outcome))
             if let notice { notices.append(notice) }
         }
-        let unsent = putBack + batch.items[next...].map(\.dispatch)
-        result.unsent = unsent.count
-        try store.recordOutcomes(outcomes, unsent: unsent, context: change)
+        let unreached = batch.items[next...].map(\.dispatch)
+        result.unsent = unreached.count
+        try store.recordOutcomes(outcomes, unsent: putBack + unreached, context: change)
         if let problem = result.serverProblem {
             for notice in notices {
                 log.error("owner notice not sent, the mail server is failing (\(notice.subject)): \(problem)")

@@ -130,6 +130,8 @@ public final class TickRunner {
         let windowOpen = TickRunner.windowIsOpen(config, at: instant)
         var next = 0
         var batchSize = DeliveryBatching.firstBatch
+        // Cleared by the first message that goes through; read once, so a healthy tick writes nothing for it.
+        var serverProblemOnRecord = !(try store.meta(MetaKey.serverProblem) ?? "").isEmpty
         while next < due.count {
             if shouldStop() {
                 summary.leftForLater += due.count - next
@@ -143,7 +145,10 @@ public final class TickRunner {
                 try prepare(dispatch, windowOpen: windowOpen, into: &batch, summary: &summary)
             }
             let sent = try send(batch, windowOpen: windowOpen, summary: &summary)
-            if sent.delivered > 0 { try store.setMeta(MetaKey.serverProblem, "") }
+            if sent.delivered > 0, serverProblemOnRecord {
+                try store.setMeta(MetaKey.serverProblem, "")
+                serverProblemOnRecord = false
+            }
             if let problem = sent.serverProblem {
                 let rest = sent.unsent + due.count - next
                 summary.leftForLater += rest
@@ -151,7 +156,7 @@ public final class TickRunner {
                 log.error("mail server problem, sending stopped for this tick: \(rest) more deliveries wait for the next tick")
                 break
             }
-            if sent.unsent > 0 && shouldStop() {
+            if sent.unsent > 0 {
                 let rest = sent.unsent + due.count - next
                 summary.leftForLater += rest
                 log.notice("stopping: \(rest) deliveries left for the next tick")
