@@ -107,6 +107,7 @@ public enum OwnerNotices {
         case .ambiguous: "outcome unknown (interrupted while sending)"
         case .released: "released for resending"
         case .done: "done"
+        case .withdrawn: "withdrawn (no longer wanted)"
         }
     }
 

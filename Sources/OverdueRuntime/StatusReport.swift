@@ -22,6 +22,9 @@ public struct StatusReport: Sendable {
     public var ambiguous: [Dispatch]
     /// The next reminders due, soonest first.
     public var upcoming: [Upcoming]
+    /// The mail server's failure that stopped the last sending tick (when, and the error),
+    /// until a message goes through again.
+    public var serverProblem: (at: String, error: String)?
 
     /// Reads the report from the ledger; `limit` caps the upcoming list.
     public static func read(store: any LedgerStore, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
@@ -32,7 +35,11 @@ public struct StatusReport: Sendable {
             pending: states.filter { [.queued, .released, .sending].contains($0.state) },
             retrying: states.filter { $0.state == .retrying }, failed: states.filter { $0.state == .failed },
             ambiguous: states.filter { $0.state == .ambiguous },
-            upcoming: try upcoming(store: store, config: config, at: instant, limit: limit))
+            upcoming: try upcoming(store: store, config: config, at: instant, limit: limit),
+            serverProblem: try store.meta(MetaKey.serverProblem).flatMap { value in
+                guard let tab = value.firstIndex(of: "\t") else { return nil }
+                return (String(value[..<tab]), String(value[value.index(after: tab)...]))
+            })
     }
 
     /// For every invoice that may still be reminded: the stage the planner will dispatch next and
@@ -65,6 +72,7 @@ public struct StatusReport: Sendable {
         let object: JSONValue = .object([
             ("last_tick", .optional(lastTickAt)), ("last_tick_as_of", .optional(lastTickAsOf)),
             ("last_tick_summary", .optional(lastTickSummary)), ("next_tick", .optional(nextTickAt)),
+            ("server_problem", serverProblem.map { .object([("at", .string($0.at)), ("error", .string($0.error))]) } ?? .null),
             ("pending", .int(Int64(pending.count))), ("retrying", .int(Int64(retrying.count))),
             ("failed", .int(Int64(failed.count))), ("ambiguous", .int(Int64(ambiguous.count))),
             ("deliveries", .object([("pending", list(pending)), ("retrying", list(retrying)),
@@ -82,13 +90,19 @@ public struct StatusReport: Sendable {
             at + (lastTickAsOf.map { $0 == at ? "" : " (as of \($0))" } ?? "") } ?? "never"))
         if let lastTickSummary { lines.append("            " + lastTickSummary) }
         lines.append("next tick:  " + (nextTickAt ?? "unknown (no daemon has run)"))
+        if let serverProblem {
+            lines.append("server problem: since \(serverProblem.at): \(serverProblem.error) (reminders wait and are retried)")
+        }
         lines.append("pending:    \(pending.count)")
         lines.append("retrying:   \(retrying.count)")
         for d in retrying {
             lines.append("  \(d.invoiceNumber)  \(d.stage)  attempts \(d.attempts), next \(d.nextAttemptAt.map(formatTimestamp) ?? "-")  \(d.lastReply ?? "")")
         }
         lines.append("failed:     \(failed.count)")
-        for d in failed { lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.lastReply ?? "")") }
+        for d in failed {
+            lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.lastReply ?? "")  send again: overdue invoice requeue "
+                + "\(OwnerNotices.shellQuoted(d.invoiceNumber)) --stage \(d.stage)")
+        }
         lines.append("ambiguous:  \(ambiguous.count)")
         for d in ambiguous {
             lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.messageID ?? "")  settle: overdue invoice resolve "

@@ -41,8 +41,13 @@ import OverdueCore
 ///
 /// A clean stop (SIGTERM) finishes the message being sent and puts the rest of its batch back
 /// as it was (`queued`, `retrying`, `released`) in the same transaction as the outcomes: only a
-/// crash creates ambiguous dispatches. So does an unreachable server: the unsent rest waits for
-/// the next tick without an attempt counted.
+/// crash creates ambiguous dispatches. So does a failing server (connection, TLS, certificate,
+/// authentication): the attempt that met it is retried on the schedule, never given up, the
+/// unsent rest waits for the next tick without an attempt counted, and the problem is logged at
+/// error priority and shown by `overdue status` until a message goes through again.
+///
+/// What happens to each dispatch is decided by the Core lifecycle (`DeliveryDecision`,
+/// `DeliveryVerdict`, `DispatchState.applying`); this class only carries it out.
 public final class TickRunner {
     public let config: Config
     let store: any LedgerStore
@@ -94,7 +99,8 @@ public final class TickRunner {
         let (lines, heldByWindow) = try plannedLines(planner, store: store, at: instant)
         let due = try dueDispatches(store: store, at: instant)
         let windowOpen = windowIsOpen(config, at: instant)
-        let waiting = heldByWindow + (windowOpen ? 0 : due.filter { $0.action != .writeOff }.count)
+        // The window holds back every due dispatch, a write-off too (`DeliveryDecision`), as `plan` shows.
+        let waiting = heldByWindow + (windowOpen ? 0 : due.count)
         return TickPreview(at: instant, newDispatches: lines, dueDispatches: due, windowOpen: windowOpen,
                            windowWait: waiting == 0 ? nil : WindowWait(count: waiting, window: config.sendWindow,
                                                                         after: instant, in: planner.timeZone))
@@ -130,7 +136,9 @@ public final class TickRunner {
         let due = try TickRunner.dueDispatches(store: store, at: instant)
         let windowOpen = TickRunner.windowIsOpen(config, at: instant)
         var next = 0
-        var batchSize = TickRunner.firstBatch
+        var batchSize = DeliveryBatching.firstBatch
+        // Cleared by the first message that goes through; read once, so a healthy tick writes nothing for it.
+        var serverProblemOnRecord = !(try store.meta(MetaKey.serverProblem) ?? "").isEmpty
         while next < due.count {
             if shouldStop() {
                 summary.leftForLater += due.count - next
@@ -141,28 +149,30 @@ public final class TickRunner {
             while next < due.count && batch.items.count < batchSize {
                 let dispatch = due[next]
                 next += 1
-                // The send window holds back mail only; a write-off sends nothing.
-                if !windowOpen && dispatch.action != .writeOff {
-                    summary.waiting += 1
-                    waitingForWindow += 1
-                    continue
-                }
-                try prepare(dispatch, into: &batch, summary: &summary)
+                try prepare(dispatch, windowOpen: windowOpen, into: &batch, summary: &summary)
             }
-            let sent = try send(batch, summary: &summary)
-            if sent.unsent > 0 || sent.unreachable {
+            let sent = try send(batch, windowOpen: windowOpen, summary: &summary)
+            if sent.delivered > 0, serverProblemOnRecord {
+                try store.setMeta(MetaKey.serverProblem, "")
+                serverProblemOnRecord = false
+            }
+            if let problem = sent.serverProblem {
                 let rest = sent.unsent + due.count - next
                 summary.leftForLater += rest
-                if sent.unreachable, rest > 0 {
-                    log.warning("mail server unreachable: \(rest) more deliveries wait for the next tick")
-                } else if rest > 0 {
-                    log.notice("stopping: \(rest) deliveries left for the next tick")
-                }
+                try store.setMeta(MetaKey.serverProblem, "\(formatTimestamp(clock.now()))\t\(problem)")
+                log.error("mail server problem, sending stopped for this tick: \(rest) more deliveries wait for the next tick")
                 break
             }
-            batchSize = TickRunner.nextBatchSize(after: sent, current: batchSize)
+            if sent.unsent > 0 {
+                let rest = sent.unsent + due.count - next
+                summary.leftForLater += rest
+                log.notice("stopping: \(rest) deliveries left for the next tick")
+                break
+            }
+            batchSize = DeliveryBatching.nextSize(sent: sent.sent, sendingSeconds: sent.sendingSeconds, current: batchSize)
         }
 
+        waitingForWindow += summary.heldByWindow
         if waitingForWindow > 0 {
             summary.windowWait = WindowWait(count: waitingForWindow, window: config.sendWindow, after: instant,
                                             in: planner.timeZone)
