@@ -38,7 +38,7 @@ final class LedgerCreationTests: XCTestCase {
                     gate.wait()
                     do {
                         let store = try SQLiteLedgerStore(path: path)
-                        if try store.schemaVersion() != 1 { failures.add("\(path): schema version \(try store.schemaVersion())") }
+                        if try store.schemaVersion() != 2 { failures.add("\(path): schema version \(try store.schemaVersion())") }
                     } catch {
                         failures.add("\(error)")
                     }

@@ -155,7 +155,7 @@ def test_processes_creating_the_same_new_ledger_at_once_all_succeed(ws):
             if proc.returncode != 0:
                 failures.append(f"round {round}: exit {proc.returncode}: {err.strip()}")
         with sqlite3.connect(ws.db_path) as db:
-            assert db.execute("PRAGMA user_version").fetchone() == (1,)
+            assert db.execute("PRAGMA user_version").fetchone() == (2,)
     assert failures == []
 
 

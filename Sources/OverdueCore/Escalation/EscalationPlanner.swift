@@ -48,11 +48,9 @@ public struct EscalationPlanner: Sendable {
         // The ladder position: the highest configured stage ever dispatched, whatever became of it
         // (a dispatch counts from the moment it is queued). Stages since removed from the config
         // cannot be placed on the ladder, so they do not move it; they still count for the gap.
-        var dispatchedFees: Int64 = 0
         var lastDispatchedDays = Int.min
         var lastDispatchDate: LocalDate?
         for dispatch in context.dispatches {
-            dispatchedFees = dispatchedFees.saturatingAdding(dispatch.feeMinorUnits)
             if let stage = stages.first(where: { $0.name == dispatch.stage }) {
                 lastDispatchedDays = max(lastDispatchedDays, stage.days)
             }
@@ -72,7 +70,7 @@ public struct EscalationPlanner: Sendable {
         var line = PlanLine(
             invoice: invoice.number, client: context.client.id, stage: due?.name, action: .none,
             daysOverdue: daysOverdue,
-            amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees).saturatingAdding(fee), currency: currency),
+            amountDue: invoice.amountDue(stageFeeMinorUnits: fee),
             to: [], reason: nil, superseded: superseded, feeMinorUnits: fee)
 
         func skipped(_ reason: SkipReason) -> PlanLine {
@@ -84,7 +82,7 @@ public struct EscalationPlanner: Sendable {
         if invoice.status != .open || balance <= 0 {
             return PlanLine(invoice: invoice.number, client: context.client.id, stage: nil, action: .none,
                             daysOverdue: daysOverdue,
-                            amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees), currency: currency),
+                            amountDue: invoice.balance,
                             to: [], reason: .closed)
         }
         if context.client.blocked { return skipped(.blocked) }
