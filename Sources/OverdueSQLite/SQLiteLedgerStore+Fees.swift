@@ -25,11 +25,12 @@ extension SQLiteLedgerStore {
             }
             let number = row.text(0), stage = row.text(1), fee = row.int(2)
             row.reset()
-            let now = storedSeconds(context.at)
+            // Dated as the send is (`--as-of` included); `updated_at` is the real time, as for every change.
+            let chargedAt = storedSeconds(context.effectiveNow), now = storedSeconds(context.at)
             try db.prepare("""
                 INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (dispatch) DO NOTHING
-                """).bind(.text(number), .int(id), .text(stage), .int(fee), .int(now)).run()
+                """).bind(.text(number), .int(id), .text(stage), .int(fee), .int(chargedAt)).run()
             guard db.changes == 1 else { continue }
             guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
             let amount = Money(minorUnits: fee, currency: invoice.currency)

@@ -102,7 +102,8 @@ public struct Dispatch: Hashable, Sendable {
     public var lastReply: String?
     /// Recipients the message went to.
     public var recipients: [String]
-    /// Fee this stage added to the balance, in the invoice's minor units (0 when none).
+    /// The fee its message states (the stage's fee for the invoice's currency when it was
+    /// queued), in the invoice's minor units (0 when none); charged to the invoice once sent.
     public var feeMinorUnits: Int64
     /// The Subject its message went out with (set when it is marked sending); nil before, and
     /// for dispatches recorded before the ledger kept it.
