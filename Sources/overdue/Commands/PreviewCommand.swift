@@ -37,9 +37,10 @@ struct PreviewCommand: ParsableCommand {
             if chosen.name == line.stage {
                 (amountDue, daysOverdue) = (line.amountDue, line.daysOverdue)
             } else {
-                let fees = context.dispatches.filter { $0.stage != chosen.name }.reduce(Int64(0)) { $0 + $1.feeMinorUnits }
-                    + (chosen.fee(in: context.invoice.currency)?.minorUnits ?? 0)
-                amountDue = Money(minorUnits: context.invoice.balance.minorUnits + fees, currency: context.invoice.currency)
+                // A stage already sent has its fee in the balance (or waived): it is not added twice.
+                let sent = context.dispatches.contains { $0.stage == chosen.name && $0.state == .sent }
+                amountDue = context.invoice.amountDue(
+                    stageFeeMinorUnits: sent ? 0 : chosen.fee(in: context.invoice.currency)?.minorUnits ?? 0)
                 daysOverdue = max(line.daysOverdue, chosen.days)
             }
             let message = try templates.reminder(config: config, context: context, stage: chosen, amountDue: amountDue,
