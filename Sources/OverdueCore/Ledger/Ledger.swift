@@ -104,6 +104,8 @@ public struct Dispatch: Hashable, Sendable {
     public var recipients: [String]
     /// Fee this stage added to the balance, in the invoice's minor units (0 when none).
     public var feeMinorUnits: Int64
+    /// The Subject the client's message carried, when stored (earlier reminders name it).
+    public var subject: String? = nil
 
     public init(id: Int64, invoiceNumber: String, stage: String, action: Stage.Action, localDate: LocalDate,
                 queuedAt: Date, state: DispatchState, attempts: Int = 0, nextAttemptAt: Date? = nil,
