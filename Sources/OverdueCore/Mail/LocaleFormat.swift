@@ -78,7 +78,11 @@ public final class LocaleFormat: @unchecked Sendable {
         let parts = plain.drop(while: { $0 == "-" }).split(separator: ".", maxSplits: 1)
         var number = grouped(String(parts[0]))
         if parts.count == 2 { number += decimalSeparator + parts[1] }
-        let text = prefix.replacingOccurrences(of: "¤", with: symbol) + number + suffix.replacingOccurrences(of: "¤", with: symbol)
+        // As CLDR's currency spacing does: a symbol of letters ("KWD", "CHF") is set apart from the digits.
+        let before = prefix.hasSuffix("¤") && symbol.unicodeScalars.last?.properties.isAlphabetic == true ? " " : ""
+        let after = suffix.hasPrefix("¤") && symbol.unicodeScalars.first?.properties.isAlphabetic == true ? " " : ""
+        let text = prefix.replacingOccurrences(of: "¤", with: symbol) + before + number + after
+            + suffix.replacingOccurrences(of: "¤", with: symbol)
         return (money.minorUnits < 0 ? "-" : "") + text.trimmingCharacters(in: .whitespaces)
     }
 
