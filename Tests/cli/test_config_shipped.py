@@ -19,9 +19,10 @@ EMAIL_STAGES = ["courtesy", "friendly-reminder", "reminder", "firm-reminder", "f
 SPEC_KEYS = {
     "daemon": ["interval", "timezone", "database", "templates"],
     "send_window": ["days", "start", "end", "holidays"],
-    "business": ["name", "from", "reply_to", "owner", "payment_url", "small_claims_limit"],
-    "smtp": ["url", "starttls", "username", "password_file", "password_env", "ca_file", "timeout"],
-    "delivery": ["retry", "give_up_after", "min_days_between"],
+    "business": ["name", "from", "reply_to", "owner", "payment_url", "small_claims_limit", "locale",
+                 "payment_instructions", "signature"],
+    "smtp": ["url", "starttls", "username", "password_file", "password_env", "ca_file", "ehlo_name", "timeout"],
+    "delivery": ["retry", "give_up_after", "min_days_between", "final_notice_days"],
     "stage": ["name", "days", "action", "template", "subject", "cc", "bcc", "fee", "notify"],
 }
 
