@@ -162,4 +162,18 @@ final class ConfigLoaderTests: XCTestCase {
             XCTAssertEqual((error as? OverdueError)?.message, "\(file.path): not UTF-8 text")
         }
     }
+
+    func testSignatureAndPaymentInstructionsMaySpanLinesAsInTheSpecExample() throws {
+        let text = ConfigFixtures.replacing(line: "owner = ", with: """
+            owner = "jane@janedoe.example"
+            payment_instructions = "IBAN DE02 1203 0000 0000 2020 51\\nreference: {invoice}"
+            signature = \"\"\"Jane Doe · +49 30 1234567\r
+            Hauptstr. 1, 10115 Berlin · VAT DE123456789\"\"\"
+            """)
+        let business = try ConfigLoader.parse(text, path: ConfigFixtures.path).business
+        XCTAssertEqual(business.signature, "Jane Doe · +49 30 1234567\nHauptstr. 1, 10115 Berlin · VAT DE123456789")
+        XCTAssertEqual(business.paymentInstructions, "IBAN DE02 1203 0000 0000 2020 51\nreference: {invoice}")
+        ConfigFixtures.assertRefused(ConfigFixtures.replacing(line: "owner = ", with: "owner = \"jane@janedoe.example\"\nsignature = \"a\\rb\""),
+                                     "\(ConfigFixtures.path):")
+    }
 }

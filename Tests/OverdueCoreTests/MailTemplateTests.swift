@@ -6,24 +6,24 @@ final class MailTemplateTests: XCTestCase {
     func testPlainTextIsNeverHTMLEscaped() throws {
         let fixture = try MailFixture(text: "Dear {{client.name}}, pay at {{business.payment_url}}\n", clientName: "Müller & Söhne <GmbH>",
                                       number: "INV/7 & 8")
-        let values = reminderValues(config: fixture.config, context: fixture.context, stage: fixture.stage,
-                                    amountDue: fixture.context.invoice.balance, daysOverdue: 30)
+        let values = try MessageTemplates.load(fixture.config).values(config: fixture.config, context: fixture.context, stage: fixture.stage,
+                                                                                 amountDue: fixture.context.invoice.balance, daysOverdue: 30)
         let rendered = try XCTUnwrap(try MessageTemplates.load(fixture.config).render(stage: "reminder-30", values: values))
         XCTAssertEqual(rendered.text, "Dear Müller & Söhne <GmbH>, pay at https://pay.example/INV%2F7%20%26%208\n")
     }
 
     func testHTMLTemplateEscapesEveryValue() throws {
         let fixture = try MailFixture(html: "<p>Dear {{client.name}}</p>", clientName: "Tom & \"Jerry\" <x>")
-        let values = reminderValues(config: fixture.config, context: fixture.context, stage: fixture.stage,
-                                    amountDue: fixture.context.invoice.balance, daysOverdue: 30)
+        let values = try MessageTemplates.load(fixture.config).values(config: fixture.config, context: fixture.context, stage: fixture.stage,
+                                                                                 amountDue: fixture.context.invoice.balance, daysOverdue: 30)
         let rendered = try XCTUnwrap(try MessageTemplates.load(fixture.config).render(stage: "reminder-30", values: values))
         XCTAssertEqual(rendered.html, "<p>Dear Tom &amp; &quot;Jerry&quot; &lt;x&gt;</p>")
     }
 
     func testAmountsDatesAndFeeUseThePlainFormats() throws {
         let fixture = try MailFixture(text: "{{invoice.amount}}|{{invoice.paid}}|{{invoice.amount_due}}|{{invoice.due_date}}|{{stage.fee}}|{{days_overdue}}")
-        let values = reminderValues(config: fixture.config, context: fixture.context, stage: fixture.stage,
-                                    amountDue: Money(minorUnits: 104_000, currency: Currency(code: "EUR")!), daysOverdue: 30)
+        let values = try MessageTemplates.load(fixture.config).values(config: fixture.config, context: fixture.context, stage: fixture.stage,
+                                                                                 amountDue: Money(minorUnits: 104_000, currency: Currency(code: "EUR")!), daysOverdue: 30)
         let rendered = try XCTUnwrap(try MessageTemplates.load(fixture.config).render(stage: "reminder-30", values: values))
         XCTAssertEqual(rendered.text, "1200.00|200.00|1040.00|2026-01-31|40.00|30")
     }
@@ -39,6 +39,9 @@ final class MailTemplateTests: XCTestCase {
 
     func testSectionRelativeNamesAreKnownButUnknownOnesInsideSectionsAreNot() throws {
         XCTAssertNil(TemplateVariables.firstProblem(in: "{{#invoice}}{{number}} {{client.name}}{{/invoice}}{{#stage.fee}}fee {{.}}{{/stage.fee}}"))
+        XCTAssertNil(TemplateVariables.firstProblem(in: "{{#reminders}}{{stage}} {{date_text}} {{subject}} {{invoice.number}}{{/reminders}}"))
+        XCTAssertEqual(TemplateVariables.firstProblem(in: "{{#reminders}}{{stage.name}}{{/reminders}}"), .unknownVariable("stage.name", line: 1),
+                       "inside reminders, stage is the reminder's stage (a string), as Mustache resolves it")
         XCTAssertEqual(TemplateVariables.firstProblem(in: "{{#invoice}}\n{{nmber}}{{/invoice}}"), .unknownVariable("nmber", line: 2))
         XCTAssertEqual(TemplateVariables.firstProblem(in: "{{=<% %>=}}\n<% client.nme %>"), .unknownVariable("client.nme", line: 2))
         XCTAssertEqual(TemplateVariables.firstProblem(in: "{{{clients.name}}}"), .unknownVariable("clients.name", line: 1))

@@ -19,8 +19,9 @@ EMAIL_STAGES = ["courtesy", "friendly-reminder", "reminder", "firm-reminder", "f
 SPEC_KEYS = {
     "daemon": ["interval", "timezone", "database", "templates"],
     "send_window": ["days", "start", "end", "holidays"],
-    "business": ["name", "from", "reply_to", "owner", "payment_url", "small_claims_limit"],
-    "smtp": ["url", "starttls", "username", "password_file", "password_env", "ca_file", "timeout"],
+    "business": ["name", "from", "reply_to", "owner", "payment_url", "small_claims_limit", "locale",
+                 "payment_instructions", "signature"],
+    "smtp": ["url", "starttls", "username", "password_file", "password_env", "ca_file", "ehlo_name", "timeout"],
     "delivery": ["retry", "give_up_after", "min_days_between", "final_notice_days"],
     "stage": ["name", "days", "action", "template", "subject", "cc", "bcc", "fee", "notify"],
 }
@@ -80,9 +81,14 @@ def test_every_key_is_documented_in_the_shipped_config():
 
 
 def test_every_email_stage_has_text_and_html_templates_using_only_known_variables():
-    known = {"business.name", "business.payment_url", "client.id", "client.name", "invoice.number",
-             "invoice.issue_date", "invoice.due_date", "invoice.amount", "invoice.paid",
-             "invoice.amount_due", "invoice.currency", "days_overdue", "stage.name", "stage.fee"}
+    known = {"business.name", "business.payment_url", "business.payment_instructions", "business.signature",
+             "client.id", "client.name", "invoice.number", "invoice.currency", "invoice.has_fees",
+             "days_overdue", "overdue", "due_today", "sent_late", "first_contact", "reminders", "stage.name",
+             "hand_off", "hand_off.days", "hand_off.action", "hand_off.escalate", "hand_off.write_off", "pay_by"}
+    for name in ["invoice.issue_date", "invoice.due_date", "invoice.amount", "invoice.paid", "invoice.fees",
+                 "invoice.amount_due", "stage.fee", "hand_off.date", "pay_by.date"]:
+        known |= {name, name + "_text"}
+    known |= {"stage", "date", "date_text", "subject"}  # inside {{#reminders}}
     for stage in EMAIL_STAGES:
         for ext in ["txt", "html"]:
             text = (TEMPLATES / f"{stage}.{ext}").read_text()
@@ -114,23 +120,27 @@ def test_shipped_templates_render_for_a_sample_invoice(tmp_path, stage):
     sample_ledger(tmp_path, path)
     message, text, html = preview(path, stage)
     assert message["To"] == "Acme & Sons <ap@acme.example>"
-    assert "INV-7" in message["Subject"]
+    assert "INV-7" in message["Subject"] and "Jane Doe Design" in message["Subject"] and "€1,000.00" in message["Subject"]
     assert "Acme & Sons" in text and "&amp;" not in text, "plain text is never escaped"
     assert "Acme &amp; Sons" in html and "Acme & Sons" not in html, "HTML escapes every value"
     for body in [text, html]:
-        assert "INV-7" in body and "1000.00 EUR" in body and "{{" not in body
+        assert "INV-7" in body and "€1,000.00" in body and "{{" not in body
+        assert "1 February 2026" in body and "2026-02-01" not in body, "dates for people"
         assert "https://pay.example/INV-7" in body
         assert "Jane Doe Design" in body
 
 
-def test_the_ladder_names_its_consequences(tmp_path):
-    path = local_copy(tmp_path)
+def test_the_ladder_names_its_consequences_with_the_configured_days_never_a_fixed_90(tmp_path):
+    path = local_copy(tmp_path, edit=lambda t: t.replace("days = 90", "days = 75"))
     sample_ledger(tmp_path, path)
-    _, firm, _ = preview(path, "firm-reminder")
-    assert "collections agency" in firm and "90 days" in firm
-    message, final, _ = preview(path, "final-notice")
-    assert "legal and accounting team" in final and "90 days" in final
+    for stage in ["firm-reminder", "final-notice"]:
+        message, text, html = preview(path, stage)
+        assert "collections agency" in text and "75 days after their due date" in text, stage
+        assert "75 days after their due date" in html
+        assert "90" not in text and "90" not in html
     assert message["Cc"] == "jane@janedoe.example"
+    _, reminder, _ = preview(path, "reminder")
+    assert "collections" not in reminder, "a plain reminder threatens nothing"
 
 
 def test_templates_show_no_payment_link_when_none_is_configured(tmp_path):
@@ -146,7 +156,7 @@ def test_uncommented_fee_line_adds_the_fee_to_the_notice(tmp_path):
     path = local_copy(tmp_path, edit=lambda t: t.replace('# fee = ["40.00 EUR"', 'fee = ["40.00 EUR"'))
     sample_ledger(tmp_path, path)
     _, text, html = preview(path, "final-notice")
-    assert "A late payment fee of 40.00 EUR" in text and "1040.00 EUR" in text
-    assert "1040.00 EUR" in html
+    assert "A late payment fee of €40.00" in text and "Outstanding             €1,040.00" in text
+    assert "€1,040.00" in html
     _, firm, _ = preview(path, "firm-reminder")
     assert "late payment fee" not in firm

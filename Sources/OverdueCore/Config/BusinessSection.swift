@@ -13,8 +13,8 @@ enum BusinessSection {
         let paymentURL = reader.parsed("payment_url", checkPaymentURL)
         let limit = reader.parsed("small_claims_limit", parseMoney)
         let locale = reader.parsed("locale", checkLocale) ?? Business.defaultLocale
-        let instructions = reader.nonEmptyString("payment_instructions")
-        let signature = reader.nonEmptyString("signature")
+        let instructions = reader.nonEmptyString("payment_instructions", lines: true)
+        let signature = reader.nonEmptyString("signature", lines: true)
         guard !reader.failed, let name, let from, let owner else { return nil }
         return Business(name: name, from: from, replyTo: replyTo, owner: owner,
                         paymentURL: paymentURL, smallClaimsLimit: limit, locale: locale,

@@ -50,7 +50,8 @@ final class ConfigTableReader {
     // MARK: - Typed values
 
     /// A string without control characters (config strings end up in mail headers and logs).
-    func string(_ key: String, required: Bool = false) -> String? {
+    /// `lines`: line breaks are allowed (a message body's block, such as the signature), CRLF read as LF.
+    func string(_ key: String, required: Bool = false, lines: Bool = false) -> String? {
         guard let value = table[key] else {
             if required { fail(key, "is required") }
             return nil
@@ -59,16 +60,17 @@ final class ConfigTableReader {
             fail(key, "expected a string, found \(article(value.type))")
             return nil
         }
-        if let bad = text.unicodeScalars.first(where: Mailbox.isForbidden) {
+        let checked = lines ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
+        if let bad = checked.unicodeScalars.first(where: { Mailbox.isForbidden($0) && !(lines && $0 == "\n") }) {
             fail(key, "contains the control character " + hex(bad))
             return nil
         }
-        return text
+        return checked
     }
 
     /// A string that must not be empty.
-    func nonEmptyString(_ key: String, required: Bool = false) -> String? {
-        guard let text = string(key, required: required) else { return nil }
+    func nonEmptyString(_ key: String, required: Bool = false, lines: Bool = false) -> String? {
+        guard let text = string(key, required: required, lines: lines) else { return nil }
         guard !text.isEmpty else {
             fail(key, "must not be empty")
             return nil

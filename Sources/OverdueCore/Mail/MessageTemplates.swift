@@ -17,18 +17,9 @@ public struct MessageTemplates: Sendable {
         var subject: MustacheTemplate
         var text: MustacheTemplate
         var html: MustacheTemplate?
-        /// The same three as `PlaceholderTemplate`s, by `ReminderLeaf.presence`; none when any
-        /// of them must be rendered by swift-mustache each time.
-        var compiled: [Int: Compiled] = [:]
     }
 
-    struct Compiled: Sendable {
-        var subject: PlaceholderTemplate
-        var text: PlaceholderTemplate
-        var html: PlaceholderTemplate?
-    }
-
-    private var stages: [String: StageTemplates]
+    let stages: [String: StageTemplates]
 
     /// Loads and checks the templates of every `email` stage of `config`.
     public static func load(_ config: Config) throws(OverdueError) -> MessageTemplates {
@@ -51,51 +42,20 @@ public struct MessageTemplates: Sendable {
             }
             let text = try parse(textSource, asText: true, place: { "\(textPath):\($0)" })
             let htmlPath = (config.daemon.templates as NSString).appendingPathComponent("\(templateName).html")
-            let htmlSource = try readTemplate(htmlPath)
-            let html = try htmlSource.map { source throws(OverdueError) in
+            let html = try readTemplate(htmlPath).map { source throws(OverdueError) in
                 try parse(source, asText: false, place: { "\(htmlPath):\($0)" })
             }
-            var templates = StageTemplates(subject: subject, text: text, html: html)
-            for presence in 0..<4 {
-                let present = ReminderLeaf.presentOptionals(presence)
-                guard let subject = PlaceholderTemplate.compile(subject, source: subjectSource, present: present),
-                      let text = PlaceholderTemplate.compile(text, source: textSource, present: present) else { break }
-                var compiled = Compiled(subject: subject, text: text)
-                if let html, let htmlSource {
-                    guard let page = PlaceholderTemplate.compile(html, source: htmlSource, present: present) else { break }
-                    compiled.html = page
-                }
-                templates.compiled[presence] = compiled
-            }
-            stages[stage.name] = templates
+            stages[stage.name] = StageTemplates(subject: subject, text: text, html: html)
         }
         return MessageTemplates(stages: stages)
     }
 
     /// Subject, text body and optional HTML body for `stage`, filled with `values`
-    /// (see `ReminderValues`). Nil when the stage has no templates (not an email stage).
+    /// (see `values(config:context:stage:amountDue:daysOverdue:)`). Nil when the stage has no
+    /// templates (not an email stage).
     public func render(stage: String, values: [String: Any]) -> (subject: String, text: String, html: String?)? {
         guard let templates = stages[stage] else { return nil }
         return (templates.subject.render(values), templates.text.render(values), templates.html?.render(values))
-    }
-
-    /// `render(stage:values:)` for a reminder's values by `ReminderLeaf` index: by substitution
-    /// into the compiled templates when the stage has them (debug builds check the result
-    /// against swift-mustache's), otherwise by swift-mustache.
-    func render(stage: String, leaves: [String?]) -> (subject: String, text: String, html: String?)? {
-        guard let templates = stages[stage] else { return nil }
-        guard let compiled = templates.compiled[ReminderLeaf.presence(leaves)] else {
-            return render(stage: stage, values: ReminderLeaf.nested(leaves))
-        }
-        let rendered = (subject: compiled.subject.render(leaves), text: compiled.text.render(leaves),
-                        html: compiled.html?.render(leaves))
-        assert({
-            let slow = render(stage: stage, values: ReminderLeaf.nested(leaves))
-            func bytes(_ text: String?) -> [UInt8]? { text.map { Array($0.utf8) } }
-            return bytes(slow?.subject) == bytes(rendered.subject) && bytes(slow?.text) == bytes(rendered.text)
-                && bytes(slow?.html) == bytes(rendered.html)
-        }(), "a compiled template rendered differently from swift-mustache")
-        return rendered
     }
 
     /// The file's text, nil when it does not exist; unreadable or non-UTF-8 files are errors.

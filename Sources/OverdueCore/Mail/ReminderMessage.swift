@@ -1,73 +1,5 @@
 import Foundation
 
-/// The values a reminder template sees, exactly the names `TemplateVariables.known` lists.
-///
-/// Amounts are plain decimal strings with the currency's minor digits, dates `YYYY-MM-DD`.
-/// `business.payment_url` and `stage.fee` are absent (not empty) when not configured, so a
-/// template can write `{{#stage.fee}}…{{/stage.fee}}`.
-public func reminderValues(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money,
-                           daysOverdue: Int) -> [String: Any] {
-    ReminderLeaf.nested(ReminderLeaf.values(config: config, context: context, stage: stage, amountDue: amountDue,
-                                            daysOverdue: daysOverdue))
-}
-
-/// The string values of a reminder by their full names, in one fixed order, so that a
-/// `PlaceholderTemplate` can refer to them by index.
-enum ReminderLeaf {
-    static let all = [
-        "business.name", "business.payment_url", "client.id", "client.name",
-        "invoice.number", "invoice.issue_date", "invoice.due_date", "invoice.amount", "invoice.paid",
-        "invoice.amount_due", "invoice.currency", "days_overdue", "stage.name", "stage.fee",
-    ]
-    static let paymentURL = 1
-    static let fee = 13
-
-    /// Only these may be absent; every other value is always there.
-    static func isOptional(_ index: Int) -> Bool { index == paymentURL || index == fee }
-
-    /// Which optional values are present, as a small number (a key for compiled templates).
-    static func presence(_ leaves: [String?]) -> Int {
-        (leaves[paymentURL] == nil ? 0 : 1) | (leaves[fee] == nil ? 0 : 2)
-    }
-
-    static func presentOptionals(_ presence: Int) -> Set<Int> {
-        var present: Set<Int> = []
-        if presence & 1 != 0 { present.insert(paymentURL) }
-        if presence & 2 != 0 { present.insert(fee) }
-        return present
-    }
-
-    static func values(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money, daysOverdue: Int) -> [String?] {
-        let invoice = context.invoice
-        let paymentURL = config.business.paymentURL.map {
-            $0.replacingOccurrences(of: "{invoice}", with: percentEncoded(invoice.number))
-        }
-        let fee = stage.fee(in: invoice.currency)?.decimalString
-        return [
-            config.business.name, paymentURL, context.client.id, context.client.name,
-            invoice.number, invoice.issueDate.description, invoice.dueDate.description, invoice.amount.decimalString,
-            invoice.paid.decimalString, amountDue.decimalString, invoice.currency.code, String(daysOverdue), stage.name, fee,
-        ]
-    }
-
-    /// The nested dictionaries swift-mustache walks (`invoice` → `number`); absent values are
-    /// left out, not empty.
-    static func nested(_ leaves: [String?]) -> [String: Any] {
-        var groups: [String: [String: Any]] = [:]
-        var top: [String: Any] = [:]
-        for (index, name) in all.enumerated() {
-            guard let value = leaves[index] else { continue }
-            if let dot = name.firstIndex(of: ".") {
-                groups[String(name[..<dot]), default: [:]][String(name[name.index(after: dot)...])] = value
-            } else {
-                top[name] = value
-            }
-        }
-        for (name, group) in groups { top[name] = group }
-        return top
-    }
-}
-
 /// RFC 3986: everything but unreserved characters as `%XX` of its UTF-8 bytes.
 func percentEncoded(_ text: String) -> String {
     let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
@@ -80,6 +12,37 @@ func percentEncoded(_ text: String) -> String {
 }
 
 extension MessageTemplates {
+    /// The values the templates of `stage` see for an invoice, in a message stating `amountDue`
+    /// on the day `daysOverdue` after the due date (see `ReminderValues`).
+    public func values(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money,
+                       daysOverdue: Int) -> [String: Any] {
+        let date = context.invoice.dueDate.adding(days: daysOverdue)
+        var facts = ReminderFacts(config: config, context: context, stage: stage, amountDue: amountDue,
+                                  daysOverdue: daysOverdue, date: date, format: LocaleFormat.named(config.business.locale),
+                                  earlier: [])
+        facts.earlier = earlierReminders(facts)
+        return ReminderValues.values(facts)
+    }
+
+    /// The emails of this invoice that went to the client before this stage's own dispatch.
+    /// Each one's subject is the one it was sent with; for a dispatch stored without it, its
+    /// stage's subject rendered as of its date.
+    private func earlierReminders(_ facts: ReminderFacts) -> [EarlierReminder] {
+        let dispatches = facts.context.dispatches.prefix { $0.stage != facts.stage.name }
+        return dispatches.filter { $0.action == .email && $0.state == .sent }.map { dispatch in
+            var subject = dispatch.subject
+            if subject == nil, let stage = facts.config.stage(named: dispatch.stage) {
+                var then = facts
+                then.stage = stage
+                then.daysOverdue = dispatch.localDate.days(since: facts.invoice.dueDate)
+                then.date = dispatch.localDate
+                then.earlier = []
+                subject = stages[stage.name]?.subject.render(ReminderValues.values(then))
+            }
+            return EarlierReminder(stage: dispatch.stage, date: dispatch.localDate, subject: subject ?? dispatch.stage)
+        }
+    }
+
     /// The complete reminder for `stage` of an invoice, as it goes on the wire.
     ///
     /// To: every address of the client, each with the client's name as display name; Cc and Bcc
@@ -90,8 +53,8 @@ extension MessageTemplates {
     public func reminder(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money, daysOverdue: Int,
                          at instant: Date, messageID: String) throws(OverdueError) -> OutgoingMessage {
         let invoice = context.invoice.number
-        let leaves = ReminderLeaf.values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
-        guard let rendered = render(stage: stage.name, leaves: leaves) else {
+        let values = values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
+        guard let rendered = render(stage: stage.name, values: values) else {
             throw .config("stage \(stage.name): no templates loaded (is it an email stage?)")
         }
         func refuse(_ problem: String) -> OverdueError {

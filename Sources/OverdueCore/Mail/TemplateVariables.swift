@@ -2,17 +2,27 @@
 ///
 /// swift-mustache renders a missing variable as nothing, which would send "Dear ," to a
 /// client because of a typo. So every tag is checked against the known names before a
-/// template is accepted, and the first unknown one is reported with its line.
+/// template is accepted, and the first unknown one is reported with its line. The names are
+/// those of `ReminderValues.fields`, the one description that also computes the values, so
+/// the check and the values cannot drift apart.
 public enum TemplateVariables {
-    /// Every name a template may use, as the interface contract lists them.
-    public static let known: Set<String> = [
-        "business", "business.name", "business.payment_url",
-        "client", "client.id", "client.name",
-        "invoice", "invoice.number", "invoice.issue_date", "invoice.due_date", "invoice.amount",
-        "invoice.paid", "invoice.amount_due", "invoice.currency",
-        "days_overdue",
-        "stage", "stage.name", "stage.fee",
-    ]
+    /// Every name a template may use: each field's full path, `_text` beside every amount and
+    /// date, and the groups and lists themselves (for sections).
+    public static let known: Set<String> = names(of: ReminderValues.fields, under: "")
+
+    static func names(of fields: [TemplateField], under prefix: String) -> Set<String> {
+        var names: Set<String> = []
+        for field in fields {
+            let name = prefix + field.name
+            names.insert(name)
+            switch field.kind {
+            case .money, .date: names.insert(name + "_text")
+            case .group(_, let inner), .list(_, let inner): names.formUnion(Self.names(of: inner, under: name + "."))
+            case .text, .flag: break
+            }
+        }
+        return names
+    }
 
     /// A tag the scan found: the name as written (transforms removed) and its 1-based line.
     public struct Use: Equatable, Sendable {
@@ -49,10 +59,14 @@ public enum TemplateVariables {
     }
 
     /// The full known path `name` refers to from inside `sections`, or nil when it is unknown.
+    /// As Mustache's context stack does, the first part of a dotted name is looked up from the
+    /// innermost section outwards and the rest only inside what it found: inside
+    /// `{{#reminders}}`, `{{stage.name}}` is the reminder's `stage`, which has no `name`.
     static func resolve(_ name: String, within sections: [String]) -> String? {
         if name == "." { return sections.last ?? "" }
-        for prefix in sections.reversed() where !prefix.isEmpty {
-            if known.contains(prefix + "." + name) { return prefix + "." + name }
+        let head = name.split(separator: ".", maxSplits: 1).first.map(String.init) ?? name
+        for prefix in sections.reversed() where !prefix.isEmpty && known.contains(prefix + "." + head) {
+            return known.contains(prefix + "." + name) ? prefix + "." + name : nil
         }
         return known.contains(name) ? name : nil
     }
@@ -61,8 +75,6 @@ public enum TemplateVariables {
         var kind: Character?
         var name: String
         var line: Int
-        /// The name is wrapped in a transform (`uppercased(client.name)`).
-        var transformed = false
     }
 
     /// The tags of a Mustache source, honouring `{{=<% %>=}}` delimiter changes and triple
@@ -111,7 +123,7 @@ public enum TemplateVariables {
                     close = Array(parts[1].unicodeScalars)
                 }
             }
-            tags.append(Tag(kind: kind, name: innermostName(body), line: tagLine, transformed: body.contains("(")))
+            tags.append(Tag(kind: kind, name: innermostName(body), line: tagLine))
         }
         return tags
     }

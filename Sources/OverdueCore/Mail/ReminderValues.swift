@@ -1,0 +1,165 @@
+import Foundation
+
+/// What the variables of one reminder are computed from: the invoice, the stage, the amount the
+/// message states and the facts of the ladder around it, as of the message's local date.
+struct ReminderFacts {
+    var config: Config
+    var context: InvoiceContext
+    var stage: Stage
+    var amountDue: Money
+    var daysOverdue: Int
+    /// The local date the message is about: `due_date + days_overdue`, the date of its dispatch.
+    var date: LocalDate
+    var format: LocaleFormat
+    /// Earlier emails of this invoice that went to the client, oldest first.
+    var earlier: [EarlierReminder]
+    /// The element of `reminders` being filled in.
+    var reminder: EarlierReminder?
+
+    var invoice: Invoice { context.invoice }
+
+    /// The hand-off (`escalate` or `write-off`) stage later in the ladder, if there is one.
+    var handOff: Stage? {
+        config.stages.last { $0.days > stage.days && $0.action != .email }
+    }
+
+    /// The first date the hand-off can happen: the later of `due_date + days` and this
+    /// message's date + `final_notice_days` (the notice period starts with this email).
+    func handOffDate(_ handOff: Stage) -> LocalDate {
+        max(invoice.dueDate.adding(days: handOff.days), date.adding(days: config.delivery.finalNoticeDays))
+    }
+
+    /// The last day to pay before the ladder's next step can happen: the day before the next
+    /// stage's first possible date (its `days`, `min_days_between` after this message, and for a
+    /// hand-off the notice period), never before this message's date. Nil at the ladder's end.
+    var payBy: LocalDate? {
+        guard let next = config.stages.first(where: { $0.days > stage.days }) else { return nil }
+        var first = max(invoice.dueDate.adding(days: next.days), date.adding(days: config.delivery.minDaysBetween))
+        if next.action != .email { first = max(first, handOffDate(next)) }
+        return max(first.adding(days: -1), date)
+    }
+}
+
+/// One earlier email of the invoice to the client, as `reminders` lists it.
+struct EarlierReminder {
+    var stage: String
+    var date: LocalDate
+    var subject: String
+}
+
+/// One variable of the reminder templates: its name and how its value is found.
+struct TemplateField: Sendable {
+    enum Kind: Sendable {
+        /// Text; nil leaves the variable out, so a section over it is skipped.
+        case text(@Sendable (ReminderFacts) -> String?)
+        case flag(@Sendable (ReminderFacts) -> Bool)
+        /// An amount: the plain decimal (`1200.00`) under the name, for people as `NAME_text`.
+        case money(@Sendable (ReminderFacts) -> Money?)
+        /// A date: `YYYY-MM-DD` under the name, for people as `NAME_text`.
+        case date(@Sendable (ReminderFacts) -> LocalDate?)
+        /// Named fields (`invoice.number`); the whole group is left out when `present` is false.
+        case group(present: @Sendable (ReminderFacts) -> Bool, [TemplateField])
+        /// A list; each element's fields read the facts with `reminder` set to that element.
+        case list(@Sendable (ReminderFacts) -> [ReminderFacts], [TemplateField])
+    }
+
+    let name: String
+    let kind: Kind
+
+    init(_ name: String, _ kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    static func group(_ name: String, present: @escaping @Sendable (ReminderFacts) -> Bool = { _ in true },
+                      _ fields: [TemplateField]) -> TemplateField {
+        TemplateField(name, .group(present: present, fields))
+    }
+}
+
+/// The values a reminder template sees: one table of every variable with its value, from which
+/// `TemplateVariables.known` is derived as well.
+///
+/// Amounts are plain decimal strings with the currency's minor digits and dates `YYYY-MM-DD`;
+/// `NAME_text` beside each is the same for people in `business.locale`. Optional values
+/// (`business.payment_url`, `stage.fee`, `hand_off`, `pay_by`, ...) are absent, not empty, when
+/// they do not apply, so a template writes `{{#stage.fee}}…{{/stage.fee}}`.
+enum ReminderValues {
+    static let fields: [TemplateField] = [
+        .group("business", [
+            TemplateField("name", .text { $0.config.business.name }),
+            TemplateField("payment_url", .text { facts in
+                facts.config.business.paymentURL.map { $0.replacingOccurrences(of: "{invoice}", with: percentEncoded(facts.invoice.number)) }
+            }),
+            TemplateField("payment_instructions", .text { facts in
+                facts.config.business.paymentInstructions.map { $0.replacingOccurrences(of: "{invoice}", with: facts.invoice.number) }
+            }),
+            TemplateField("signature", .text { $0.config.business.signature }),
+        ]),
+        .group("client", [
+            TemplateField("id", .text { $0.context.client.id }),
+            TemplateField("name", .text { $0.context.client.name }),
+        ]),
+        .group("invoice", [
+            TemplateField("number", .text { $0.invoice.number }),
+            TemplateField("issue_date", .date { $0.invoice.issueDate }),
+            TemplateField("due_date", .date { $0.invoice.dueDate }),
+            TemplateField("amount", .money { $0.invoice.amount }),
+            TemplateField("paid", .money { $0.invoice.paid }),
+            TemplateField("fees", .money { $0.invoice.fees }),
+            TemplateField("has_fees", .flag { $0.invoice.fees.minorUnits > 0 }),
+            TemplateField("amount_due", .money { $0.amountDue }),
+            TemplateField("currency", .text { $0.invoice.currency.code }),
+        ]),
+        TemplateField("days_overdue", .text { String($0.daysOverdue) }),
+        TemplateField("overdue", .flag { $0.daysOverdue > 0 }),
+        TemplateField("due_today", .flag { $0.daysOverdue == 0 }),
+        TemplateField("sent_late", .flag { $0.daysOverdue > $0.stage.days }),
+        TemplateField("first_contact", .flag { $0.earlier.isEmpty }),
+        .group("stage", [
+            TemplateField("name", .text { $0.stage.name }),
+            TemplateField("fee", .money { $0.stage.fee(in: $0.invoice.currency) }),
+        ]),
+        TemplateField("reminders", .list({ facts in facts.earlier.map { var item = facts; item.reminder = $0; return item } }, [
+            TemplateField("stage", .text { $0.reminder?.stage }),
+            TemplateField("date", .date { $0.reminder?.date }),
+            TemplateField("subject", .text { $0.reminder?.subject }),
+        ])),
+        .group("hand_off", present: { $0.handOff != nil }, [
+            TemplateField("days", .text { $0.handOff.map { String($0.days) } }),
+            TemplateField("action", .text { $0.handOff?.action.rawValue }),
+            TemplateField("escalate", .flag { $0.handOff?.action == .escalate }),
+            TemplateField("write_off", .flag { $0.handOff?.action == .writeOff }),
+            TemplateField("date", .date { facts in facts.handOff.map(facts.handOffDate) }),
+        ]),
+        .group("pay_by", present: { $0.payBy != nil }, [
+            TemplateField("date", .date { $0.payBy }),
+        ]),
+    ]
+
+    /// The nested dictionaries, lists and booleans swift-mustache walks.
+    static func values(_ facts: ReminderFacts, fields: [TemplateField] = fields) -> [String: Any] {
+        var values: [String: Any] = [:]
+        for field in fields {
+            switch field.kind {
+            case .text(let value): values[field.name] = value(facts)
+            case .flag(let value): values[field.name] = value(facts)
+            case .money(let value):
+                if let money = value(facts) {
+                    values[field.name] = money.decimalString
+                    values[field.name + "_text"] = facts.format.money(money)
+                }
+            case .date(let value):
+                if let date = value(facts) {
+                    values[field.name] = date.description
+                    values[field.name + "_text"] = facts.format.date(date)
+                }
+            case .group(let present, let inner):
+                if present(facts) { values[field.name] = Self.values(facts, fields: inner) }
+            case .list(let elements, let inner):
+                values[field.name] = elements(facts).map { Self.values($0, fields: inner) }
+            }
+        }
+        return values
+    }
+}
