@@ -96,7 +96,7 @@ extension SQLiteLedgerStore {
     /// only moves the state; the status change it stands for is audited by `setInvoiceStatus`.
     /// Committed with synchronous=FULL.
     public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
-        try writing(context) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
+        try writing(context, persist: true) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
     }
 
     /// Several outcomes and the return of `unsent` in one transaction, committed with
@@ -107,20 +107,9 @@ extension SQLiteLedgerStore {
     /// never resent by itself. A batch then costs one flush (its mark) instead of two.
     public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
         guard !outcomes.isEmpty || !unsent.isEmpty else { return }
-        try locked {
-            // Inside an outer transaction the setting would apply to that one's commit instead.
-            let relaxed = !db.inTransaction
-            if relaxed { try db.execute("PRAGMA synchronous = NORMAL") }
-            do {
-                try writing(context, batched: true) { audit in
-                    for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
-                    for dispatch in unsent { try restore(dispatch, context: context) }
-                }
-            } catch {
-                if relaxed { try? db.execute("PRAGMA synchronous = FULL") }
-                throw error
-            }
-            if relaxed { try db.execute("PRAGMA synchronous = FULL") }
+        try writing(context, batched: true, durability: .relaxed, persist: true) { audit in
+            for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
+            for dispatch in unsent { try restore(dispatch, context: context) }
         }
     }
 
