@@ -120,7 +120,7 @@ def test_first_import_and_invoice_add_create_the_ledger_and_a_dry_run_creates_no
     assert other.exists()
 
 
-@pytest.mark.parametrize("content", [b"", b"A" * 8192, "sqlite-other"])
+@pytest.mark.parametrize("content", [b"", b"A" * 8192, "sqlite-other"], ids=["empty", "garbage", "other-sqlite"])
 def test_a_file_that_is_not_a_ledger_is_refused_by_every_command_and_left_unchanged(ws, content):
     if content == "sqlite-other":
         db = sqlite3.connect(ws.db_path)
