@@ -275,3 +275,27 @@ def test_a_large_import_lets_another_writer_in_within_a_second_or_two_and_still_
     assert len(waited) >= 3 and all(seconds < 3 and code == 0 for seconds, code in waited), waited
     assert rows_in(ws.db_path, "SELECT count(*) FROM invoices")[0][0] == 60001
     assert ws.run("audit", "verify", check=0)
+
+
+def test_a_full_disk_under_the_file_outbox_is_said_as_such_and_the_reminder_is_retried_not_failed(ws, tmp_path):
+    mount = tmp_path / "outbox"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        ws.write_config(smtp=f'url = "file://{mount}"\ntimeout = "10s"\n')
+        ledger_due_from_today(ws, 1)
+        filler = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(filler, b"x" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(filler)
+        result = ws.run("tick", check=0)
+        assert "disk is full" in result.stderr and str(mount) in result.stderr, result.stderr
+        assert rows_in(ws.db_path, "SELECT state FROM dispatches") == [("retrying",)]
+        assert not audit(ws, "reminder.failed")
+    finally:
+        subprocess.run(["umount", str(mount)])

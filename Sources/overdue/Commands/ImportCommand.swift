@@ -12,7 +12,9 @@ struct ImportCommand: ParsableCommand {
             issue_date, due_date, amount, currency, and optionally paid and status.
             All-or-nothing: one bad row rejects the file (exit 65) and every bad row is listed as
             FILE:LINE: column: problem. Re-importing the same file changes nothing; changed rows
-            update the invoice and are audited.
+            update the invoice and are audited. A valid file is written in short chunks, so the daemon
+            is never kept waiting; should the disk fail part-way, running the same import again
+            finishes it. The first import creates the ledger; --dry-run creates nothing.
             """
     )
 
