@@ -94,7 +94,7 @@ extension SQLiteLedgerStore {
     /// `reminder.sent` (recipients, Message-ID, the server's reply), `reminder.deferred` (reply
     /// and next attempt), `reminder.failed` (reply). `done` (no mail was due, as for a write-off)
     /// only moves the state; the status change it stands for is audited by `setInvoiceStatus`.
-    /// Committed with synchronous=FULL.
+    /// Committed with synchronous=FULL, retried until it commits (`writing(persist:)`).
     public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
         try writing(context, persist: true) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
     }
@@ -105,6 +105,7 @@ extension SQLiteLedgerStore {
     /// commit (the tick's next `markSending`) or checkpoint. A power cut before then loses
     /// exactly this commit, which leaves the batch `sending`: ambiguous at the next start,
     /// never resent by itself. A batch then costs one flush (its mark) instead of two.
+    /// Retried until it commits (`writing(persist:)`): the server already has these messages.
     public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
         guard !outcomes.isEmpty || !unsent.isEmpty else { return }
         try writing(context, batched: true, durability: .relaxed, persist: true) { audit in

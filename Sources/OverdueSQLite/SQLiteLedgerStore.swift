@@ -107,9 +107,18 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
             try blank.execute("PRAGMA synchronous = FULL")
             try Schema.migrate(blank)
         }
-        guard link(scratch, path) == 0 else {
-            if errno == EEXIST { return false }
-            throw OverdueError(.cannotCreate, "\(path): cannot create the database: \(String(cString: strerror(errno)))")
+        if link(scratch, path) != 0 {
+            var failure = errno
+            if failure == EEXIST { return false }
+            // A file system without hard links gets a rename, checked just before, which leaves
+            // an instant in which a ledger made by another process could be replaced.
+            if failure == EPERM || failure == EOPNOTSUPP {
+                if access(path, F_OK) == 0 { return false }
+                failure = rename(scratch, path) == 0 ? 0 : errno
+            }
+            guard failure == 0 else {
+                throw OverdueError(.cannotCreate, "\(path): cannot create the database: \(String(cString: strerror(failure)))")
+            }
         }
         // The new name must survive a power cut as the file's contents do.
         let fd = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -145,7 +154,7 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
         let header = Array("SQLite format 3\u{0}".utf8)
         for entry in entries.sorted() where !entry.hasPrefix(".\(name).new-") {
             let full = folder + "/" + entry
-            if entry == name + "-wal" || entry == name + "-shm" || entry == name + "-journal" { return full }
+            if ["-wal", "-shm", "-journal", ".lock"].contains(where: { entry == name + $0 }) { return full }
             var info = stat()
             guard stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             let fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
