@@ -37,7 +37,6 @@ public final class Daemon: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
     private var watchdogTimer: (any DispatchSourceTimer)?
     private var signalSources: [any DispatchSourceSignal] = []
-    private var lock: ProcessLock?
 
     public init(config: Config, store: any LedgerStore, wiring: Wiring, log: Logger,
                 notifier: SystemdNotifier = SystemdNotifier(), clock: any WallClock = SystemClock()) throws {
@@ -52,9 +51,11 @@ public final class Daemon: @unchecked Sendable {
 
     private var change: ChangeContext { ChangeContext(at: clock.now()) }
 
-    /// Starts the daemon and never returns: the process exits 0 after SIGTERM/SIGINT.
+    /// Starts the daemon and never returns: the process exits 0 after SIGTERM/SIGINT, 74 when
+    /// the ledger stops being the file on disk. It throws (the caller closes the ledger) only
+    /// before the first tick, for instance 75 when another process is sending from the ledger.
     public func run() throws -> Never {
-        lock = try ProcessLock(database: config.daemon.database)
+        try store.lockForSending()
         installSignalHandlers()
         runner.shouldStop = { [stopFlag] in stopFlag.isSet }
         try runner.recoverInterrupted()
@@ -86,11 +87,18 @@ public final class Daemon: @unchecked Sendable {
         let started = clock.now()
         let status: String
         do {
+            try store.checkStillOnDisk()
             let summary = try runner.run()
             status = summary.text
         } catch {
             status = "last tick failed: \(error)"
             log.error("tick failed: \(error)")
+            // A ledger that is no longer the file on disk cannot be written to usefully again.
+            do {
+                try store.checkStillOnDisk()
+            } catch {
+                stopOnDetachedLedger(error)
+            }
         }
         let next = started.addingTimeInterval(TimeInterval(config.daemon.interval.seconds))
         try? store.setMeta(MetaKey.nextTickAt, formatTimestamp(next))
@@ -131,9 +139,21 @@ public final class Daemon: @unchecked Sendable {
             } catch {
                 log.error("could not record the stop in the audit trail: \(error)")
             }
+            store.close()
             log.notice("overdue stopped")
             exit(0)
         }
+    }
+
+    /// Exit 74 after a check found the ledger detached: the database is closed first, which
+    /// writes back into the file what this process had recorded.
+    private func stopOnDetachedLedger(_ error: any Error) -> Never {
+        stopFlag.set()
+        notifier.stopping()
+        timer?.cancel()
+        log.error("stopping: \((error as? OverdueError)?.message ?? "\(error)")")
+        store.close()
+        exit(ExitCode.ioError.rawValue)
     }
 
     /// SIGHUP: a config that does not load, or that cannot be wired, is refused and the old one kept.

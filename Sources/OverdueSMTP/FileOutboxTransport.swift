@@ -24,6 +24,8 @@ public final class FileOutboxTransport: MailTransport {
         do {
             try writeFileAtomically(message.data, to: path, folder: folder)
             return .delivered(reply: "250 written to \(path)")
+        } catch where error.temporary {
+            return .temporary(code: nil, reply: "cannot write \(path): \(error.reason)")
         } catch {
             // A missing or read-only folder will not fix itself between retries.
             return .permanent(code: nil, reply: "cannot write \(path): \(error.reason)")
@@ -49,7 +51,12 @@ public final class FileOutboxTransport: MailTransport {
 /// fsyncs the folder: after a crash the file is either whole or absent.
 func writeFileAtomically(_ bytes: [UInt8], to path: String, folder: String) throws(FileReadError) {
     let temporary = (folder as NSString).appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-    func fail(_ what: String) -> FileReadError { FileReadError(reason: "\(what): \(String(cString: strerror(errno)))") }
+    func fail(_ what: String) -> FileReadError {
+        if errno == ENOSPC || errno == EDQUOT {
+            return FileReadError(reason: "\(what): the disk is full: no space left on the file system holding \(folder)", temporary: true)
+        }
+        return FileReadError(reason: "\(what): \(String(cString: strerror(errno)))")
+    }
     // Messages hold client data: readable by overdue's user only.
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw fail("create") }

@@ -64,7 +64,11 @@ func readSecretFile(_ path: String) throws(FileReadError) -> Data {
     return try readWholeFile(path)
 }
 
-struct FileReadError: Error { let reason: String }
+struct FileReadError: Error {
+    let reason: String
+    /// The disk was full: it may have room by the next attempt.
+    var temporary = false
+}
 
 /// The file's bytes, or the OS's reason why not (`Permission denied`, `No such file or directory`).
 func readWholeFile(_ path: String) throws(FileReadError) -> Data {

@@ -11,12 +11,20 @@ public final class SQLiteConnection {
     public let path: String
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
+    /// The database file as this connection opened it (nil for an in-memory database): its
+    /// identity is compared with the path before each write, and the sender lock is taken on it.
+    private(set) var file: LedgerFile?
+    /// Whether `close()` ran; every later statement fails instead of touching a freed handle.
+    public private(set) var isClosed = false
+    /// The result code of the last failure reported through `error(_:)`, for callers that
+    /// retry transient ones (busy, locked, full).
+    private(set) var lastResultCode: Int32 = SQLITE_OK
 
-    /// Opens (creating if needed) the database at `path` for reading and writing.
+    /// Opens the database at `path` for reading and writing, creating the file if `create`.
     ///
     /// A missing parent folder is exit 73 (nothing can be created there); a file that is not a
     /// SQLite database is exit 74, reported on the first statement since SQLite opens lazily.
-    public init(path: String, busyTimeout: Duration = .seconds(10)) throws {
+    public init(path: String, create: Bool = true, busyTimeout: Duration = .seconds(10)) throws {
         self.path = path
         let parent = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
@@ -24,7 +32,7 @@ public final class SQLiteConnection {
             throw OverdueError(.cannotCreate, "\(path): cannot create the database: folder \(parent) does not exist")
         }
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
@@ -36,11 +44,35 @@ public final class SQLiteConnection {
         sqlite3_extended_result_codes(db, 1)
         let (seconds, attoseconds) = busyTimeout.components
         sqlite3_busy_timeout(db, Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        if path != ":memory:", !path.isEmpty {
+            do {
+                file = try LedgerFile(path: path)
+            } catch {
+                sqlite3_close_v2(db)
+                throw error
+            }
+        }
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Closes the database: SQLite writes back (checkpoints) what this process committed, even
+    /// into a write-ahead log someone deleted. Only then is the file's own descriptor closed,
+    /// since closing any descriptor of a file drops the POSIX locks SQLite holds on it.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
         cache.removeAll()   // finalizes every cached statement before the handle closes
         sqlite3_close_v2(handle)
+        file?.close()
+    }
+
+    /// Throws 74 when the file at `path` is no longer the one this connection writes to (deleted,
+    /// replaced, or its write-ahead log or shared-memory index deleted): every further commit
+    /// would go to a file nobody will read.
+    public func checkStillOnDisk() throws {
+        guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
+        try file?.checkStillOnDisk()
     }
 
     // MARK: Statements
@@ -48,6 +80,7 @@ public final class SQLiteConnection {
     /// The prepared statement for `sql`, reset and with its bindings cleared; prepared once
     /// per connection and reused, which is what makes a million-row import cheap.
     func prepare(_ sql: String) throws -> Statement {
+        guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
         if let statement = cache[sql] {
             statement.reset()
             return statement
@@ -63,6 +96,7 @@ public final class SQLiteConnection {
     /// A statement of its own, not shared through the cache: for cursors that stay open while
     /// a callback runs, which may itself run the cached statements.
     func prepareCursor(_ sql: String) throws -> Statement {
+        guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v2(handle, sql, -1, &raw, nil)
         guard rc == SQLITE_OK, let raw else { throw error(rc, doing: "prepare") }
@@ -71,11 +105,13 @@ public final class SQLiteConnection {
 
     /// Runs one or more statements that return no rows (schema scripts, pragmas that set).
     public func execute(_ sql: String) throws {
+        guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(message)
+            lastResultCode = rc
             throw OverdueError(.ioError, "\(path): \(describe(rc, text))")
         }
     }
@@ -110,12 +146,55 @@ public final class SQLiteConnection {
     /// True while a transaction is open on this connection.
     var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
+    /// How durable a write transaction's commit is.
+    enum Durability {
+        /// synchronous=FULL: on disk when the commit returns (the connection's standing setting).
+        case full
+        /// synchronous=NORMAL: in the write-ahead log when the commit returns, flushed by the
+        /// next FULL commit or checkpoint; a power cut may lose it, a killed process does not.
+        case relaxed
+    }
+
     /// Runs `body` in one write transaction, committed when it returns and rolled back when
     /// it throws. `BEGIN IMMEDIATE` takes the write lock up front, so a concurrent writer
     /// (daemon and CLI) waits on busy_timeout instead of failing mid-transaction on upgrade.
-    /// Nested calls become savepoints of the outer transaction.
-    func write<T>(_ body: () throws -> T) throws -> T {
-        try transaction(begin: "BEGIN IMMEDIATE", body)
+    /// Nested calls become savepoints of the outer transaction (and take its durability).
+    ///
+    /// Before it begins, the file is checked to still be the one on disk. A `.full` transaction
+    /// reads synchronous back inside the transaction and refuses to run unless it is FULL; a
+    /// `.relaxed` one lowers it for its commit only and restores FULL on every path, so no
+    /// failure can leave later commits (the `sending` marks) less durable than they claim.
+    func write<T>(_ durability: Durability = .full, _ body: () throws -> T) throws -> T {
+        if inTransaction { return try transaction(begin: "BEGIN IMMEDIATE", body) }
+        try checkStillOnDisk()
+        switch durability {
+        case .full:
+            // SQLite refuses to change the level inside a transaction, so it is set before and
+            // only read back inside.
+            if try scalarInt("PRAGMA synchronous") != 2 { try execute("PRAGMA synchronous = FULL") }
+            return try transaction(begin: "BEGIN IMMEDIATE") {
+                try requireFullSync()
+                return try body()
+            }
+        case .relaxed:
+            try execute("PRAGMA synchronous = NORMAL")
+            defer { restoreFullSync() }
+            return try transaction(begin: "BEGIN IMMEDIATE", body)
+        }
+    }
+
+    /// Refuses to go on unless synchronous reads back as FULL.
+    private func requireFullSync() throws {
+        let level = try scalarInt("PRAGMA synchronous") ?? -1
+        guard level == 2 else {
+            throw OverdueError(.ioError, "\(path): synchronous is \(level), not FULL; refusing to write what must be durable")
+        }
+    }
+
+    /// Best effort after a relaxed commit: should it fail, the next `.full` transaction sets
+    /// FULL again itself or refuses to run.
+    private func restoreFullSync() {
+        try? execute("PRAGMA synchronous = FULL")
     }
 
     /// Runs `body` in one read transaction: every query in it sees the same snapshot.
@@ -150,17 +229,34 @@ public final class SQLiteConnection {
 
     /// The error for a failed call, with SQLite's own message (which names the constraint).
     func error(_ rc: Int32, doing what: String? = nil) -> OverdueError {
+        lastResultCode = rc
         let text = String(cString: sqlite3_errmsg(handle))
         return OverdueError(.ioError, "\(path): \(describe(rc, text))")
     }
 
+    /// True for a failure that goes away by itself (another process's write lock, a full disk
+    /// that gets space, a failed write): worth waiting for rather than giving up.
+    var lastFailureIsTransient: Bool {
+        switch lastResultCode & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR: true
+        default: false
+        }
+    }
+
+    /// Forgets the last failure, before an attempt whose own failure is to be classified.
+    func clearLastFailure() { lastResultCode = SQLITE_OK }
+
     private func describe(_ rc: Int32, _ text: String) -> String {
+        // SQLite reports some writes that ran out of space as a generic I/O error.
+        let errno = sqlite3_system_errno(handle)
+        if rc & 0xFF == SQLITE_FULL || (rc & 0xFF == SQLITE_IOERR && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)) {
+            return DiskSpace.fullMessage(writing: path, errno: rc & 0xFF == SQLITE_FULL ? ENOSPC : errno) + " (\(text))"
+        }
         switch rc & 0xFF {
-        case SQLITE_NOTADB: "not a SQLite database (\(text))"
-        case SQLITE_BUSY: "the database is locked by another process (\(text))"
-        case SQLITE_READONLY: "the database is read-only (\(text))"
-        case SQLITE_FULL: "the disk is full (\(text))"
-        default: text
+        case SQLITE_NOTADB: return "not a SQLite database (\(text))"
+        case SQLITE_BUSY: return "the database is locked by another process (\(text))"
+        case SQLITE_READONLY: return "the database is read-only (\(text))"
+        default: return text
         }
     }
 }

@@ -2,9 +2,16 @@ import Foundation
 import OverdueCore
 
 extension SQLiteLedgerStore {
-    /// Upserts every row in one transaction, auditing each inserted (`invoice.imported`) and
-    /// changed (`invoice.updated`, with each changed field's old and new value) invoice.
+    /// Upserts every row, auditing each inserted (`invoice.imported`) and changed
+    /// (`invoice.updated`, with each changed field's old and new value) invoice.
     /// Identical rows write nothing, so re-importing a file is a no-op.
+    ///
+    /// The rows arrive validated (a bad row refuses the whole file before this is called) and
+    /// nothing below refuses a valid row, so the import is committed in chunks of about
+    /// `chunkSeconds`: another writer (the daemon recording an outcome) waits for one chunk,
+    /// never for the whole file. Only an I/O failure or a crash can stop it part-way; the rows
+    /// committed by then are audited like any others, and running the same import again
+    /// finishes it (the rows already in are unchanged, so they write nothing).
     ///
     /// Rules the CSV cannot express:
     /// - A client's name and addresses come from its last row in the file, so a file that lists
@@ -17,32 +24,65 @@ extension SQLiteLedgerStore {
     /// - `paid` is the imported total; payments recorded with `invoice pay` add to it.
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
-        try writing(context, batched: true) { audit in
-            try upsert(rows, source: source, audit: &audit, now: storedSeconds(context.at))
+        try locked {
+            var importer = try Importer(store: self, now: storedSeconds(context.at))
+            var position = ImportPosition(rows)
+            var committed = 0
+            do {
+                while true {
+                    try writing(context, batched: true) { audit in
+                        try upsert(rows, source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
+                                   importer: &importer, audit: &audit)
+                    }
+                    committed = position.nextRow
+                    if position.isDone(rows) { break }
+                    Thread.sleep(forTimeInterval: SQLiteLedgerStore.importChunk.pause)
+                }
+            } catch var error as OverdueError where committed > 0 {
+                error.details.append("\(source): \(committed) of \(rows.count) rows were imported before this failure; run the same import again to finish it")
+                throw error
+            }
+            return importer.summary
         }
     }
 
-    private func upsert(_ rows: [ImportRow], source: String, audit: inout AuditAppender, now: Int64) throws -> ImportSummary {
-        var importer = try Importer(store: self, now: now)
-        // Clients first, each once, in id byte order, with the values of its last row.
+    /// How long one chunk of an import may hold the write lock before it commits, and how long
+    /// it then lets go: SQLite's busy handler polls a waiting writer at most 100 ms apart, so a
+    /// longer pause is one that every waiter gets into.
+    static let importChunk = (seconds: 0.5, pause: 0.11)
+
+    /// Upserts from `position` on, clients first, until done or `chunkSeconds` have passed.
+    private func upsert(_ rows: [ImportRow], source: String, from position: inout ImportPosition, chunkSeconds: Double?,
+                        importer: inout Importer, audit: inout AuditAppender) throws {
+        try importer.beginChunk()
+        let started = DispatchTime.now().uptimeNanoseconds
+        var counter = 0
+        func overtime() -> Bool {
+            counter += 1
+            guard let chunkSeconds, counter & 63 == 0 else { return false }
+            return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 >= chunkSeconds
+        }
         // Rows are read in place through a buffer pointer: iterating the array copied each
         // row (a retain and release per field) a million times.
         try rows.withUnsafeBufferPointer { rows in
-            var lastRow: [String: Int] = [:]
-            for index in rows.indices { lastRow[rows[index].clientID] = index }
-            for id in lastRow.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                let wanted = rows[lastRow[id]!]
+            while position.nextClient < position.clients.count {
+                let (id, index) = position.clients[position.nextClient]
+                let wanted = rows[index]
                 try importer.upsertClient(id: id, name: wanted.clientName, emails: wanted.clientEmails, audit: &audit)
+                position.nextClient += 1
+                if overtime() { return }
             }
-            for index in rows.indices {
+            while position.nextRow < rows.count {
+                let index = position.nextRow
                 let invoice = Invoice(number: rows[index].number, clientID: rows[index].clientID,
                                       issueDate: rows[index].issueDate, dueDate: rows[index].dueDate,
                                       amount: rows[index].amount, paid: rows[index].paid, status: rows[index].status)
                 try importer.upsertInvoice(invoice, origin: (source, rows[index].line), audit: &audit)
+                position.nextRow += 1
+                if overtime() { return }
             }
         }
         try importer.finish()
-        return importer.summary
     }
 
     /// What `importInvoices` would do, exactly (same rules, same warnings), with nothing kept:
@@ -51,7 +91,10 @@ extension SQLiteLedgerStore {
         struct RolledBack: Error { var summary: ImportSummary }
         do {
             _ = try writing(context, batched: true) { audit -> ImportSummary in
-                throw RolledBack(summary: try upsert(rows, source: source, audit: &audit, now: storedSeconds(context.at)))
+                var importer = try Importer(store: self, now: storedSeconds(context.at))
+                var position = ImportPosition(rows)
+                try upsert(rows, source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit)
+                throw RolledBack(summary: importer.summary)
             }
         } catch let rolledBack as RolledBack {
             return rolledBack.summary
@@ -64,6 +107,7 @@ extension SQLiteLedgerStore {
     public func addInvoice(_ invoice: Invoice, client: Client, context: ChangeContext) throws -> ImportSummary {
         try writing(context) { audit in
             var importer = try Importer(store: self, now: storedSeconds(context.at))
+            try importer.beginChunk()
             if try importer.existing(invoice.number) != nil {
                 throw OverdueError(.dataError, "invoice \(invoice.number): already exists")
             }
@@ -78,7 +122,23 @@ extension SQLiteLedgerStore {
     }
 }
 
-/// The import's per-transaction state: prepared statements, the clients seen so far and the
+/// Where a chunked import is: each client once (id byte order, the index of its last row),
+/// then every row in file order.
+private struct ImportPosition {
+    var clients: [(id: String, index: Int)]
+    var nextClient = 0
+    var nextRow = 0
+
+    init(_ rows: [ImportRow]) {
+        var lastRow: [String: Int] = [:]
+        for index in rows.indices { lastRow[rows[index].clientID] = index }
+        clients = lastRow.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }
+    }
+
+    func isDone(_ rows: [ImportRow]) -> Bool { nextClient == clients.count && nextRow == rows.count }
+}
+
+/// The import's state across its chunks: prepared statements, the clients seen so far and the
 /// running summary. Existing invoices are looked up one primary-key probe per row, which
 /// keeps memory flat however large the ledger is.
 private struct Importer {
@@ -91,8 +151,11 @@ private struct Importer {
     /// Prepared once per import and reused for every row.
     private let lookup: Statement
     private let insert: Statement
-    /// The ledger had no invoices when the import began.
-    private let insertFirst: Bool
+    /// The ledger had no invoices when the import began, and no other process has committed
+    /// anything since (decided again at each chunk, see `beginChunk`).
+    private var insertFirst: Bool?
+    /// `PRAGMA data_version` at the previous chunk: it changes when another connection commits.
+    private var dataVersion: Int64?
     /// In `insertFirst` mode: hash values of the numbers inserted so far, and their rows.
     private var seen: Set<Int> = []
     private var batched: BatchInsert
@@ -114,7 +177,6 @@ private struct Importer {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?11)
             ON CONFLICT (number) DO NOTHING
             """)
-        insertFirst = try store.db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
         batched = BatchInsert(store.db, prefix: """
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
                 paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
@@ -123,6 +185,18 @@ private struct Importer {
     }
 
     private var db: SQLiteConnection { store.db }
+
+    /// Called first in each chunk's transaction. Rows go in without a lookup only while the
+    /// ledger holds nothing but what this import put there.
+    mutating func beginChunk() throws {
+        let version = try db.scalarInt("PRAGMA data_version")
+        if insertFirst == nil {
+            insertFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
+        } else if version != dataVersion {
+            insertFirst = false
+        }
+        dataVersion = version
+    }
 
     mutating func upsertClient(id: String, name: String, emails: [String], audit: inout AuditAppender) throws {
         if let current = try store.fetchClient(id) {
@@ -166,7 +240,7 @@ private struct Importer {
         // Into an empty ledger (the large first import) a number not seen earlier in the file is
         // new: it is batched without a lookup. The set holds hash values, so a collision only
         // sends a row down the careful path below.
-        if insertFirst {
+        if insertFirst == true {
             if seen.insert(invoice.number.hashValue).inserted {
                 try batchRow(invoice)
                 return try auditInserted(invoice, origin: origin, audit: &audit)

@@ -95,9 +95,9 @@ extension SQLiteLedgerStore {
     /// `reminder.sent` (recipients, Message-ID, the server's reply), `reminder.deferred` (reply
     /// and next attempt), `reminder.failed` (reply). `done` (no mail was due, as for a write-off)
     /// only moves the state; the status change it stands for is audited by `setInvoiceStatus`.
-    /// Committed with synchronous=FULL.
+    /// Committed with synchronous=FULL, retried until it commits (`writing(persist:)`).
     public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
-        try writing(context) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
+        try writing(context, persist: true) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
     }
 
     /// Several outcomes and the return of `unsent` in one transaction, committed with
@@ -106,22 +106,12 @@ extension SQLiteLedgerStore {
     /// commit (the tick's next `markSending`) or checkpoint. A power cut before then loses
     /// exactly this commit, which leaves the batch `sending`: ambiguous at the next start,
     /// never resent by itself. A batch then costs one flush (its mark) instead of two.
+    /// Retried until it commits (`writing(persist:)`): the server already has these messages.
     public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
         guard !outcomes.isEmpty || !unsent.isEmpty else { return }
-        try locked {
-            // Inside an outer transaction the setting would apply to that one's commit instead.
-            let relaxed = !db.inTransaction
-            if relaxed { try db.execute("PRAGMA synchronous = NORMAL") }
-            do {
-                try writing(context, batched: true) { audit in
-                    for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
-                    for dispatch in unsent { try restore(dispatch, context: context) }
-                }
-            } catch {
-                if relaxed { try? db.execute("PRAGMA synchronous = FULL") }
-                throw error
-            }
-            if relaxed { try db.execute("PRAGMA synchronous = FULL") }
+        try writing(context, batched: true, durability: .relaxed, persist: true) { audit in
+            for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
+            for dispatch in unsent { try restore(dispatch, context: context) }
         }
     }
 

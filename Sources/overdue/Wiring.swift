@@ -24,9 +24,11 @@ func loadConfig(_ option: ConfigOption) throws -> Config {
     try ConfigLoader.load(path: option.path)
 }
 
-/// Opens (creating and migrating if needed) the ledger the config names.
-func openLedger(_ config: Config) throws -> SQLiteLedgerStore {
-    let store = try SQLiteLedgerStore(path: config.daemon.database)
+/// Opens (migrating if needed) the ledger the config names. Only the commands where the owner
+/// asks for a ledger may create one (see `SQLiteLedgerStore.Creation`); for every other one a
+/// missing ledger is 74, never a new empty ledger whose next tick re-sends everything.
+func openLedger(_ config: Config, creating: SQLiteLedgerStore.Creation = .never) throws -> SQLiteLedgerStore {
+    let store = try SQLiteLedgerStore(path: config.daemon.database, creating: creating)
     try store.normalizeIdentifiers()
     return store
 }
@@ -47,6 +49,7 @@ func applyChange(_ options: ConfigOption, _ done: @autoclosure () -> String,
                  _ change: (SQLiteLedgerStore, ChangeContext) throws -> Void) throws {
     try runReportingErrors {
         let store = try openLedger(try loadConfig(options))
+        defer { store.close() }
         try change(store, changeNow())
         print(done())
     }

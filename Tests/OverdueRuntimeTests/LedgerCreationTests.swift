@@ -4,12 +4,8 @@ import OverdueSQLite
 import XCTest
 
 /// `overdue run` and `overdue import` started together on a ledger that does not exist yet
-/// both create it: the schema must come out once, and neither may fail.
-///
-/// Each file starts as SQLite leaves it after `PRAGMA journal_mode = WAL` on a new file (WAL,
-/// no tables, version 0), so the race tested is the migration's. (Two connections switching a
-/// brand-new empty file to WAL at once can also get SQLITE_BUSY without waiting: a lock
-/// upgrade deadlock SQLite resolves by failing one; that is the store's open, not the schema.)
+/// both create it: the schema must come out once, and neither may fail. Each builds a complete
+/// ledger under a temporary name and links it into place, so neither ever opens a half-made one.
 final class LedgerCreationTests: XCTestCase {
     /// Errors from the opening threads, collected under a lock.
     final class Failures: @unchecked Sendable {
@@ -19,17 +15,13 @@ final class LedgerCreationTests: XCTestCase {
         var all: [String] { lock.withLock { list } }
     }
 
-    func testConnectionsOpeningTheSameNewFileAtOnceAllSucceedWithOneSchema() throws {
+    func testProcessesCreatingTheSameMissingLedgerAtOnceAllSucceedWithOneSchema() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("overdue-create-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let failures = Failures()
         for round in 0..<25 {
             let path = folder.appendingPathComponent("ledger-\(round).sqlite").path
-            let blank = try SQLiteConnection(path: path)
-            XCTAssertEqual(try blank.scalarText("PRAGMA journal_mode = WAL"), "wal")
-            XCTAssertEqual(try blank.scalarInt("PRAGMA user_version"), 0)
-            XCTAssertEqual(try blank.scalarInt("SELECT count(*) FROM sqlite_schema"), 0)
             let gate = DispatchSemaphore(value: 0)
             let done = DispatchGroup()
             for _ in 0..<4 {
@@ -37,9 +29,10 @@ final class LedgerCreationTests: XCTestCase {
                 Thread.detachNewThread {
                     gate.wait()
                     do {
-                        let store = try SQLiteLedgerStore(path: path)
+                        let store = try SQLiteLedgerStore(path: path, creating: .ifMissing)
                         // Fully migrated, once: fees (2), the lifecycle trigger (3).
                         if try store.schemaVersion() != 3 { failures.add("\(path): schema version \(try store.schemaVersion())") }
+                        store.close()
                     } catch {
                         failures.add("\(error)")
                     }
@@ -50,5 +43,7 @@ final class LedgerCreationTests: XCTestCase {
             done.wait()
         }
         XCTAssertEqual(failures.all, [])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [])
     }
 }

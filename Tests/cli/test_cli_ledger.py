@@ -96,6 +96,7 @@ def test_write_off_with_block_client(ws):
 
 
 def test_unknown_invoice_is_exit_65(ws):
+    ws.run("init", check=0)
     for args in [("invoice", "show", "NOPE"), ("invoice", "pay", "NOPE", "1.00"), ("invoice", "hold", "NOPE")]:
         result = ws.run(*args)
         assert result.returncode == 65, args

@@ -21,6 +21,8 @@ from test_daemon import SMTPServer, audit, free_port, identify, plan, smtp_confi
 def start_daemon(ws, env=None, log_level="info"):
     # The ledger exists before the daemon starts, as after `overdue import`; the test reads
     # it concurrently at once.
+    if not ws.db_path.exists():
+        ws.run("init", check=0)
     ws.run("status", check=0)
     full_env = dict(os.environ)
     full_env.pop("OVERDUE_CONFIG", None)
@@ -139,16 +141,15 @@ def test_a_second_sender_on_the_same_ledger_is_refused_with_75(ws, smtp):
 
 
 def test_processes_creating_the_same_new_ledger_at_once_all_succeed(ws):
-    # As SQLite leaves a new file after `PRAGMA journal_mode = WAL` (no tables, version 0): the
-    # race under test is the schema migration's (it used to fail "table clients already exists").
+    # Each creator builds the whole ledger under a temporary name and links it into place: none
+    # may fail, and none may see a half-made ledger (it used to fail "table clients already exists").
     failures = []
+    csv_path = ws.write_csv("one.csv", [invoice_row("INV-1")])
     for round in range(12):
         for suffix in ("", "-wal", "-shm"):
             pathlib.Path(f"{ws.db_path}{suffix}").unlink(missing_ok=True)
-        with sqlite3.connect(ws.db_path) as db:
-            assert db.execute("PRAGMA journal_mode = WAL").fetchone() == ("wal",)
         env = {k: v for k, v in os.environ.items() if k != "OVERDUE_CONFIG"}
-        procs = [subprocess.Popen([OVERDUE_BIN, "status", "--config", str(ws.config_path)], env=env,
+        procs = [subprocess.Popen([OVERDUE_BIN, "import", str(csv_path), "--config", str(ws.config_path)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
         for proc in procs:
             _, err = proc.communicate(timeout=30)
@@ -158,7 +159,9 @@ def test_processes_creating_the_same_new_ledger_at_once_all_succeed(ws):
             # Every migration ran exactly once: fees (2), then the lifecycle trigger (3), once.
             assert db.execute("PRAGMA user_version").fetchone() == (3,)
             assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dispatches_legal_transition'").fetchone() == (1,)
+            assert db.execute("SELECT count(*) FROM invoices").fetchone() == (1,)
     assert failures == []
+    assert not [p.name for p in ws.dir.iterdir() if p.name.startswith(".")]
 
 
 def test_systemd_notify_protocol_over_a_real_unix_datagram_socket(ws, smtp, tmp_path):

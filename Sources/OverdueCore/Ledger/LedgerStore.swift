@@ -213,6 +213,16 @@ public protocol LedgerStore: AnyObject {
     // MARK: Daemon state
     func meta(_ key: String) throws -> String?
     func setMeta(_ key: String, _ value: String) throws
+
+    // MARK: The ledger itself
+    /// Takes the sender lock, held by the ledger (not by a path to it) until the store closes
+    /// or the process ends: 75 when another process is sending from this ledger.
+    func lockForSending() throws
+    /// Throws 74 when the ledger is no longer the one on disk (file or its journal deleted or
+    /// replaced while open): a sender must stop rather than record into a detached file.
+    func checkStillOnDisk() throws
+    /// Closes the ledger, writing back what this process recorded; every exit path calls it.
+    func close()
 }
 
 extension LedgerStore {

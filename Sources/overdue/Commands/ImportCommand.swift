@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OverdueCore
+import OverdueSQLite
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,9 @@ struct ImportCommand: ParsableCommand {
             issue_date, due_date, amount, currency, and optionally paid and status.
             All-or-nothing: one bad row rejects the file (exit 65) and every bad row is listed as
             FILE:LINE: column: problem. Re-importing the same file changes nothing; changed rows
-            update the invoice and are audited.
+            update the invoice and are audited. A valid file is written in short chunks, so the daemon
+            is never kept waiting; should the disk fail part-way, running the same import again
+            finishes it. The first import creates the ledger; --dry-run creates nothing.
             """
     )
 
@@ -30,7 +33,8 @@ struct ImportCommand: ParsableCommand {
                 throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
                                    details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.total) problem(s); nothing imported"])
             }
-            let store = try openLedger(config)
+            let store = try openImportLedger(config)
+            defer { store.close() }
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
                 let summary = try store.previewImport(rows, source: file, context: changeNow())
@@ -42,6 +46,30 @@ struct ImportCommand: ParsableCommand {
             for warning in summary.warnings { printError(warning) }
             print("\(file): \(summary.inserted) added, \(summary.updated) updated, \(summary.unchanged) unchanged")
         }
+    }
+}
+
+extension ImportCommand {
+    /// The ledger to import into, created if missing (a first import asks for one). A dry run
+    /// creates nothing: on a missing ledger it previews against an empty one in a temporary
+    /// folder, removed when the process ends.
+    private func openImportLedger(_ config: Config) throws -> SQLiteLedgerStore {
+        guard dryRun, !FileManager.default.fileExists(atPath: config.daemon.database) else {
+            return try openLedger(config, creating: dryRun ? .never : .ifMissing)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("overdue-dry-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        atexit { DryRunFolder.remove() }
+        DryRunFolder.path = folder.path
+        return try SQLiteLedgerStore(path: folder.appendingPathComponent("ledger.sqlite").path, creating: .new)
+    }
+}
+
+/// The scratch folder of `import --dry-run` on a missing ledger.
+private enum DryRunFolder {
+    nonisolated(unsafe) static var path: String?
+    static func remove() {
+        if let path { try? FileManager.default.removeItem(atPath: path) }
     }
 }
 

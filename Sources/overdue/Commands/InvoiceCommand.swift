@@ -157,7 +157,7 @@ struct InvoiceAdd: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let config = try loadConfig(options)
-            let store = try openLedger(config)
+            let store = try openLedger(config, creating: .ifMissing)
             let existing = try store.client(client)
             let name = clientName ?? existing?.name ?? ""
             let emails = clientEmail ?? existing?.emails.joined(separator: ";") ?? ""

@@ -14,7 +14,8 @@ struct RunCommand: ParsableCommand {
             0. SIGHUP: reload the config; a config that does not load is refused (logged, audited as \
             config.rejected) and the running one kept. With $NOTIFY_SOCKET set it speaks the systemd notify \
             protocol (READY=1, STATUS=, RELOADING=1, STOPPING=1, and WATCHDOG=1 every half $WATCHDOG_USEC). \
-            Exit 75 if another overdue is already sending for this database.
+            Exit 75 if another overdue is already sending from this ledger, 74 if the ledger is missing (it is \
+            created only in an empty folder: the service's first start) or stops being the file on disk.
             """
     )
     @OptionGroup var options: ConfigOption
@@ -26,7 +27,8 @@ struct RunCommand: ParsableCommand {
             let log = try DaemonWiring.logger(logLevel)
             let path = options.path
             let config = try ConfigLoader.load(path: path)
-            let store = try openLedger(config)
+            let store = try openLedger(config, creating: .onFirstStart)
+            defer { store.close() }
             try checkStageHistory(config, store)
             let wiring = Daemon.Wiring(
                 loadConfig: {

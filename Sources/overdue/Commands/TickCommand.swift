@@ -31,6 +31,7 @@ struct TickCommand: ParsableCommand {
             let config = try loadConfig(options)
             let instant = try asOf.context(in: config).asOf
             let store = try openLedger(config)
+            defer { store.close() }
             try checkStageHistory(config, store)
             if dryRun {
                 let preview = try TickRunner.preview(config: config, store: store, at: instant ?? Date())
@@ -39,12 +40,11 @@ struct TickCommand: ParsableCommand {
                 out.flush()
                 return
             }
-            let lock = try ProcessLock(database: config.daemon.database)
+            try store.lockForSending()
             let runner = try DaemonWiring.makeRunner(config, store: store, asOf: instant, log: log)
             try runner.recoverInterrupted()
             let summary = try runner.run()
             print(summary.text)
-            withExtendedLifetime(lock) {}
         }
     }
 }
@@ -66,6 +66,7 @@ enum DaemonWiring {
     static func makeRunner(_ config: Config, store: SQLiteLedgerStore, asOf: Date?, log: Logger) throws -> TickRunner {
         let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config), messageIDs: try messageIDs(store))
         let transport = try makeTransport(config.smtp)
+        store.onPersistenceFailure = { log.error($0) }
         return TickRunner(config: config, store: store, transport: transport, composer: composer, asOf: asOf, log: log)
     }
 
