@@ -26,7 +26,7 @@ public final class CurlSMTPTransport: MailTransport {
     ///     libcurl and not kept by this object.
     public init(_ settings: SMTPSettings, password: String?) throws(OverdueError) {
         _ = CurlSMTPTransport.globalInit
-        endpoint = try SMTPServerAddress(settings)
+        endpoint = try SMTPServerAddress(settings, greeting: greetingName(for: settings))
         guard let handle = curl_easy_init() else { throw OverdueError(.unavailable, "libcurl: cannot create a handle") }
         self.handle = handle
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)

@@ -4,7 +4,8 @@
   `openssl req -x509` at test time.
 * `AiosmtpdServer`: aiosmtpd (Debian's python3-aiosmtpd, importable only from /usr/bin/python3,
   hence a subprocess running this very file) with STARTTLS required + AUTH PLAIN/LOGIN, or
-  implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json` envelope).
+  implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json`: envelope,
+  TLS, and the EHLO name the client greeted with).
 * `SmtpSink`: Postfix's `smtp-sink` for fault injection (450/421/550 replies, dropped connections).
 * `SilentServer`: accepts connections and never greets.
 
@@ -219,7 +220,8 @@ def serve(args):
             n = counter["n"]
             (store / f"{n}.eml").write_bytes(envelope.original_content or envelope.content)
             (store / f"{n}.json").write_text(json.dumps({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                                                         "tls": args.mode == "implicit" or session.ssl is not None}))
+                                                         "tls": args.mode == "implicit" or session.ssl is not None,
+                                                         "ehlo": session.host_name}))
             return f"250 2.0.0 Ok: queued as TEST{n}"
 
     def authenticator(server, session, envelope, mechanism, auth_data):
