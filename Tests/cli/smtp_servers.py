@@ -4,8 +4,8 @@
   `openssl req -x509` at test time.
 * `AiosmtpdServer`: aiosmtpd (Debian's python3-aiosmtpd, importable only from /usr/bin/python3,
   hence a subprocess running this very file) with STARTTLS required + AUTH PLAIN/LOGIN, or
-  implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json`: envelope,
-  TLS, and the EHLO name the client greeted with).
+  implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json` envelope,
+  `N.ehlo` the name the client greeted with).
 * `SmtpSink`: Postfix's `smtp-sink` for fault injection (450/421/550 replies, dropped connections).
 * `SilentServer`: accepts connections and never greets.
 
@@ -91,6 +91,10 @@ class AiosmtpdServer:
         for meta in sorted(self.store.glob("*.json"), key=lambda p: int(p.stem)):
             out.append((json.loads(meta.read_text()), meta.with_suffix(".eml").read_bytes()))
         return out
+
+    def greetings(self):
+        """The EHLO (or HELO) name the client gave in each accepted message's session, in arrival order."""
+        return [path.read_text() for path in sorted(self.store.glob("*.ehlo"), key=lambda p: int(p.stem))]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -220,8 +224,8 @@ def serve(args):
             n = counter["n"]
             (store / f"{n}.eml").write_bytes(envelope.original_content or envelope.content)
             (store / f"{n}.json").write_text(json.dumps({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                                                         "tls": args.mode == "implicit" or session.ssl is not None,
-                                                         "ehlo": session.host_name}))
+                                                         "tls": args.mode == "implicit" or session.ssl is not None}))
+            (store / f"{n}.ehlo").write_text(session.host_name or "")
             return f"250 2.0.0 Ok: queued as TEST{n}"
 
     def authenticator(server, session, envelope, mechanism, auth_data):

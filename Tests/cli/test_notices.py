@@ -6,10 +6,11 @@ import email
 import email.policy
 import re
 import socket
+import subprocess
 
 import pytest
 
-from conftest import invoice_row
+from conftest import OVERDUE_BIN, invoice_row
 from smtp_servers import certs, password_file, servers, smtp_config  # noqa: F401 (fixtures)
 
 
@@ -200,8 +201,8 @@ def this_hosts_name():
 
 def greeted_with(ws, server):
     ws.run("send-test", "--to", "jane@janedoe.example", check=0)
-    [(envelope, _)] = server.messages()
-    return envelope["ehlo"]
+    [greeting] = server.greetings()
+    return greeting
 
 
 def test_the_server_is_greeted_with_the_configured_ehlo_name(ws, servers, certs, password_file):
@@ -216,12 +217,27 @@ def test_the_server_is_greeted_with_this_hosts_fully_qualified_name_by_default(w
     assert greeted_with(ws, server) == this_hosts_name()
 
 
+def test_a_host_named_with_dots_greets_with_the_whole_name_not_libcurls_short_one(ws, servers, certs, password_file):
+    """In a UTS namespace of its own the host is `box.test.example` (no /etc/hosts entry): libcurl
+    by itself would say `EHLO box`."""
+    probe = subprocess.run(["unshare", "-u", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a UTS namespace here: {probe.stderr.decode().strip()}")
+    server = servers.aiosmtpd("starttls")
+    ws.write_config(smtp=smtp_section(server, certs, password_file))
+    result = subprocess.run(["unshare", "-u", "sh", "-c", 'hostname box.test.example && exec "$0" "$@"', OVERDUE_BIN,
+                             "send-test", "--to", "jane@janedoe.example", "--config", str(ws.config_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert server.greetings() == ["box.test.example"]
+
+
 def test_reminders_sent_by_tick_greet_with_the_configured_name(ws, servers, certs, password_file):
     server = servers.aiosmtpd("starttls")
     ws.write_config(smtp=smtp_section(server, certs, password_file, ehlo="mail.janedoe.example"))
     ws.run("import", ws.write_csv("one.csv", [invoice_row("INV-1", due="2026-01-01")]), check=0)
     ws.run("tick", "--as-of", "2026-01-08", check=0)
-    assert [envelope["ehlo"] for envelope, _ in server.messages()] == ["mail.janedoe.example"]
+    assert server.greetings() == ["mail.janedoe.example"]
 
 
 @pytest.mark.parametrize("ehlo, warned", [("vm", True), ("mail.janedoe.example", False), (None, "." not in this_hosts_name())])
@@ -246,7 +262,7 @@ def test_config_check_of_a_file_outbox_does_not_warn_about_greetings(ws):
 
 def test_preview_of_a_dispatched_stage_shows_it_as_it_was_sent(ledger):
     ledger.run("tick", "--as-of", "2026-01-08", check=0)
-    [sent] = list(ledger.outbox.glob("*.eml"))
+    [sent] = [p for p in ledger.outbox.glob("*.eml") if b"ap@acme.example" in p.read_bytes()]
     result = preview(ledger, "INV-1", "--stage", "reminder-7", "--as-of", "2026-02-20")
     assert result.returncode == 0, result.stderr
     message, original = parse(result.stdout), parse(sent.read_bytes())
