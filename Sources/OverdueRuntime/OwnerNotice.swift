@@ -44,7 +44,7 @@ public enum OwnerNotices {
                                   amountDue: amountDue, history: history, smallClaimsLimit: smallClaimsLimit)
         let number = invoice.number
         var text = NoticeText()
-        text.paragraph(facts.summary)
+        text.paragraph(facts.summary.plain)
         text.blank()
         text.field("Client:", "\(client.name) (client \(client.id))")
         for address in client.emails { text.field("", address) }
@@ -70,7 +70,7 @@ public enum OwnerNotices {
         text.blank()
         text.paragraph("Your options:")
         for (index, option) in facts.options.enumerated() {
-            text.paragraph("\(index + 1). \(option.text)", indent: "  ", hanging: "     ")
+            text.paragraph("\(index + 1). \(option.text.plain)", indent: "  ", hanging: "     ")
             if let command = option.command { text.command(command) }
         }
         text.blank()
@@ -114,7 +114,7 @@ public enum OwnerNotices {
 /// What the decision notice states, worked out once for its text and its HTML part.
 struct DecisionFacts {
     struct Option {
-        var text: String
+        var text: Prose
         /// The exact command that carries it out, if one does.
         var command: String?
     }
@@ -127,7 +127,7 @@ struct DecisionFacts {
     /// What the amount due holds beyond `amount - paid`: the late fees.
     var fees: Money
     var history: [Dispatch]
-    var summary: String
+    var summary: Prose
     var options: [Option]
     var payCommand: String
 
@@ -141,14 +141,14 @@ struct DecisionFacts {
         self.history = history
         fees = Money(minorUnits: amountDue.minorUnits - invoice.amount.minorUnits + invoice.paid.minorUnits,
                      currency: amountDue.currency)
-        summary = "Invoice \(invoice.number) for \(client.name) (client \(client.id)) is \(daysOverdue) days overdue "
-            + "and has reached the \"\(stage)\" stage. overdue has marked it escalated and sends the client no more "
-            + "reminders for it; what happens next is your decision."
+        summary = "Invoice \(unbroken: invoice.number) for \(client.name) (client \(unbroken: client.id)) is "
+            + "\(unbroken: "\(daysOverdue) days") overdue and has reached the \"\(unbroken: stage)\" stage. overdue has "
+            + "marked it escalated and sends the client no more reminders for it; what happens next is your decision."
         let number = OwnerNotices.shellQuoted(invoice.number)
         var options = [Option(text: "Hand it to a collections agency. The audit trail is your evidence:",
                               command: "overdue audit --invoice \(number) --format csv")]
         if let limit = smallClaimsLimit, limit.currency == invoice.currency, amountDue.minorUnits <= limit.minorUnits {
-            options.append(Option(text: "Take it to small claims court: \(amountDue) is within your limit of \(limit).",
+            options.append(Option(text: "Take it to small claims court: \(unbroken: amountDue) is within your limit of \(unbroken: limit).",
                                   command: nil))
         }
         options.append(Option(text: "Write it off and never work with this client again:",
@@ -181,4 +181,53 @@ struct NoticeText {
 
     /// A shell command on a line of its own, never broken: a line break would end the command.
     mutating func command(_ command: String) { lines.append(NoticeText.commandIndent + command) }
+}
+
+/// A sentence of a notice in both forms: plain text, and HTML in which every value is escaped
+/// and the values marked `unbroken:` (amounts, dates, invoice numbers) never break across lines
+/// on a narrow screen (browsers otherwise break "INV-2026-0103" after a hyphen).
+struct Prose: ExpressibleByStringInterpolation {
+    var plain: String
+    var html: String
+
+    init(stringLiteral text: String) {
+        plain = text
+        html = htmlEscaped(text)
+    }
+
+    init(stringInterpolation: Interpolation) {
+        plain = stringInterpolation.plain
+        html = stringInterpolation.html
+    }
+
+    static func + (lhs: Prose, rhs: Prose) -> Prose {
+        var joined = lhs
+        joined.plain += rhs.plain
+        joined.html += rhs.html
+        return joined
+    }
+
+    struct Interpolation: StringInterpolationProtocol {
+        var plain = ""
+        var html = ""
+
+        init(literalCapacity: Int, interpolationCount: Int) {}
+
+        mutating func appendLiteral(_ text: String) {
+            plain += text
+            html += htmlEscaped(text)
+        }
+
+        mutating func appendInterpolation(_ value: some CustomStringConvertible) { appendLiteral(value.description) }
+
+        mutating func appendInterpolation(unbroken value: some CustomStringConvertible) {
+            plain += value.description
+            html += Prose.unbroken(value.description)
+        }
+    }
+
+    /// Escaped text that a narrow screen may not break.
+    static func unbroken(_ text: String) -> String {
+        "<span style=\"white-space:nowrap;\">\(htmlEscaped(text))</span>"
+    }
 }

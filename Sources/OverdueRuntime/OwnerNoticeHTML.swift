@@ -26,10 +26,10 @@ enum DecisionHTML {
         html += "<p style=\"margin:0 0 12px;\"><strong>\(htmlEscaped(client.name))</strong><br>\n"
         html += "client id \(unbroken(client.id))"
         for address in client.emails {
-            html += "<br>\n<a href=\"mailto:\(htmlEscaped(address))\" style=\"word-break:break-all;\">\(htmlEscaped(address))</a>"
+            html += "<br>\n<a href=\"mailto:\(htmlEscaped(address))\" style=\"overflow-wrap:anywhere;\">\(htmlEscaped(address))</a>"
         }
         html += "</p>\n"
-        html += "<p style=\"margin:0 0 12px;\">\(htmlEscaped(facts.summary))</p>\n"
+        html += "<p style=\"margin:0 0 12px;\">\(facts.summary.html)</p>\n"
 
         html += section("What is owed")
         html += "<table role=\"presentation\" style=\"width:100%;border-collapse:collapse;margin:0 0 12px;\">\n"
@@ -49,20 +49,19 @@ enum DecisionHTML {
             html += "<div style=\"border-left:3px solid #d1d5db;padding:0 0 0 10px;margin:0 0 12px;\">\n"
             html += "<strong>\(unbroken(dispatch.localDate.description))</strong> · \(unbroken(dispatch.stage)) · \(htmlEscaped(dispatch.state.inWords))"
             if !dispatch.recipients.isEmpty {
-                html += "<br>\nTo: " + dispatch.recipients.map { "<span style=\"word-break:break-all;\">\(htmlEscaped($0))</span>" }
-                    .joined(separator: ", ")
+                html += "<br>\nTo: " + dispatch.recipients.map(breakable).joined(separator: ", ")
             }
             if let id = dispatch.messageID {
-                html += "<br>\nMessage-ID: <code style=\"word-break:break-all;font-size:14px;\">\(htmlEscaped(id))</code>"
+                html += "<br>\nMessage-ID: <code style=\"overflow-wrap:anywhere;font-size:14px;\">\(htmlEscaped(id))</code>"
             }
-            if let reply = dispatch.lastReply { html += "<br>\nServer: \(htmlEscaped(reply))" }
+            if let reply = dispatch.lastReply { html += "<br>\nServer: \(breakable(reply))" }
             html += "\n</div>\n"
         }
 
         html += section("Your options")
         html += "<ol style=\"margin:0 0 12px;padding-left:24px;\">\n"
         for option in facts.options {
-            html += "<li style=\"margin:0 0 8px;\">\(htmlEscaped(option.text))"
+            html += "<li style=\"margin:0 0 8px;\">\(option.text.html)"
             if let command = option.command { html += commandBlock(command) }
             html += "</li>\n"
         }
@@ -84,14 +83,16 @@ enum DecisionHTML {
             + "<td style=\"padding:4px 0;text-align:right;vertical-align:top;\(border)\">\(value)</td></tr>\n"
     }
 
-    /// Escaped text that a narrow screen may not break (an amount, a date, an invoice number).
-    private static func unbroken(_ text: String) -> String {
-        "<span style=\"white-space:nowrap;\">\(htmlEscaped(text))</span>"
+    private static func unbroken(_ text: String) -> String { Prose.unbroken(text) }
+
+    /// Escaped text broken only where the screen forces it (an address, a Message-ID).
+    private static func breakable(_ text: String) -> String {
+        "<span style=\"overflow-wrap:anywhere;\">\(htmlEscaped(text))</span>"
     }
 
     /// A command to copy: monospace, wrapping only where the screen forces it.
     private static func commandBlock(_ command: String) -> String {
         "<pre style=\"margin:4px 0 0;padding:8px;background:#f3f4f6;border-radius:4px;font-size:14px;"
-            + "white-space:pre-wrap;word-break:break-all;\">\(htmlEscaped(command))</pre>\n"
+            + "white-space:pre-wrap;overflow-wrap:anywhere;\">\(htmlEscaped(command))</pre>\n"
     }
 }
