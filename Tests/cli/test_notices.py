@@ -268,3 +268,17 @@ def test_preview_of_a_dispatched_stage_shows_it_as_it_was_sent(ledger):
     message, original = parse(result.stdout), parse(sent.read_bytes())
     assert message["Message-ID"] == original["Message-ID"]
     assert str(message["Subject"]) == str(original["Subject"]) == "Reminder: invoice INV-1 is 7 days overdue"
+
+
+def test_a_reminder_withdrawn_after_a_write_off_says_written_off_in_words(ws):
+    """The reason a withdrawn reminder records is read by people (`invoice show`, the owner's
+    history): the state in words, not the ledger's `written_off`."""
+    from smtp_servers import free_port
+    ws.write_config(smtp=smtp_config(free_port(), starttls="none", username=None))   # nothing listens: retried
+    ws.run("import", ws.write_csv("one.csv", [invoice_row("INV-1", due="2026-01-01")]), check=0)
+    ws.run("tick", "--as-of", "2026-01-08T10:00:00+01:00", check=0)
+    ws.run("invoice", "write-off", "INV-1", check=0)
+    ws.run("tick", "--as-of", "2026-01-09T10:00:00+01:00", check=0)
+    shown = ws.run("invoice", "show", "INV-1", check=0).stdout
+    assert "withdrawn: the invoice is written off" in shown, shown
+    assert "is written_off" not in shown
