@@ -14,7 +14,8 @@ public final class FileOutboxTransport: MailTransport {
     public init(folder: String, clock: any WallClock = SystemClock()) {
         self.folder = folder
         self.clock = clock
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
     }
 
     public func send(_ message: OutgoingMessage) -> DeliveryResult {
@@ -49,7 +50,8 @@ public final class FileOutboxTransport: MailTransport {
 func writeFileAtomically(_ bytes: [UInt8], to path: String, folder: String) throws(FileReadError) {
     let temporary = (folder as NSString).appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
     func fail(_ what: String) -> FileReadError { FileReadError(reason: "\(what): \(String(cString: strerror(errno)))") }
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    // Messages hold client data: readable by overdue's user only.
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw fail("create") }
     var written = 0
     while written < bytes.count {

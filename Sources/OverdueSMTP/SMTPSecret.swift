@@ -8,10 +8,11 @@ import OverdueCore
 public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError) -> String {
     let value: String
     switch secret {
-    case .file(let path):
+    case .file, .credential:
+        let path = secret.path()!
         let data: Data
         do {
-            data = try readWholeFile(path)
+            data = try readSecretFile(path)
         } catch {
             throw .config("smtp.password_file: \(path): \(error.reason)")
         }
@@ -30,12 +31,37 @@ public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError)
     // A line break inside would end the AUTH command early: refuse it rather than send half a secret.
     guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
         let source = switch secret {
-        case .file(let path): "smtp.password_file: \(path)"
+        case .file, .credential: "smtp.password_file: \(secret.path()!)"
         case .environment(let name): "smtp.password_env: environment variable \(name)"
         }
         throw .config("\(source): contains a line break or NUL")
     }
     return value
+}
+
+extension SMTPSettings.Secret {
+    /// The file a `password_file` names, given the process's environment; nil for `password_env`.
+    public func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        switch self {
+        case .file(let path): path
+        case .credential(let name, let besideConfig):
+            environment["CREDENTIALS_DIRECTORY"].flatMap { $0.isEmpty ? nil : ($0 as NSString).appendingPathComponent(name) }
+                ?? besideConfig
+        case .environment: nil
+        }
+    }
+}
+
+/// The secret file's bytes. Like ssh with a private key, a file that others than its owner may
+/// read is refused: the password is already exposed, and using it would hide that.
+func readSecretFile(_ path: String) throws(FileReadError) -> Data {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw FileReadError(reason: String(cString: strerror(errno))) }
+    if info.st_mode & 0o077 != 0 {
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        throw FileReadError(reason: "may be read or changed by others than its owner (mode 0\(mode)); chmod 600 it")
+    }
+    return try readWholeFile(path)
 }
 
 struct FileReadError: Error { let reason: String }

@@ -79,7 +79,7 @@ extension Statement {
             OverdueError(.ioError, "\(path): dispatch \(id): stored \(column) is not valid")
         }
         guard let action = Stage.Action(rawValue: text(3)) else { throw corrupt("action") }
-        guard let date = LocalDate(text(4)) else { throw corrupt("local_date") }
+        guard let date = LocalDate(stored: text(4)) else { throw corrupt("local_date") }
         guard let state = DispatchState(rawValue: text(6)) else { throw corrupt("state") }
         return Dispatch(id: id, invoiceNumber: text(1), stage: text(2), action: action, localDate: date,
                         queuedAt: storedDate(int(5)), state: state, attempts: Int(int(7)),

@@ -28,7 +28,7 @@ extension SQLiteLedgerStore {
             try statement.bind(.text(number))
             var list: [Payment] = []
             while try statement.step() {
-                guard let date = LocalDate(statement.text(1)) else {
+                guard let date = LocalDate(stored: statement.text(1)) else {
                     throw OverdueError(.ioError, "\(db.path): invoice \(number): stored payment date is not valid")
                 }
                 list.append(Payment(amount: Money(minorUnits: statement.int(0), currency: invoice.currency),

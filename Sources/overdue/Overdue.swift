@@ -16,6 +16,7 @@ struct Overdue: ParsableCommand {
             Exit codes (sysexits): 0 ok, 64 usage, 65 bad data, 69 unavailable, 73 cannot create,
             74 I/O, 75 temporary failure, 77 permission/auth, 78 configuration.
             """,
+        version: OverdueVersion.current,
         subcommands: [
             RunCommand.self, TickCommand.self, PlanCommand.self, ImportCommand.self,
             InvoiceCommand.self, ClientCommand.self, AuditCommand.self, StatusCommand.self,

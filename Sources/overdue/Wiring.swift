@@ -12,10 +12,10 @@ struct AsOfOption: ParsableArguments {
     func context(in config: Config, clock: any WallClock = SystemClock()) throws -> ChangeContext {
         let now = clock.now()
         guard let asOf else { return ChangeContext(at: now) }
-        guard let instant = parseAsOf(asOf, zone: config.daemon.timezone) else {
-            throw OverdueError.usage("--as-of: \"\(asOf)\" is not YYYY-MM-DD or an RFC 3339 date-time with offset")
+        switch checkAsOf(asOf, zone: config.daemon.timezone) {
+        case .success(let instant): return ChangeContext(at: now, asOf: instant)
+        case .failure(let problem): throw OverdueError.usage("--as-of: \(problem)")
         }
-        return ChangeContext(at: now, asOf: instant)
     }
 }
 
@@ -26,7 +26,16 @@ func loadConfig(_ option: ConfigOption) throws -> Config {
 
 /// Opens (creating and migrating if needed) the ledger the config names.
 func openLedger(_ config: Config) throws -> SQLiteLedgerStore {
-    try SQLiteLedgerStore(path: config.daemon.database)
+    let store = try SQLiteLedgerStore(path: config.daemon.database)
+    try store.normalizeIdentifiers()
+    return store
+}
+
+/// Refuses (exit 78) a config that drops a stage name the ledger has dispatches for, unless a
+/// stage lists it in `renamed_from`. Run before anything plans or sends with `config`.
+func checkStageHistory(_ config: Config, _ store: SQLiteLedgerStore) throws {
+    let text = try? String(contentsOfFile: config.path, encoding: .utf8)
+    try config.checkStagesAccountedFor(try store.dispatchedStageNames(), configText: text, ledger: config.daemon.database)
 }
 
 /// The context for a change made now (no `--as-of`).

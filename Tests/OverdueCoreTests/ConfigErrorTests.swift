@@ -122,7 +122,7 @@ final class ConfigErrorTests: XCTestCase {
 
     func testDeliveryValuesAreChecked() {
         refused(replacing: "retry =", with: "retry = []", "\(file):29: delivery.retry: must list at least one delay")
-        refused(replacing: "min_days_between =", with: "min_days_between = -1", "\(file):31: delivery.min_days_between: must be 0 or more")
+        refused(replacing: "min_days_between =", with: "min_days_between = -1", "\(file):31: delivery.min_days_between: -1 is out of range (0 to 3650)")
     }
 
     func testErrorsAreAllReportedInFileOrder() {

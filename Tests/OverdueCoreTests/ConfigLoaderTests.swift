@@ -82,7 +82,8 @@ final class ConfigLoaderTests: XCTestCase {
         let config = try ConfigLoader.parse(withSecrets, path: "/srv/billing/overdue.toml")
         XCTAssertEqual(config.daemon.database, "/srv/billing/data/overdue.sqlite")
         XCTAssertEqual(config.daemon.templates, "/srv/shared/templates")
-        XCTAssertEqual(config.smtp.password, .file("/srv/billing/secrets/smtp-password"))
+        XCTAssertEqual(config.smtp.password, .credential(name: "secrets/smtp-password",
+                                                         besideConfig: "/srv/billing/secrets/smtp-password"))
         XCTAssertEqual(config.smtp.caFile, "/srv/billing/ca.pem")
     }
 

@@ -27,14 +27,28 @@ final class FileOutboxTransportTests: XCTestCase {
     func testSecretErrorsNameTheSourceButNeverTheValue() throws {
         let path = NSTemporaryDirectory() + "overdue-secret-\(UUID().uuidString)"
         try "hunter2\nsecond line\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
         XCTAssertThrowsError(try readSMTPPassword(.file(path))) { error in
             let message = (error as! OverdueError).message
             XCTAssertTrue(message.contains(path) && !message.contains("hunter2"), message)
         }
         try "hunter2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
         XCTAssertEqual(try readSMTPPassword(.file(path)), "hunter2")
         XCTAssertThrowsError(try readSMTPPassword(.file(path + "-missing"))) { error in
             XCTAssertEqual((error as! OverdueError).exitCode, .config)
         }
+    }
+}
+
+final class SMTPSecretLocationTests: XCTestCase {
+    func testACredentialNameIsLookedUpInTheCredentialsDirectoryElseBesideTheConfig() {
+        let secret = SMTPSettings.Secret.credential(name: "smtp-password", besideConfig: "/etc/overdue/smtp-password")
+        XCTAssertEqual(secret.path(environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/overdue.service"]),
+                       "/run/credentials/overdue.service/smtp-password")
+        XCTAssertEqual(secret.path(environment: [:]), "/etc/overdue/smtp-password")
+        XCTAssertEqual(secret.path(environment: ["CREDENTIALS_DIRECTORY": ""]), "/etc/overdue/smtp-password")
+        XCTAssertEqual(SMTPSettings.Secret.file("/srv/pw").path(environment: ["CREDENTIALS_DIRECTORY": "/run/x"]), "/srv/pw")
+        XCTAssertNil(SMTPSettings.Secret.environment("PW").path(environment: [:]))
     }
 }

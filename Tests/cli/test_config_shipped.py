@@ -30,10 +30,10 @@ def local_copy(tmp_path, edit=None):
     """The shipped config and templates copied into tmp_path, machine paths redirected there."""
     shutil.copytree(TEMPLATES, tmp_path / "templates")
     (tmp_path / "smtp-password").write_text("not-a-real-password\n")
+    (tmp_path / "smtp-password").chmod(0o600)   # password_file = "smtp-password": beside the config
     text = SHIPPED.read_text()
     replacements = {
         r'^database = .*$': f'database = "{tmp_path / "overdue.sqlite"}"',
-        r'^password_file = .*$': f'password_file = "{tmp_path / "smtp-password"}"',
     }
     for pattern, line in replacements.items():
         text, count = re.subn(pattern, line, text, flags=re.M)
@@ -58,7 +58,7 @@ def test_shipped_config_keeps_the_production_paths():
     assert config["daemon"]["database"] == "/var/lib/overdue/overdue.sqlite"
     assert config["smtp"]["url"] == "smtp://smtp.example.com:587"
     assert config["smtp"]["starttls"] == "required"
-    assert config["smtp"]["password_file"] == "/run/credentials/overdue.service/smtp-password"
+    assert config["smtp"]["password_file"] == "smtp-password"
 
 
 def test_shipped_ladder_is_the_default_escalation():

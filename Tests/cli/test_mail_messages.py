@@ -164,6 +164,7 @@ def test_file_outbox_messages_pass_the_same_checks(ledger):
     seen = set()
     for path in files:
         assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{32}\.eml", path.name)
+        assert path.stat().st_mode & 0o777 == 0o600, "a message holds client data: owner only"
         check_wire_format(path.read_bytes())
         seen.update(decoded_display_names(path.read_bytes(), "To"))
     assert seen == {name for _, name in NAMES}

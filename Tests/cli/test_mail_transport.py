@@ -44,6 +44,7 @@ def test_wrong_password_is_authentication_refused(ws, servers, certs, tmp_path):
     server = servers.aiosmtpd("starttls")
     wrong = tmp_path / "wrong-password"
     wrong.write_text("not-" + PASSWORD)
+    wrong.chmod(0o600)
     ws.write_config(smtp=smtp_config(server.port, password_file=wrong, ca_file=certs["ca"]))
     result = send_test(ws)
     assert result.returncode == 77, result.stderr

@@ -81,8 +81,8 @@ def test_unit_declares_the_service_contract():
     assert settings["LoadCredential"] == "smtp-password:/etc/overdue/smtp-password"
     assert settings["CapabilityBoundingSet"] == ""
     assert "StartLimitBurst" in settings and "StartLimitIntervalSec" in settings
-    # The shipped config reads the password where LoadCredential puts it.
-    assert 'password_file = "/run/credentials/overdue.service/smtp-password"' in (ROOT / "config/overdue.toml").read_text()
+    # The shipped config names the credential: $CREDENTIALS_DIRECTORY/smtp-password in the service.
+    assert 'password_file = "smtp-password"' in (ROOT / "config/overdue.toml").read_text()
 
 
 def test_make_install_lays_out_every_file(tmp_path):

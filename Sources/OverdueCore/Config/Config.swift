@@ -24,7 +24,28 @@ public struct Config: Sendable {
         self.stages = stages
     }
 
-    public func stage(named name: String) -> Stage? { stages.first { $0.name == name } }
+    /// The stage a dispatch's stage name refers to: by its name, or by a name it used to have.
+    public func stage(named name: String) -> Stage? { stages.stage(answeringTo: name) }
+
+    /// The stage names in `dispatched` (as the ledger records them) that no stage of this config
+    /// answers to by name or by `renamed_from`, sorted. A config that drops such a name would
+    /// treat the renamed stage as new and send it again to every invoice that had it.
+    public func unaccountedStageNames(_ dispatched: some Sequence<String>) -> [String] {
+        Set(dispatched).filter { stage(named: $0) == nil }.sorted()
+    }
+
+    /// Refuses (exit 78) this config when `unaccountedStageNames(dispatched)` is not empty.
+    /// `configText` (the file's text) lets the error name the line of the first `[[stage]]`;
+    /// `ledger` names the database in the message.
+    public func checkStagesAccountedFor(_ dispatched: some Sequence<String>, configText: String?, ledger: String) throws(OverdueError) {
+        let missing = unaccountedStageNames(dispatched)
+        guard let first = missing.first else { return }
+        let line = configText.flatMap { ConfigLoader.line(in: $0, table: "stage", index: 0) }
+        let place = line.map { "\(path):\($0)" } ?? path
+        let names = missing.map { "\"\($0)\"" }.joined(separator: ", ")
+        throw OverdueError(.config, "\(place): stage: the ledger \(ledger) has reminders of stage\(missing.count == 1 ? "" : "s") \(names), "
+            + "which no [[stage]] is named any more; give the stage that replaced it its old name back, or add renamed_from = [\"\(first)\"] to it")
+    }
 }
 
 public struct DaemonSettings: Sendable {
@@ -99,7 +120,11 @@ public struct Business: Sendable {
 public struct SMTPSettings: Sendable {
     public enum StartTLS: String, Sendable { case required, none }
     public enum Secret: Sendable, Equatable {
+        /// An absolute path.
         case file(String)
+        /// A relative `password_file`: `$CREDENTIALS_DIRECTORY/NAME` when that is set (inside the
+        /// systemd service), else `besideConfig` (the same name in the config file's folder).
+        case credential(name: String, besideConfig: String)
         case environment(String)
     }
 
@@ -146,6 +171,13 @@ public struct DeliveryPolicy: Sendable {
     public static let defaultFinalNoticeDays = 14
 }
 
+extension Collection where Element == Stage {
+    /// The stage called `name`, else the one whose `renamed_from` lists it.
+    public func stage(answeringTo name: String) -> Stage? {
+        first { $0.name == name } ?? first { $0.renamedFrom.contains(name) }
+    }
+}
+
 public struct Stage: Sendable, Equatable {
     public enum Action: String, Sendable, Codable { case email, escalate, writeOff = "write-off" }
     /// A copy recipient: the business owner, or a literal address.
@@ -166,6 +198,9 @@ public struct Stage: Sendable, Equatable {
     /// The late fee charged when this stage's message is sent, at most one per currency;
     /// invoices in other currencies get none.
     public var fees: [Money]
+    /// `renamed_from`: the names this stage had before; dispatches recorded under them count as
+    /// this stage's (for the ladder position), so a rename does not send the stage again.
+    public var renamedFrom: [String] = []
 
     public init(name: String, days: Int, action: Action, template: String?, subject: String?,
                 cc: [Recipient] = [], bcc: [Recipient] = [], fees: [Money] = []) {

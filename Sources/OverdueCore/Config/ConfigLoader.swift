@@ -35,6 +35,10 @@ public enum ConfigLoader {
     /// Parses and validates config text; `path` names the file in errors and anchors relative
     /// paths (`database`, `templates`, `password_file`, `ca_file`) to its folder.
     public static func parse(_ text: String, path: String) throws -> Config {
+        // toml++ reads the text as a C string: everything after a NUL would be silently dropped.
+        if let line = lineOfNUL(in: text) {
+            throw OverdueError(.config, "\(path):\(line): contains a NUL byte (U+0000); the text after it would be ignored")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -90,6 +94,17 @@ public enum ConfigLoader {
             return nil
         }
         return ConfigTableReader(table: table, name: name, diagnostics: diagnostics)
+    }
+
+    /// The 1-based line of the first NUL in `text`, nil when there is none. Config files and
+    /// templates refuse NUL: C parsers end the text there.
+    static func lineOfNUL(in text: String) -> Int? {
+        var line = 1
+        for byte in text.utf8 {
+            if byte == 0 { return line }
+            if byte == 0x0A { line += 1 }
+        }
+        return nil
     }
 
     /// The line on which `key` of `table` is written in `text` (see `ConfigKeyLocator`), for

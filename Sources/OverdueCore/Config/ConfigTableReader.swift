@@ -125,12 +125,34 @@ final class ConfigTableReader {
         }
     }
 
-    /// A duration such as `"15m"`.
-    func interval(_ key: String) -> Interval? {
-        parsed(key) { text in
-            Interval(text).map { .success($0) }
-                ?? .failure(ConfigProblem("\"\(text)\" is not a duration (a positive whole number and a unit: \"30s\", \"15m\", \"2h\", \"3d\")"))
+    /// A duration such as `"15m"`, at most `limit`.
+    func interval(_ key: String, atMost limit: Interval) -> Interval? {
+        parsed(key) { text in ConfigTableReader.interval(text, atMost: limit) }
+    }
+
+    /// The one duration rule of the config: a positive whole number and a unit, no longer than
+    /// `limit`, so that every sum and timer built from it stays far from overflow.
+    static func interval(_ text: String, atMost limit: Interval) -> Result<Interval, ConfigProblem> {
+        guard let interval = Interval(text) else {
+            let digits = text.dropLast()
+            // Digits and a unit, not zero: only too large to count in seconds.
+            if digits.contains(where: { $0 != "0" }), digits.allSatisfy({ $0.isASCII && $0.isNumber }), "smhd".contains(text.last!) {
+                return .failure(ConfigProblem("\"\(text)\" is longer than the maximum \(limit)"))
+            }
+            return .failure(ConfigProblem("\"\(text)\" is not a duration (a positive whole number and a unit: \"30s\", \"15m\", \"2h\", \"3d\")"))
         }
+        guard interval <= limit else { return .failure(ConfigProblem("\"\(text)\" is longer than the maximum \(limit)")) }
+        return .success(interval)
+    }
+
+    /// An integer in `range`.
+    func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
+        guard let number = int(key, required: required) else { return nil }
+        guard range.contains(number) else {
+            fail(key, "\(number) is out of range (\(range.lowerBound) to \(range.upperBound))")
+            return nil
+        }
+        return number
     }
 
     private func article(_ type: TOMLType) -> String {

@@ -9,6 +9,8 @@ enum DaemonSection {
     static let defaultInterval = Interval("15m")!
     static let defaultDatabase = "/var/lib/overdue/overdue.sqlite"
     static let defaultTemplates = "templates"
+    /// A tick at least once a day: a dispatch is dated by the day of the tick that queued it.
+    static let maxInterval = Interval("1d")!
 
     /// IANA names only. `TimeZone(identifier:)` also accepts offsets such as "GMT+5" (and some
     /// abbreviations), which are not zones with rules and would silently get DST wrong. A name
@@ -25,7 +27,7 @@ enum DaemonSection {
 
     static func read(_ reader: ConfigTableReader, folder: String) -> DaemonSettings? {
         reader.refuseUnknownKeys(allowed: ["interval", "timezone", "database", "templates"])
-        let interval = reader.interval("interval") ?? defaultInterval
+        let interval = reader.interval("interval", atMost: maxInterval) ?? defaultInterval
         let timezone = reader.parsed("timezone") { name -> Result<TimeZone, ConfigProblem> in
             guard let zone = timeZone(named: name) else {
                 return .failure(ConfigProblem("\"\(name)\" is not an IANA time zone name (such as \"Europe/Berlin\" or \"UTC\")"))

@@ -4,9 +4,11 @@
 /// `starttls = "none"` sends in clear text, so it is refused unless the server is on this
 /// machine (loopback) or the connection is already TLS (`smtps`) or there is no connection
 /// at all (file outbox). The password is never in the file: `password_file` (the systemd
-/// credential) or `password_env` names where to read it.
+/// credential) or `password_env` names where to read it. A relative `password_file` is a
+/// credential name, looked up where the service's `LoadCredential=` put it or beside the config.
 enum SMTPSection {
     static let defaultTimeout = Interval("30s")!
+    static let maxTimeout = Interval("1h")!
 
     static func read(_ reader: ConfigTableReader, folder: String) -> SMTPSettings? {
         reader.refuseUnknownKeys(
@@ -23,14 +25,21 @@ enum SMTPSection {
             reader.fail("starttls", "\"none\" would send mail and password in clear text to \(endpoint.host); it is allowed only for a loopback host (127.0.0.1, ::1, localhost)")
         }
         let username = reader.nonEmptyString("username")
-        let passwordFile = ConfigPaths.read(reader, "password_file", folder: folder)
+        let passwordFile = reader.parsed("password_file") { text -> Result<SMTPSettings.Secret, ConfigProblem> in
+            if text.isEmpty { return .failure(ConfigProblem("must not be empty")) }
+            if text.hasPrefix("~") {
+                return .failure(ConfigProblem("\"~\" is not expanded; write an absolute path or a name looked up in $CREDENTIALS_DIRECTORY or beside the config file"))
+            }
+            if text.hasPrefix("/") { return .success(.file(ConfigPaths.resolve(text, against: folder))) }
+            return .success(.credential(name: text, besideConfig: ConfigPaths.resolve(text, against: folder)))
+        }
         let passwordEnv = reader.parsed("password_env") { name -> Result<String, ConfigProblem> in
             isEnvironmentName(name) ? .success(name)
                 : .failure(ConfigProblem("\"\(name)\" is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"))
         }
         var password: SMTPSettings.Secret?
         switch (passwordFile, passwordEnv) {
-        case (let file?, nil): password = .file(file)
+        case (let file?, nil): password = file
         case (nil, let name?): password = .environment(name)
         case (.some, .some): reader.fail("password_env", "set either password_file or password_env, not both")
         case (nil, nil): break
@@ -39,7 +48,7 @@ enum SMTPSection {
             reader.fail(passwordFile != nil ? "password_file" : "password_env", "a password needs smtp.username")
         }
         let caFile = ConfigPaths.read(reader, "ca_file", folder: folder)
-        let timeout = reader.interval("timeout") ?? defaultTimeout
+        let timeout = reader.interval("timeout", atMost: maxTimeout) ?? defaultTimeout
         let ehloName = reader.parsed("ehlo_name", checkHostName)
         guard !reader.failed, let url else { return nil }
         return SMTPSettings(url: url, starttls: starttls, username: username, password: password,

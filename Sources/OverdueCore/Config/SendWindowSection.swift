@@ -28,6 +28,10 @@ enum SendWindowSection {
                 reader.fail("holidays", "\"\(text)\" is not a date (YYYY-MM-DD)")
                 continue
             }
+            guard LocalDate.accepted.contains(date) else {
+                reader.fail("holidays", "\"\(text)\" \(LocalDate.outsideAcceptedProblem)")
+                continue
+            }
             holidays.insert(date)
         }
         guard !reader.failed else { return nil }

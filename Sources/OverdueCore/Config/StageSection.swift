@@ -8,7 +8,9 @@ import TOMLKit
 /// `escalate` or `write-off` stage: the invoice is no longer open, so it would never run. A
 /// hand-off needs an email stage before it: the client is told before the owner acts.
 enum StageSection {
-    static let keys: Set<String> = ["name", "days", "action", "template", "subject", "cc", "bcc", "fee", "notify"]
+    /// A hundred years either side of the due date.
+    static let maxDays = 36_500
+    static let keys: Set<String> = ["name", "days", "action", "template", "subject", "cc", "bcc", "fee", "notify", "renamed_from"]
 
     static func readAll(_ value: (any TOMLValueConvertible)?, diagnostics: ConfigDiagnostics) -> [Stage]? {
         guard let value else {
@@ -55,7 +57,32 @@ enum StageSection {
             }
             failed = failed || reader.failed
         }
+        if !failed {
+            failed = !checkFormerNames(stages, array: array, diagnostics: diagnostics)
+        }
         return failed ? nil : stages
+    }
+
+    /// A former name belongs to one stage only and is no current stage's name: otherwise the
+    /// dispatches recorded under it would have two places on the ladder.
+    private static func checkFormerNames(_ stages: [Stage], array: TOMLArray, diagnostics: ConfigDiagnostics) -> Bool {
+        var ok = true
+        var claimedBy: [String: Int] = [:]
+        for (index, stage) in stages.enumerated() {
+            let reader = ConfigTableReader(table: array[index].table!, name: "stage", index: index, diagnostics: diagnostics)
+            for former in stage.renamedFrom {
+                if let current = stages.firstIndex(where: { $0.name == former }) {
+                    reader.fail("renamed_from", "\"\(former)\" is the name of stage[\(current + 1)]; a stage cannot have been renamed from a stage that still exists")
+                    ok = false
+                } else if let other = claimedBy[former] {
+                    reader.fail("renamed_from", "\"\(former)\" is already listed in stage[\(other + 1)].renamed_from")
+                    ok = false
+                } else {
+                    claimedBy[former] = index
+                }
+            }
+        }
+        return ok
     }
 
     static func read(_ reader: ConfigTableReader) -> Stage? {
@@ -63,8 +90,7 @@ enum StageSection {
         let name = reader.parsed("name", required: true) { text in
             isName(text) ? .success(text) : .failure(ConfigProblem("\"\(text)\" must be lowercase letters, digits and '-'"))
         }
-        let days = reader.int("days", required: true)
-        if let days, abs(days) > 36_500 { reader.fail("days", "\(days) is more than a hundred years") }
+        let days = reader.int("days", in: -maxDays...maxDays, required: true)
         let parsedAction = reader.parsed("action") { text in
             Stage.Action(rawValue: text).map { .success($0) }
                 ?? .failure(ConfigProblem("\"\(text)\" is not email, escalate or write-off"))
@@ -103,9 +129,27 @@ enum StageSection {
         } else if reader.has("fee") {
             reader.fail("fee", "applies only to action = \"email\": a fee is charged with a message to the client")
         }
+        let renamedFrom = formerNames(reader)
         guard !reader.failed, let name, let days else { return nil }
-        return Stage(name: name, days: days, action: action, template: template, subject: subject,
-                     cc: cc, bcc: bcc, fees: fees)
+        var stage = Stage(name: name, days: days, action: action, template: template, subject: subject,
+                          cc: cc, bcc: bcc, fees: fees)
+        stage.renamedFrom = renamedFrom
+        return stage
+    }
+
+    /// `renamed_from = ["reminder-7"]`: stage names, each written once.
+    private static func formerNames(_ reader: ConfigTableReader) -> [String] {
+        var names: [String] = []
+        for text in reader.stringArray("renamed_from") ?? [] {
+            if !isName(text) {
+                reader.fail("renamed_from", "\"\(text)\" must be lowercase letters, digits and '-' (a former stage name)")
+            } else if names.contains(text) {
+                reader.fail("renamed_from", "\"\(text)\" is listed twice")
+            } else {
+                names.append(text)
+            }
+        }
+        return names
     }
 
     /// `fee = "40.00 EUR"` or `fee = ["40.00 EUR", "6000 JPY"]`: at most one amount per currency,

@@ -45,11 +45,33 @@ extension LocalDate {
 
 /// Parses the `--as-of` argument: `YYYY-MM-DD` (12:00 that day in `zone`) or an RFC 3339
 /// date-time with an explicit offset (`2026-03-01T08:30:00Z`, `…+01:00`, fractional seconds allowed).
+/// Nil when malformed or outside `LocalDate.accepted` (see `checkAsOf` for the reason).
 public func parseAsOf(_ text: String, zone: TimeZone) -> Date? {
+    try? checkAsOf(text, zone: zone).get()
+}
+
+/// `parseAsOf` with the reason for a refusal: the text after `--as-of: `.
+public func checkAsOf(_ text: String, zone: TimeZone) -> Result<Date, AsOfProblem> {
     if let date = LocalDate(text) {
-        return date.instant(at: LocalTime(secondsSinceMidnight: 12 * 3600), in: zone)
+        // Noon of an accepted date is within a day of its UTC date, whatever the zone's offset.
+        guard LocalDate.accepted.contains(date) else { return .failure(.outsideRange(text)) }
+        return .success(date.instant(at: LocalTime(secondsSinceMidnight: 12 * 3600), in: zone))
     }
-    return parseTimestamp(text)
+    guard let instant = parseTimestamp(text) else { return .failure(.malformed(text)) }
+    guard LocalDate.accepts(instant) else { return .failure(.outsideRange(text)) }
+    return .success(instant)
+}
+
+public enum AsOfProblem: Error, Equatable, CustomStringConvertible {
+    case malformed(String)
+    case outsideRange(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let text): "\"\(text)\" is not YYYY-MM-DD or an RFC 3339 date-time with offset"
+        case .outsideRange(let text): "\"\(text)\" \(LocalDate.outsideAcceptedProblem)"
+        }
+    }
 }
 
 /// Parses an RFC 3339 timestamp with an explicit offset; nil when malformed or without offset.

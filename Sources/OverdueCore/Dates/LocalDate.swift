@@ -107,6 +107,44 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 }
 
+extension LocalDate {
+    /// The dates overdue accepts from any input (`--as-of`, CSV dates, `--on`, holidays): one
+    /// day inside the four-digit years, so that reading an accepted instant in any time zone
+    /// (offsets stay under a day), or stepping one day from an accepted date, still gives a date
+    /// that `LocalDate(_:)` reads back. A five-digit year stored once would make every later
+    /// read of the ledger fail.
+    public static let accepted: ClosedRange<LocalDate> =
+        LocalDate(year: 1, month: 1, day: 2)!...LocalDate(year: 9999, month: 12, day: 30)!
+
+    /// Why an input outside `accepted` is refused (the text after `FIELD: "VALUE" `).
+    public static let outsideAcceptedProblem = "is outside the supported dates \(accepted.lowerBound) to \(accepted.upperBound)"
+
+    /// True when `instant`'s UTC date is in `accepted`.
+    public static func accepts(_ instant: Date) -> Bool {
+        let seconds = instant.timeIntervalSince1970
+        return seconds >= Double(accepted.lowerBound.dayNumber * 86_400)
+            && seconds < Double((accepted.upperBound.dayNumber + 1) * 86_400)
+    }
+
+    /// Reads a date the ledger stored: `YYYY-MM-DD`, and also the longer years (`10000-01-01`)
+    /// that `description` writes for a date beyond 9999, which older versions could store, so
+    /// one such row never makes the whole ledger unreadable.
+    public init?(stored text: String) {
+        if let date = LocalDate(text) {
+            self = date
+            return
+        }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count >= 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              y <= 999_999, (1...12).contains(m), (1...LocalDate.daysIn(month: m, year: y)).contains(d) else { return nil }
+        self.year = y
+        self.month = m
+        self.day = d
+    }
+}
+
 /// A day of the week, named as in the config (`mon` … `sun`).
 public enum Weekday: String, CaseIterable, Sendable, Hashable {
     case mon, tue, wed, thu, fri, sat, sun

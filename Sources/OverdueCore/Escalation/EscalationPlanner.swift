@@ -48,12 +48,13 @@ public struct EscalationPlanner: Sendable {
         // The ladder position: the highest configured stage ever dispatched, whatever became of it
         // (a dispatch counts from the moment it is queued). Stages since removed from the config
         // cannot be placed on the ladder, so they do not move it; they still count for the gap.
+        // A stage answers to its `renamed_from` names too.
         var dispatchedFees: Int64 = 0
         var lastDispatchedDays = Int.min
         var lastDispatchDate: LocalDate?
         for dispatch in context.dispatches {
             dispatchedFees = dispatchedFees.saturatingAdding(dispatch.feeMinorUnits)
-            if let stage = stages.first(where: { $0.name == dispatch.stage }) {
+            if let stage = stages.stage(answeringTo: dispatch.stage) {
                 lastDispatchedDays = max(lastDispatchedDays, stage.days)
             }
             if lastDispatchDate.map({ dispatch.localDate > $0 }) ?? true { lastDispatchDate = dispatch.localDate }

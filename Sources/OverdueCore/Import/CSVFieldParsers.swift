@@ -93,7 +93,7 @@ enum CSVField {
         }
     }
 
-    enum DateProblem: Error { case notYYYYMMDD, notACalendarDate }
+    enum DateProblem: Error { case notYYYYMMDD, notACalendarDate, outsideAccepted }
 
     /// Exactly `YYYY-MM-DD`, a real date (as `LocalDate(_:)` accepts).
     static func date(_ field: Bytes) -> Result<LocalDate, DateProblem> {
@@ -109,6 +109,7 @@ enum CSVField {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return .failure(.notYYYYMMDD) }
         guard let date = LocalDate(year: year, month: month, day: day) else { return .failure(.notACalendarDate) }
+        guard LocalDate.accepted.contains(date) else { return .failure(.outsideAccepted) }
         return .success(date)
     }
 

@@ -152,7 +152,7 @@ struct CSVRowValidator {
             report(line, column.rawValue, "\(quoted(CSVField.string(field))) has leading or trailing spaces")
             return nil
         }
-        return CSVField.string(field)
+        return Identifier.nfc(CSVField.string(field))
     }
 
     private mutating func name(_ field: Bytes, line: Int) -> String? {
@@ -193,6 +193,8 @@ struct CSVRowValidator {
             report(line, column.rawValue, "\(quoted(CSVField.string(field))) is not a date in the form YYYY-MM-DD")
         case .failure(.notACalendarDate):
             report(line, column.rawValue, "\(quoted(CSVField.string(field))) is not a calendar date")
+        case .failure(.outsideAccepted):
+            report(line, column.rawValue, "\(quoted(CSVField.string(field))) \(LocalDate.outsideAcceptedProblem)")
         }
         return nil
     }

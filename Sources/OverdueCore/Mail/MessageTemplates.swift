@@ -105,6 +105,7 @@ public struct MessageTemplates: Sendable {
             throw .config("\(path): cannot be read (permission denied)")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw .config("\(path): not UTF-8 text") }
+        if let line = ConfigLoader.lineOfNUL(in: text) { throw .config("\(path):\(line): contains a NUL byte (U+0000)") }
         return text
     }
 

@@ -19,12 +19,14 @@ struct AuditListCommand: ParsableCommand {
             --since/--until take an RFC 3339 date-time with offset, or a date YYYY-MM-DD, which
             means the whole day in daemon.timezone (--since from its start, --until to its end).
             --event matches exactly (reminder.sent), or a whole family: reminder or reminder.*.
+            --format csv puts a single quote before any cell that starts with =, +, -, @, tab or CR,
+            so that a spreadsheet shows it as text rather than running it as a formula (OWASP).
             """
     )
 
     @OptionGroup var options: ConfigOption
-    @Option(help: ArgumentHelp("Only entries about this invoice.", valueName: "NUMBER")) var invoice: String?
-    @Option(help: ArgumentHelp("Only entries about this client.", valueName: "ID")) var client: String?
+    @Option(help: ArgumentHelp("Only entries about this invoice.", valueName: "NUMBER"), transform: Identifier.nfc) var invoice: String?
+    @Option(help: ArgumentHelp("Only entries about this client.", valueName: "ID"), transform: Identifier.nfc) var client: String?
     @Option(help: ArgumentHelp("Only this event, or a family (reminder, reminder.*).", valueName: "EVENT")) var event: String?
     @Option(help: ArgumentHelp("Entries at or after T.", valueName: "T")) var since: String?
     @Option(help: ArgumentHelp("Entries at or before T.", valueName: "T")) var until: String?
@@ -51,7 +53,7 @@ struct AuditListCommand: ParsableCommand {
                 case .csv:
                     out.line([String(entry.seq), formatTimestamp(entry.at), entry.asOf.map(formatTimestamp) ?? "", entry.event,
                               entry.invoice ?? "", entry.client ?? "", entry.stage ?? "", entry.detailsJSON,
-                              entry.prevHash, entry.hash].map(csvField).joined(separator: ","))
+                              entry.prevHash, entry.hash].map(CSVCell.output).joined(separator: ","))
                 case .table:
                     rows.append([String(entry.seq), formatTimestamp(entry.at), entry.event, entry.invoice ?? "-",
                                  entry.client ?? "-", entry.stage ?? "-", entry.detailsJSON == "{}" ? "" : entry.detailsJSON])
@@ -79,11 +81,9 @@ struct AuditListCommand: ParsableCommand {
     }
 }
 
-/// RFC 4180 quoting, applied only when needed.
-func csvField(_ value: String) -> String {
-    guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return value }
-    return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
+/// RFC 4180 quoting, applied only when needed: for CSV that overdue reads back (`invoice add`).
+/// CSV for people uses `CSVCell.output`, which also neutralises formulas.
+func csvField(_ value: String) -> String { CSVCell.quoted(value) }
 
 struct AuditVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

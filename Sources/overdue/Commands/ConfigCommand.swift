@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OverdueCore
 import OverdueSMTP
 
@@ -27,6 +28,10 @@ struct ConfigCommand: ParsableCommand {
             try runReportingErrors {
                 let config = try ConfigLoader.load(path: options.path)
                 try checkMailConfiguration(config)
+                // Only a ledger that exists: checking a config must not create one.
+                if FileManager.default.fileExists(atPath: config.daemon.database) {
+                    try checkStageHistory(config, try openLedger(config))
+                }
                 // Checks beyond the file itself go here, each throwing an OverdueError(.config)
                 // that names file, line and key: templates exist and render with only known
                 // variables, and the SMTP password can be read.

@@ -29,7 +29,7 @@ struct InvoiceList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List invoices in number order.")
     @OptionGroup var options: ConfigOption
     @Option(help: "Only this status: open, paid, cancelled, escalated, written_off.") var status: String?
-    @Option(help: ArgumentHelp("Only this client's invoices.", valueName: "ID")) var client: String?
+    @Option(help: ArgumentHelp("Only this client's invoices.", valueName: "ID"), transform: Identifier.nfc) var client: String?
     @Option(help: "table or json.") var format: String = "table"
 
     func run() throws {
@@ -62,7 +62,7 @@ struct InvoiceList: ParsableCommand {
 struct InvoiceShow: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one invoice with its client and dispatch history.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Option(help: "table or json.") var format: String = "table"
 
     func run() throws {
@@ -122,8 +122,8 @@ struct InvoiceAdd: ParsableCommand {
         commandName: "add", abstract: "Add one invoice (and its client, if new).",
         discussion: "Values are checked exactly as in CSV import. A blocked client's new invoice is added with a warning.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
-    @Option(help: ArgumentHelp("Client id.", valueName: "ID")) var client: String
+    @Argument(transform: Identifier.nfc) var number: String
+    @Option(help: ArgumentHelp("Client id.", valueName: "ID"), transform: Identifier.nfc) var client: String
     @Option(name: .customLong("client-name"), help: "Client name (required for a new client).") var clientName: String?
     @Option(name: .customLong("client-email"), help: "Client address(es), ';'-separated (required for a new client).") var clientEmail: String?
     @Option(help: ArgumentHelp("Issue date.", valueName: "YYYY-MM-DD")) var issued: String
@@ -164,7 +164,7 @@ struct InvoiceAdd: ParsableCommand {
 struct InvoicePay: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pay", abstract: "Record a payment; partial payments add up.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Argument(help: "Amount paid, e.g. 200.00.") var amount: String
     @Option(help: ArgumentHelp("Payment date (default: today in daemon.timezone).", valueName: "YYYY-MM-DD")) var on: String?
 
@@ -182,6 +182,7 @@ struct InvoicePay: ParsableCommand {
             let date: LocalDate
             if let on {
                 guard let parsed = LocalDate(on) else { throw OverdueError.usage("--on: \"\(on)\" is not a date YYYY-MM-DD") }
+                guard LocalDate.accepted.contains(parsed) else { throw OverdueError.usage("--on: \"\(on)\" \(LocalDate.outsideAcceptedProblem)") }
                 date = parsed
             } else {
                 date = LocalDateTime(Date(), in: config.daemon.timezone).date
@@ -195,7 +196,7 @@ struct InvoicePay: ParsableCommand {
 struct InvoiceHold: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop reminders for an invoice (e.g. disputed).")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
     func run() throws { try applyChange(options, "invoice \(number): on hold") { try $0.setInvoiceHold(number, onHold: true, reason: reason, context: $1) } }
@@ -204,7 +205,7 @@ struct InvoiceHold: ParsableCommand {
 struct InvoiceRelease: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a held invoice.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
     func run() throws { try applyChange(options, "invoice \(number): released") { try $0.setInvoiceHold(number, onHold: false, reason: reason, context: $1) } }
@@ -214,7 +215,7 @@ struct InvoiceRelease: ParsableCommand {
 struct InvoiceCancel: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an invoice: no more reminders.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws {
         try applyChange(options, "invoice \(number): \(InvoiceStatus.cancelled.rawValue)") {
@@ -226,7 +227,7 @@ struct InvoiceCancel: ParsableCommand {
 struct InvoiceEscalate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "escalate", abstract: "Mark an invoice escalated now: no more client reminders.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws {
         try applyChange(options, "invoice \(number): \(InvoiceStatus.escalated.rawValue)") {
@@ -238,7 +239,7 @@ struct InvoiceEscalate: ParsableCommand {
 struct InvoiceWriteOff: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "write-off", abstract: "Write an invoice off; optionally block its client for good.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Flag(name: .customLong("block-client"), help: "Also block the client: never reminded again, new invoices warn.") var blockClient = false
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
@@ -260,7 +261,7 @@ struct InvoiceResolve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resolve", abstract: "Settle an ambiguous dispatch: record it as sent, or release it to be sent again.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(transform: Identifier.nfc) var number: String
     @Option(help: "The stage of the ambiguous dispatch.") var stage: String
     @Flag(help: "It did reach the client: record it as sent.") var sent = false
     @Flag(help: "It did not: send it again on the next tick.") var resend = false

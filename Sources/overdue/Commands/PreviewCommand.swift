@@ -24,7 +24,7 @@ struct PreviewCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @OptionGroup var asOf: AsOfOption
-    @Argument(help: "Invoice number.") var invoice: String
+    @Argument(help: "Invoice number.", transform: Identifier.nfc) var invoice: String
     @Option(help: "Stage to render instead of the one due (an email or escalate stage).") var stage: String?
 
     func run() throws {

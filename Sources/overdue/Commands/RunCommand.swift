@@ -27,8 +27,13 @@ struct RunCommand: ParsableCommand {
             let path = options.path
             let config = try ConfigLoader.load(path: path)
             let store = try openLedger(config)
+            try checkStageHistory(config, store)
             let wiring = Daemon.Wiring(
-                loadConfig: { try ConfigLoader.load(path: path) },
+                loadConfig: {
+                    let fresh = try ConfigLoader.load(path: path)
+                    try checkStageHistory(fresh, store)
+                    return fresh
+                },
                 makeRunner: { try DaemonWiring.makeRunner($0, store: store, asOf: nil, log: log) })
             let daemon = try Daemon(config: config, store: store, wiring: wiring, log: log)
             try daemon.run()

@@ -31,6 +31,7 @@ struct TickCommand: ParsableCommand {
             let config = try loadConfig(options)
             let instant = try asOf.context(in: config).asOf
             let store = try openLedger(config)
+            try checkStageHistory(config, store)
             if dryRun {
                 let preview = try TickRunner.preview(config: config, store: store, at: instant ?? Date())
                 let out = Output()
