@@ -105,7 +105,7 @@ struct PreviewCommand: ParsableCommand {
             throw OverdueError.data("\(subject): nothing would be sent (the next stage, \(ahead.name), writes the invoice off without a message)\(lookAnyway)")
         }
         let date = context.invoice.dueDate.adding(days: ahead.days)
-        printError("note: \(subject): nothing is due now (\(line.reason?.rawValue ?? "not-due")); this is stage \(ahead.name), due on \(date)")
+        printError("note: \(subject): nothing is due now (\(line.reason?.rawValue ?? "not-due")); this is stage \(ahead.name), due to go out on \(date)")
         return ahead
     }
 
@@ -115,7 +115,7 @@ struct PreviewCommand: ParsableCommand {
         switch line.reason {
         case .closed?:
             let invoice = context.invoice
-            let cause = invoice.status != .open ? "the invoice is \(invoice.status.inWords)" : "the invoice is paid (balance \(invoice.balance))"
+            let cause = invoice.status != .open ? "the invoice is \(invoice.status.inWords)" : "the invoice is paid, balance \(invoice.balance)"
             return "closed: \(cause)"
         case .blocked?:
             return "blocked: client \(context.client.id.escapingControls()) is blocked"
