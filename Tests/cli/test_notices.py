@@ -282,3 +282,11 @@ def test_a_reminder_withdrawn_after_a_write_off_says_written_off_in_words(ws):
     shown = ws.run("invoice", "show", "INV-1", check=0).stdout
     assert "withdrawn: the invoice is written off" in shown, shown
     assert "is written_off" not in shown
+
+
+def test_preview_before_anything_is_due_shows_the_next_stage_and_says_when_it_is_reached(ws):
+    ws.run("import", ws.write_csv("one.csv", [invoice_row("INV-1", due="2026-03-01")]), check=0)
+    result = preview(ws, "INV-1", "--as-of", "2026-02-05")
+    assert result.returncode == 0, result.stderr
+    assert "(courtesy)" in parse(result.stdout).get_body(preferencelist=("plain",)).get_content()
+    assert "nothing is due now (not-due); this is stage courtesy, reached on 2026-02-26" in result.stderr

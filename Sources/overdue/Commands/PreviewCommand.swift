@@ -105,7 +105,7 @@ struct PreviewCommand: ParsableCommand {
             throw OverdueError.data("\(subject): nothing would be sent (the next stage, \(ahead.name), writes the invoice off without a message)\(lookAnyway)")
         }
         let date = context.invoice.dueDate.adding(days: ahead.days)
-        printError("note: \(subject): nothing is due now (\(line.reason?.rawValue ?? "not-due")); this is stage \(ahead.name), due to go out on \(date)")
+        printError("note: \(subject): nothing is due now (\(line.reason?.rawValue ?? "not-due")); this is stage \(ahead.name), reached on \(date)")
         return ahead
     }
 
