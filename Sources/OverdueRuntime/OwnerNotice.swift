@@ -139,7 +139,7 @@ struct DecisionFacts {
         self.daysOverdue = daysOverdue
         self.amountDue = amountDue
         self.history = history
-        fees = Money(minorUnits: amountDue.minorUnits - invoice.amount.minorUnits + invoice.paid.minorUnits,
+        fees = Money(minorUnits: amountDue.minorUnits &- invoice.amount.minorUnits &+ invoice.paid.minorUnits,
                      currency: amountDue.currency)
         summary = "Invoice \(unbroken: invoice.number) for \(client.name) (client \(unbroken: client.id)) is "
             + "\(unbroken: "\(daysOverdue) days") overdue and has reached the \"\(unbroken: stage)\" stage. overdue has "

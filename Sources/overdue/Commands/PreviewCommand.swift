@@ -49,7 +49,7 @@ struct PreviewCommand: ParsableCommand {
             } else {
                 // The plan's balance without the fee of the stage it found due, plus this stage's.
                 let fee = chosen.fee(in: context.invoice.currency)?.minorUnits ?? 0
-                amountDue = Money(minorUnits: line.amountDue.minorUnits - line.feeMinorUnits + fee, currency: context.invoice.currency)
+                amountDue = Money(minorUnits: line.amountDue.minorUnits &- line.feeMinorUnits &+ fee, currency: context.invoice.currency)
                 daysOverdue = max(line.daysOverdue, chosen.days)
             }
             let ids = MessageIDGenerator(secret: try store.meta(DaemonWiring.messageIDSecretKey).flatMap(ByteText.decodeHex)
