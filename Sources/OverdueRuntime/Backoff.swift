@@ -25,7 +25,14 @@ public enum Backoff {
     public static func decide(failures: Int, failedAt: Date, queuedAt: Date, policy: DeliveryPolicy) -> Decision {
         if failedAt.timeIntervalSince(queuedAt) > TimeInterval(policy.giveUpAfter.seconds) { return .giveUp }
         guard !policy.retry.isEmpty else { return .giveUp }
+        return .retry(at: nextAttempt(failures: failures, failedAt: failedAt, policy: policy))
+    }
+
+    /// The schedule's next attempt, never given up: for a failure of the server rather than of
+    /// the message, which must not fail reminders en masse (an empty schedule: the next tick).
+    public static func nextAttempt(failures: Int, failedAt: Date, policy: DeliveryPolicy) -> Date {
+        guard !policy.retry.isEmpty else { return failedAt }
         let step = policy.retry[min(max(failures, 1) - 1, policy.retry.count - 1)]
-        return .retry(at: failedAt.addingTimeInterval(TimeInterval(step.seconds)))
+        return failedAt.addingTimeInterval(TimeInterval(step.seconds))
     }
 }

@@ -22,6 +22,9 @@ public struct StatusReport: Sendable {
     public var ambiguous: [Dispatch]
     /// The next reminders due, soonest first.
     public var upcoming: [Upcoming]
+    /// The mail server's failure that stopped the last sending tick (when, and the error),
+    /// until a message goes through again.
+    public var serverProblem: (at: String, error: String)?
 
     /// Reads the report from the ledger; `limit` caps the upcoming list.
     public static func read(store: any LedgerStore, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
@@ -32,28 +35,24 @@ public struct StatusReport: Sendable {
             pending: states.filter { [.queued, .released, .sending].contains($0.state) },
             retrying: states.filter { $0.state == .retrying }, failed: states.filter { $0.state == .failed },
             ambiguous: states.filter { $0.state == .ambiguous },
-            upcoming: try upcoming(store: store, config: config, at: instant, limit: limit))
+            upcoming: try upcoming(store: store, config: config, at: instant, limit: limit),
+            serverProblem: try store.meta(MetaKey.serverProblem).flatMap { value in
+                guard let tab = value.firstIndex(of: "\t") else { return nil }
+                return (String(value[..<tab]), String(value[value.index(after: tab)...]))
+            })
     }
 
-    /// For every invoice that may still be reminded: the next stage above the last dispatched
-    /// one, on the later of the day it is reached and the day `min_days_between` allows.
-    /// (The send window can delay it further within that day or to the next open day.)
+    /// For every invoice that may still be reminded: the stage the planner will dispatch next and
+    /// the local date it will (`EscalationPlanner.nextAction`), so this list never disagrees with
+    /// `plan`: what `plan` shows due or waiting for the window, gap or notice period is listed
+    /// here with that same stage, on the day the window opens or the wait ends.
     static func upcoming(store: any LedgerStore, config: Config, at instant: Date, limit: Int) throws -> [Upcoming] {
         let planner = EscalationPlanner(config: config)
-        let today = LocalDateTime(instant, in: config.daemon.timezone).date
         var found: [Upcoming] = []
         try store.forEachInvoiceContext { context in
-            let line = planner.plan(context, at: instant)
-            if line.action != .none, let stage = line.stage {
-                found.append(Upcoming(invoice: line.invoice, stage: stage, date: today))
-                return
-            }
-            guard let reason = line.reason, [.notDue, .minGap, .window, .done].contains(reason) else { return }
-            let lastDays = context.dispatches.compactMap { d in planner.stages.first { $0.name == d.stage }?.days }.max()
-            guard let next = planner.stages.first(where: { $0.days > (lastDays ?? Int.min) }) else { return }
-            var date = context.invoice.dueDate.adding(days: next.days)
-            if let last = context.dispatches.map(\.localDate).max() { date = max(date, last.adding(days: planner.minDaysBetween)) }
-            found.append(Upcoming(invoice: line.invoice, stage: next.name, date: max(date, today)))
+            guard let next = planner.nextAction(context, from: instant), let stage = next.line.stage else { return }
+            found.append(Upcoming(invoice: next.line.invoice, stage: stage,
+                                  date: LocalDateTime(next.at, in: planner.timeZone).date))
         }
         return Array(found.sorted { ($0.date, $0.invoice) < ($1.date, $1.invoice) }.prefix(limit))
     }
@@ -73,6 +72,7 @@ public struct StatusReport: Sendable {
         let object: JSONValue = .object([
             ("last_tick", .optional(lastTickAt)), ("last_tick_as_of", .optional(lastTickAsOf)),
             ("last_tick_summary", .optional(lastTickSummary)), ("next_tick", .optional(nextTickAt)),
+            ("server_problem", serverProblem.map { .object([("at", .string($0.at)), ("error", .string($0.error))]) } ?? .null),
             ("pending", .int(Int64(pending.count))), ("retrying", .int(Int64(retrying.count))),
             ("failed", .int(Int64(failed.count))), ("ambiguous", .int(Int64(ambiguous.count))),
             ("deliveries", .object([("pending", list(pending)), ("retrying", list(retrying)),
@@ -90,13 +90,19 @@ public struct StatusReport: Sendable {
             at + (lastTickAsOf.map { $0 == at ? "" : " (as of \($0))" } ?? "") } ?? "never"))
         if let lastTickSummary { lines.append("            " + lastTickSummary) }
         lines.append("next tick:  " + (nextTickAt ?? "unknown (no daemon has run)"))
+        if let serverProblem {
+            lines.append("server problem: since \(serverProblem.at): \(serverProblem.error) (reminders wait and are retried)")
+        }
         lines.append("pending:    \(pending.count)")
         lines.append("retrying:   \(retrying.count)")
         for d in retrying {
             lines.append("  \(d.invoiceNumber)  \(d.stage)  attempts \(d.attempts), next \(d.nextAttemptAt.map(formatTimestamp) ?? "-")  \(d.lastReply ?? "")")
         }
         lines.append("failed:     \(failed.count)")
-        for d in failed { lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.lastReply ?? "")") }
+        for d in failed {
+            lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.lastReply ?? "")  send again: overdue invoice requeue "
+                + "\(OwnerNotices.shellQuoted(d.invoiceNumber)) --stage \(d.stage)")
+        }
         lines.append("ambiguous:  \(ambiguous.count)")
         for d in ambiguous {
             lines.append("  \(d.invoiceNumber)  \(d.stage)  \(d.messageID ?? "")  settle: overdue invoice resolve "

@@ -20,113 +20,78 @@ struct DeliveryBatch {
 
 /// How sending a batch went, for the tick loop and the next batch's size.
 struct BatchResult {
+    /// Members handed to the transport.
     var sent = 0
-    /// Members put back unsent (stop requested, server unreachable).
+    /// Members put back unreached (stop requested, server failing); not those put on hold meanwhile.
     var unsent = 0
-    var unreachable = false
+    /// Members the server accepted.
+    var delivered = 0
+    /// The server's failure that ended the batch (and the tick), if one did.
+    var serverProblem: String?
     /// Seconds spent in the transport for the `sent` members.
     var sendingSeconds = 0.0
 }
 
 extension TickRunner {
-    /// The first batch of a tick, before any send has been timed: one message.
-    static let firstBatch = 1
-    /// At most this many messages in one batch: a crash makes at most this many ambiguous.
-    static let maxBatch = 50
-    /// A batch aims to take about this long to send: against a slow server a crash then costs
-    /// at most this much sending in ambiguous dispatches.
-    static let batchSeconds = 0.05
-
-    /// A connection-level failure that took this long (seconds) was a timeout, not a refusal.
-    static let unreachableAfter = 2.0
-
-    /// The size for the batch after one that went as `result`; `current` when nothing was timed.
-    static func nextBatchSize(after result: BatchResult, current: Int) -> Int {
-        guard result.sent > 0, result.sendingSeconds > 0 else { return current }
-        let perMessage = result.sendingSeconds / Double(result.sent)
-        return max(1, min(maxBatch, Int(batchSeconds / perMessage)))
-    }
-
     // MARK: Preparing
 
-    /// Decides what `dispatch` needs: a message composed into `batch`, an outcome without one
-    /// (withdrawn, not rendered), a write-off carried out now, or nothing yet (on hold).
-    func prepare(_ dispatch: Dispatch, into batch: inout DeliveryBatch, summary: inout TickSummary) throws {
-        guard let context = try store.invoiceContext(dispatch.invoiceNumber) else {
-            batch.outcomes.append(RecordedOutcome(dispatchIDs: [dispatch.id],
-                                                  .failed(reply: "withdrawn: the invoice is no longer in the ledger")))
-            summary.withdrawn += 1
-            return
-        }
-        if let reason = withdrawal(of: dispatch, context: context) {
-            batch.outcomes.append(RecordedOutcome(dispatchIDs: [dispatch.id], .failed(reply: "withdrawn: \(reason)")))
+    /// Carries out the lifecycle's decision for `dispatch` (`DeliveryDecision.decide`): a
+    /// message composed into `batch`, an outcome without one (withdrawn, not rendered), a
+    /// write-off carried out now, or nothing yet (on hold, outside the send window).
+    func prepare(_ dispatch: Dispatch, windowOpen: Bool, into batch: inout DeliveryBatch, summary: inout TickSummary) throws {
+        let context = try store.invoiceContext(dispatch.invoiceNumber)
+        let message: OutgoingMessage
+        switch DeliveryDecision.decide(dispatch, context: context, windowOpen: windowOpen) {
+        case .withdraw(let reason):
+            batch.outcomes.append(RecordedOutcome(dispatchIDs: [dispatch.id], .withdrawn(reason: reason)))
             log.notice("withdrawn: invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): \(reason)")
             summary.withdrawn += 1
             return
-        }
-        if context.invoice.onHold || context.client.onHold {
+        case .wait(let reason):
             summary.waiting += 1
+            if reason == .window { summary.heldByWindow += 1 }
             return
-        }
-
-        let message: OutgoingMessage
-        do {
-            switch dispatch.action {
-            case .writeOff:
-                if context.invoice.status == .open {
-                    try store.setInvoiceStatus(dispatch.invoiceNumber, to: .writtenOff,
-                                               reason: "stage \(dispatch.stage) writes it off", context: change)
+        case .carryOut:
+            guard let context else { return }
+            if context.invoice.status == .open {
+                try store.setInvoiceStatus(dispatch.invoiceNumber, to: .writtenOff,
+                                           reason: "stage \(dispatch.stage) writes it off", context: change)
+            }
+            try store.recordOutcome([dispatch.id], .done, context: change)
+            log.notice("written off: invoice \(dispatch.invoiceNumber) (stage \(dispatch.stage))")
+            summary.done += 1
+            return
+        case .send:
+            guard let context else { return }
+            do {
+                switch dispatch.action {
+                case .escalate:
+                    if context.invoice.status == .open {
+                        try store.setInvoiceStatus(dispatch.invoiceNumber, to: .escalated,
+                                                   reason: "stage \(dispatch.stage) hands it to the owner", context: change)
+                    }
+                    message = try composer.ownerNotice(decisionNotice(for: dispatch, context: context),
+                                                       messageID: dispatch.messageID, at: now)
+                case .email, .writeOff:
+                    guard let stage = config.stage(named: dispatch.stage) else {
+                        throw OverdueError.config("stage \"\(dispatch.stage)\" is no longer in the config")
+                    }
+                    message = try composer.reminder(ReminderRequest(context: context, stage: stage, dispatch: dispatch),
+                                                    messageID: dispatch.messageID, at: now)
                 }
-                try store.recordOutcome([dispatch.id], .done, context: change)
-                log.notice("written off: invoice \(dispatch.invoiceNumber) (stage \(dispatch.stage))")
-                summary.done += 1
+            } catch let error as OverdueError where error.exitCode != .ioError {
+                // A message that cannot be rendered will not render on retry either.
+                batch.outcomes.append(RecordedOutcome(dispatchIDs: [dispatch.id], .failed(reply: "not rendered: \(error.message)")))
+                log.error("failed: invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): \(error.message)")
+                summary.failed += 1
+                if let notice = failureNotice(dispatch, context: context, attempts: dispatch.attempts, reply: error.message,
+                                              permanent: true) {
+                    batch.notices.append(notice)
+                }
                 return
-            case .escalate:
-                if context.invoice.status == .open {
-                    try store.setInvoiceStatus(dispatch.invoiceNumber, to: .escalated,
-                                               reason: "stage \(dispatch.stage) hands it to the owner", context: change)
-                }
-                message = try composer.ownerNotice(decisionNotice(for: dispatch, context: context),
-                                                   messageID: dispatch.messageID, at: now)
-            case .email:
-                guard let stage = config.stage(named: dispatch.stage) else {
-                    throw OverdueError.config("stage \"\(dispatch.stage)\" is no longer in the config")
-                }
-                message = try composer.reminder(ReminderRequest(context: context, stage: stage, dispatch: dispatch),
-                                                messageID: dispatch.messageID, at: now)
             }
-        } catch let error as OverdueError where error.exitCode != .ioError {
-            // A message that cannot be rendered will not render on retry either.
-            batch.outcomes.append(RecordedOutcome(dispatchIDs: [dispatch.id], .failed(reply: "not rendered: \(error.message)")))
-            log.error("failed: invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): \(error.message)")
-            summary.failed += 1
-            if let notice = failureNotice(dispatch, context: context, attempts: dispatch.attempts, reply: error.message,
-                                          permanent: true) {
-                batch.notices.append(notice)
-            }
-            return
+            batch.items.append(DeliveryBatch.Item(dispatch: dispatch, context: context, message: message))
         }
-        batch.items.append(DeliveryBatch.Item(dispatch: dispatch, context: context, message: message))
-    }
-
-    /// Why a due dispatch must no longer go out, if it must not: the invoice was settled or
-    /// the client blocked since it was queued. (An escalation still reaches the owner.)
-    private func withdrawal(of dispatch: Dispatch, context: InvoiceContext) -> String? {
-        let invoice = context.invoice
-        switch dispatch.action {
-        case .email:
-            if invoice.status != .open { return "the invoice is \(invoice.status.inWords)" }
-            if invoice.balance.minorUnits <= 0 { return "the invoice is paid" }
-            if context.client.blocked { return "client \(context.client.id) is blocked" }
-        case .escalate:
-            if invoice.status != .open && invoice.status != .escalated { return "the invoice is \(invoice.status.inWords)" }
-            if invoice.balance.minorUnits <= 0 { return "the invoice is paid" }
-        case .writeOff:
-            if invoice.status != .open && invoice.status != .writtenOff && invoice.status != .escalated {
-                return "the invoice is \(invoice.status.inWords)"
-            }
-        }
-        return nil
     }
 
     private func decisionNotice(for dispatch: Dispatch, context: InvoiceContext) -> OwnerNotice {
@@ -140,65 +105,95 @@ extension TickRunner {
 
     // MARK: Sending
 
-    /// Marks the batch `sending` (one durable commit), sends it member by member while no stop
-    /// is requested and the server answers, then records the outcomes and returns the unsent
-    /// members to their earlier state (one commit), and only then tells the owner of failures.
-    func send(_ batch: DeliveryBatch, summary: inout TickSummary) throws -> BatchResult {
+    /// Marks the batch `sending` (one durable commit), then for each member, while no stop is
+    /// requested and the server works: asks the ledger again whether it is still wanted
+    /// (a `client block`, `invoice pay`, `cancel` or `hold` may have landed since the batch was
+    /// prepared) and sends it, or withdraws it, or puts it back. Then records the outcomes and
+    /// returns the unsent members to their earlier state (one commit), and only then tells the
+    /// owner of failures: never through a server that just failed.
+    func send(_ batch: DeliveryBatch, windowOpen: Bool, summary: inout TickSummary) throws -> BatchResult {
         var result = BatchResult()
         var outcomes = batch.outcomes
         var notices = batch.notices
+        var putBack: [Dispatch] = []
         if !batch.items.isEmpty {
             // Durable before the first byte: a crash from here on leaves the batch `sending`, i.e. ambiguous.
             try store.markSending(batch.items.map {
                 SendingMark(dispatchIDs: [$0.dispatch.id], messageID: $0.message.messageID, recipients: $0.message.recipients)
             }, context: change)
         }
-        for item in batch.items {
-            if shouldStop() { break }
+        var next = 0
+        while next < batch.items.count {
+            let item = batch.items[next]
+            if shouldStop() || result.serverProblem != nil { break }
+            next += 1
+            // The last look before the first byte: what a command changed meanwhile counts.
+            switch DeliveryDecision.decide(item.dispatch, context: try store.invoiceContext(item.dispatch.invoiceNumber),
+                                           windowOpen: windowOpen) {
+            case .withdraw(let reason):
+                outcomes.append(RecordedOutcome(dispatchIDs: [item.dispatch.id], .withdrawn(reason: reason)))
+                log.notice("withdrawn: invoice \(item.dispatch.invoiceNumber) stage \(item.dispatch.stage): \(reason)")
+                summary.withdrawn += 1
+                continue
+            case .wait, .carryOut:
+                putBack.append(item.dispatch)
+                summary.waiting += 1
+                continue
+            case .send:
+                break
+            }
             let started = DispatchTime.now()
             let delivery = transport.send(item.message)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             result.sent += 1
             result.sendingSeconds += elapsed
-            let (outcome, notice) = judge(delivery, for: item, summary: &summary)
+            let verdict = DeliveryVerdict(delivery)
+            if case .delivered = verdict { result.delivered += 1 }
+            if case .serverProblem(let reply) = verdict { result.serverProblem = reply }
+            let (outcome, notice) = judge(verdict, for: item, summary: &summary)
             outcomes.append(RecordedOutcome(dispatchIDs: [item.dispatch.id], outcome))
             if let notice { notices.append(notice) }
-            // No SMTP code and slow: the server is not answering (a timeout). Trying the rest now
-            // would hold the tick for the full timeout per message; they wait for the next tick.
-            // A fast refusal (connection refused) costs nothing, so every due message is tried
-            // and each keeps its own place on the retry schedule.
-            if delivery.isUnanswered, elapsed >= TickRunner.unreachableAfter {
-                result.unreachable = true
-                break
-            }
         }
-        let unsent = batch.items[result.sent...].map(\.dispatch)
-        result.unsent = unsent.count
-        try store.recordOutcomes(outcomes, unsent: unsent, context: change)
-        for notice in notices { sendOwnerNotice(notice) }
+        let unreached = batch.items[next...].map(\.dispatch)
+        result.unsent = unreached.count
+        try store.recordOutcomes(outcomes, unsent: putBack + unreached, context: change)
+        if let problem = result.serverProblem {
+            for notice in notices {
+                log.error("owner notice not sent, the mail server is failing (\(notice.subject)): \(problem)")
+            }
+        } else {
+            for notice in notices { sendOwnerNotice(notice) }
+        }
         return result
     }
 
-    /// The outcome to record for one answered send, logged, and the owner notice it calls for.
-    private func judge(_ delivery: DeliveryResult, for item: DeliveryBatch.Item,
+    /// The outcome to record for one attempt, logged, and the owner notice it calls for.
+    private func judge(_ verdict: DeliveryVerdict, for item: DeliveryBatch.Item,
                        summary: inout TickSummary) -> (DispatchOutcome, OwnerNotice?) {
         let dispatch = item.dispatch, message = item.message
         let what = "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage)"
         let attempts = dispatch.attempts + 1
-        switch delivery {
+        switch verdict {
         case .delivered(let reply):
             log.info("sent: \(what) to \(message.recipients.joined(separator: ", ")) \(message.messageID): \(reply)")
             summary.sent += 1
             return (.sent(reply: reply), nil)
-        case .permanent(_, let reply):
+        case .failed(let reply):
             log.error("failed permanently: \(what): \(reply)")
             summary.failed += 1
             return (.failed(reply: reply),
                     failureNotice(dispatch, context: item.context, attempts: attempts, reply: reply, permanent: true))
-        case .temporary(_, let reply), .authenticationRefused(_, let reply):
-            // A refused login is the operator's to fix (password, account): retried like a
-            // deferral, so reminders go out once it is fixed rather than failing en masse.
-            if case .authenticationRefused = delivery { log.error("authentication refused by the mail server: \(reply)") }
+        case .ambiguous(let reply):
+            log.error("ambiguous: \(what) \(message.messageID): \(reply); not resent (settle with: overdue invoice resolve "
+                + "\(OwnerNotices.shellQuoted(dispatch.invoiceNumber)) --stage \(dispatch.stage) --sent|--resend)")
+            summary.ambiguous += 1
+            return (.ambiguous(reply: reply), nil)
+        case .serverProblem(let reply):
+            let next = Backoff.nextAttempt(failures: attempts, failedAt: now, policy: config.delivery)
+            log.error("mail server problem: \(reply); \(what) and the rest wait, next attempt \(formatTimestamp(next))")
+            summary.deferred += 1
+            return (.retry(at: next, reply: reply), nil)
+        case .deferred(let reply):
             switch Backoff.decide(failures: attempts, failedAt: now, queuedAt: dispatch.queuedAt, policy: config.delivery) {
             case .retry(let next):
                 log.warning("deferred: \(what) (attempt \(attempts)), next attempt \(formatTimestamp(next)): \(reply)")
@@ -250,16 +245,6 @@ extension TickRunner {
                                   context: change)
         } catch {
             log.error("could not record the owner notice in the audit trail: \(error)")
-        }
-    }
-}
-
-extension DeliveryResult {
-    /// A temporary failure without an SMTP reply: refused, dropped or timed out connection.
-    var isUnanswered: Bool {
-        switch self {
-        case .temporary(nil, _), .authenticationRefused(nil, _): true
-        default: false
         }
     }
 }

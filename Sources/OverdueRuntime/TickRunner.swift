@@ -41,8 +41,13 @@ import OverdueCore
 ///
 /// A clean stop (SIGTERM) finishes the message being sent and puts the rest of its batch back
 /// as it was (`queued`, `retrying`, `released`) in the same transaction as the outcomes: only a
-/// crash creates ambiguous dispatches. So does an unreachable server: the unsent rest waits for
-/// the next tick without an attempt counted.
+/// crash creates ambiguous dispatches. So does a failing server (connection, TLS, certificate,
+/// authentication): the attempt that met it is retried on the schedule, never given up, the
+/// unsent rest waits for the next tick without an attempt counted, and the problem is logged at
+/// error priority and shown by `overdue status` until a message goes through again.
+///
+/// What happens to each dispatch is decided by the Core lifecycle (`DeliveryDecision`,
+/// `DeliveryVerdict`, `DispatchState.applying`); this class only carries it out.
 public final class TickRunner {
     public let config: Config
     let store: any LedgerStore
@@ -90,10 +95,15 @@ public final class TickRunner {
     /// What a tick at `instant` would queue and deliver, with no side effect (`tick --dry-run`):
     /// needs neither a transport nor templates.
     public static func preview(config: Config, store: any LedgerStore, at instant: Date) throws -> TickPreview {
-        let lines = try plannedLines(EscalationPlanner(config: config), store: store, at: instant)
+        let planner = EscalationPlanner(config: config)
+        let (lines, heldByWindow) = try plannedLines(planner, store: store, at: instant)
         let due = try dueDispatches(store: store, at: instant)
-        return TickPreview(at: instant, newDispatches: lines, dueDispatches: due,
-                           windowOpen: windowIsOpen(config, at: instant))
+        let windowOpen = windowIsOpen(config, at: instant)
+        // The window holds back every due dispatch, a write-off too (`DeliveryDecision`), as `plan` shows.
+        let waiting = heldByWindow + (windowOpen ? 0 : due.count)
+        return TickPreview(at: instant, newDispatches: lines, dueDispatches: due, windowOpen: windowOpen,
+                           windowWait: waiting == 0 ? nil : WindowWait(count: waiting, window: config.sendWindow,
+                                                                        after: instant, in: planner.timeZone))
     }
 
     /// Runs one tick and returns what it did. Throws only when the ledger fails (74); a failed
@@ -105,7 +115,9 @@ public final class TickRunner {
         var summary = TickSummary(at: instant)
         try store.appendAudit([AuditRecord(.tickStarted, details: [("as_of", .string(formatTimestamp(instant)))])], context: change)
 
-        let lines = try TickRunner.plannedLines(planner, store: store, at: instant)
+        let (lines, heldByWindow) = try TickRunner.plannedLines(planner, store: store, at: instant)
+        var waitingForWindow = heldByWindow
+        summary.waiting += heldByWindow
         let items = lines.compactMap { line -> NewDispatch? in
             guard let stage = line.stage, let action = line.action.stageAction else { return nil }
             return NewDispatch(invoiceNumber: line.invoice, stage: stage, action: action, localDate: localDate,
@@ -124,7 +136,9 @@ public final class TickRunner {
         let due = try TickRunner.dueDispatches(store: store, at: instant)
         let windowOpen = TickRunner.windowIsOpen(config, at: instant)
         var next = 0
-        var batchSize = TickRunner.firstBatch
+        var batchSize = DeliveryBatching.firstBatch
+        // Cleared by the first message that goes through; read once, so a healthy tick writes nothing for it.
+        var serverProblemOnRecord = !(try store.meta(MetaKey.serverProblem) ?? "").isEmpty
         while next < due.count {
             if shouldStop() {
                 summary.leftForLater += due.count - next
@@ -135,27 +149,34 @@ public final class TickRunner {
             while next < due.count && batch.items.count < batchSize {
                 let dispatch = due[next]
                 next += 1
-                // The send window holds back mail only; a write-off sends nothing.
-                if !windowOpen && dispatch.action != .writeOff {
-                    summary.waiting += 1
-                    continue
-                }
-                try prepare(dispatch, into: &batch, summary: &summary)
+                try prepare(dispatch, windowOpen: windowOpen, into: &batch, summary: &summary)
             }
-            let sent = try send(batch, summary: &summary)
-            if sent.unsent > 0 || sent.unreachable {
+            let sent = try send(batch, windowOpen: windowOpen, summary: &summary)
+            if sent.delivered > 0, serverProblemOnRecord {
+                try store.setMeta(MetaKey.serverProblem, "")
+                serverProblemOnRecord = false
+            }
+            if let problem = sent.serverProblem {
                 let rest = sent.unsent + due.count - next
                 summary.leftForLater += rest
-                if sent.unreachable, rest > 0 {
-                    log.warning("mail server unreachable: \(rest) more deliveries wait for the next tick")
-                } else if rest > 0 {
-                    log.notice("stopping: \(rest) deliveries left for the next tick")
-                }
+                try store.setMeta(MetaKey.serverProblem, "\(formatTimestamp(clock.now()))\t\(problem)")
+                log.error("mail server problem, sending stopped for this tick: \(rest) more deliveries wait for the next tick")
                 break
             }
-            batchSize = TickRunner.nextBatchSize(after: sent, current: batchSize)
+            if sent.unsent > 0 {
+                let rest = sent.unsent + due.count - next
+                summary.leftForLater += rest
+                log.notice("stopping: \(rest) deliveries left for the next tick")
+                break
+            }
+            batchSize = DeliveryBatching.nextSize(sent: sent.sent, sendingSeconds: sent.sendingSeconds, current: batchSize)
         }
 
+        waitingForWindow += summary.heldByWindow
+        if waitingForWindow > 0 {
+            summary.windowWait = WindowWait(count: waitingForWindow, window: config.sendWindow, after: instant,
+                                            in: planner.timeZone)
+        }
         try store.appendAudit([AuditRecord(.tickFinished, details: summary.auditDetails)], context: change)
         try store.setMeta(MetaKey.lastTickAt, formatTimestamp(clock.now()))
         try store.setMeta(MetaKey.lastTickAsOf, formatTimestamp(instant))
@@ -166,13 +187,17 @@ public final class TickRunner {
 
     // MARK: Planning
 
-    private static func plannedLines(_ planner: EscalationPlanner, store: any LedgerStore, at instant: Date) throws -> [PlanLine] {
+    /// The lines with something to do, and how many more are due but held by the send window.
+    private static func plannedLines(_ planner: EscalationPlanner, store: any LedgerStore,
+                                     at instant: Date) throws -> (lines: [PlanLine], heldByWindow: Int) {
         var lines: [PlanLine] = []
+        var heldByWindow = 0
         try store.forEachInvoiceContext { context in
             let line = planner.plan(context, at: instant)
             if line.action != .none { lines.append(line) }
+            if line.reason == .window { heldByWindow += 1 }
         }
-        return lines
+        return (lines, heldByWindow)
     }
 
     /// Queued and released dispatches, and retrying ones whose next attempt has come, oldest first.

@@ -1,5 +1,6 @@
 import CCurl
 import CCurlShim
+import Dispatch
 import Foundation
 import OverdueCore
 
@@ -15,9 +16,21 @@ public final class CurlSMTPTransport: MailTransport {
     /// The message being uploaded and how far the read callback has got.
     private var body: [UInt8] = []
     private var bodyOffset = 0
+    /// Set once the read callback has handed libcurl the message's last byte: from then on the
+    /// server may have the whole message, so no failure can mean "not delivered".
+    private var handedOverAt: UInt64?
+    /// Last time (monotonic nanoseconds) the server said something or libcurl sent something.
+    private var lastActivity: UInt64 = 0
+    /// `smtp.timeout`: the wait for the connection and for each reply before the message is complete.
+    private let commandTimeout: UInt64
+    /// True when the progress callback ended the send for want of an answer.
+    private var timedOut = false
     /// Server reply lines of the current send, as the debug callback saw them (replies only:
     /// what we send, which includes the AUTH exchange, is never captured).
     private var replyLines: [String] = []
+    /// RFC 5321 4.5.3.2.6: a client waits at least 10 minutes for the reply to the final dot,
+    /// since the server may be delivering or scanning the message before it answers.
+    static let finalReplyWait = 600
     /// libcurl writes its detailed error text here; it must outlive every call, hence not an array.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
@@ -27,6 +40,7 @@ public final class CurlSMTPTransport: MailTransport {
     public init(_ settings: SMTPSettings, password: String?) throws(OverdueError) {
         _ = CurlSMTPTransport.globalInit
         endpoint = try SMTPServerAddress(settings, greeting: greetingName(for: settings))
+        commandTimeout = UInt64(max(1, settings.timeout.seconds)) * 1_000_000_000
         guard let handle = curl_easy_init() else { throw OverdueError(.unavailable, "libcurl: cannot create a handle") }
         self.handle = handle
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -66,10 +80,14 @@ public final class CurlSMTPTransport: MailTransport {
             // Only the mechanisms meant for a TLS-protected channel: no CRAM/DIGEST-MD5 or NTLM surprises.
             try check(overdue_curl_setopt_string(handle, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN;AUTH=LOGIN"), "AUTH mechanisms")
         }
+        // libcurl has one reply timeout for every command; the final dot needs RFC 5321's
+        // longer wait, so libcurl gets that one and `smtp.timeout` is enforced for everything
+        // before the final dot by the progress callback (`checkTimeout`).
         let seconds = max(1, settings.timeout.seconds)
         try check(overdue_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, seconds), "smtp.timeout")
-        try check(overdue_curl_setopt_long(handle, CURLOPT_TIMEOUT, seconds), "smtp.timeout")
-        try check(overdue_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, seconds), "smtp.timeout")
+        try check(overdue_curl_setopt_long(handle, CURLOPT_TIMEOUT, 0), "no transfer time limit")
+        try check(overdue_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, CurlSMTPTransport.finalReplyWait),
+                  "the final reply wait")
         try check(overdue_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
         try check(overdue_curl_setopt_long(handle, CURLOPT_UPLOAD, 1), "upload")
         try check(overdue_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "the error buffer")
@@ -82,11 +100,19 @@ public final class CurlSMTPTransport: MailTransport {
         }, "the read callback")
         try check(overdue_curl_setopt_pointer(handle, CURLOPT_READDATA, me), "the read context")
         try check(overdue_curl_setopt_debug_callback(handle) { _, type, data, size, context in
-            guard type == CURLINFO_HEADER_IN, let data, let context else { return 0 }
+            guard let context else { return 0 }
             let transport = Unmanaged<CurlSMTPTransport>.fromOpaque(context).takeUnretainedValue()
+            transport.lastActivity = DispatchTime.now().uptimeNanoseconds
+            guard type == CURLINFO_HEADER_IN, let data else { return 0 }
             transport.recordReply(UnsafeRawBufferPointer(start: data, count: size))
             return 0
         }, "the debug callback")
+        try check(overdue_curl_setopt_xferinfo_callback(handle) { context, _, _, _, _ in
+            guard let context else { return 0 }
+            return Unmanaged<CurlSMTPTransport>.fromOpaque(context).takeUnretainedValue().checkTimeout()
+        }, "the progress callback")
+        try check(overdue_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, me), "the progress context")
+        try check(overdue_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "the progress callback")
         try check(overdue_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, me), "the debug context")
         // The debug callback only runs in verbose mode; with a callback set, nothing reaches stderr.
         try check(overdue_curl_setopt_long(handle, CURLOPT_VERBOSE, 1), "reply capture")
@@ -95,6 +121,9 @@ public final class CurlSMTPTransport: MailTransport {
     public func send(_ message: OutgoingMessage) -> DeliveryResult {
         body = message.data
         bodyOffset = 0
+        handedOverAt = nil
+        timedOut = false
+        lastActivity = DispatchTime.now().uptimeNanoseconds
         replyLines.removeAll(keepingCapacity: true)
         errorBuffer[0] = 0
         defer { body = [] }
@@ -120,7 +149,9 @@ public final class CurlSMTPTransport: MailTransport {
         var responseCode = 0
         _ = overdue_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &responseCode)
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
-        return SMTPOutcome.classify(curlCode: code, responseCode: responseCode, replies: completeReplies(), curlMessage: detail)
+        let message = timedOut ? "timed out: no answer from the server within smtp.timeout (\(commandTimeout / 1_000_000_000) s)" : detail
+        return SMTPOutcome.classify(curlCode: code, responseCode: responseCode, replies: completeReplies(), curlMessage: message,
+                                    messageHandedOver: handedOverAt != nil)
     }
 
     /// Ends the connection (QUIT) and keeps the options: the next `send` connects afresh.
@@ -138,7 +169,20 @@ public final class CurlSMTPTransport: MailTransport {
             UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + bodyOffset, byteCount: count)
         }
         bodyOffset += count
+        lastActivity = DispatchTime.now().uptimeNanoseconds
+        if bodyOffset == body.count { handedOverAt = lastActivity }
         return count
+    }
+
+    /// Ends the send (non-zero) when the server has been silent for `smtp.timeout` before the
+    /// message is complete; after its last byte libcurl's reply timeout (`finalReplyWait`) applies.
+    private func checkTimeout() -> Int32 {
+        guard handedOverAt == nil else { return 0 }
+        if DispatchTime.now().uptimeNanoseconds - lastActivity > commandTimeout {
+            timedOut = true
+            return 1
+        }
+        return 0
     }
 
     private func recordReply(_ bytes: UnsafeRawBufferPointer) {

@@ -74,12 +74,13 @@ extension SQLiteLedgerStore {
                     throw OverdueError(.ioError, "\(db.path): message \(mark.messageID) vanished while being recorded")
                 }
                 for id in mark.dispatchIDs {
-                    // Only a sendable state is changed; anything else is looked up for the refusal.
+                    // Only a due state is changed (`DispatchState.isDue`); anything else, `sending`
+                    // above all (another sender has it on the wire), is looked up for the refusal.
                     // ORs, not IN (...), which makes SQLite build an ephemeral table per execution.
                     try db.prepare("""
                         UPDATE dispatches SET state = 'sending', message = ?, recipients = ?, attempts = attempts + 1,
                             next_attempt_at = NULL
-                        WHERE id = ? AND (state = 'queued' OR state = 'retrying' OR state = 'released' OR state = 'sending')
+                        WHERE id = ? AND (state = 'queued' OR state = 'retrying' OR state = 'released')
                         """).bind(.int(messageRow), .text(addresses), .int(id)).run()
                     guard db.changes == 1 else {
                         let dispatch = try fetchDispatch(id)
@@ -132,6 +133,8 @@ extension SQLiteLedgerStore {
         case .retry(let at, let text): (state, reply, nextAttempt) = (.retrying, text, storedSeconds(at))
         case .failed(let text): (state, reply, nextAttempt) = (.failed, text, nil)
         case .done: (state, reply, nextAttempt) = (.done, nil, nil)
+        case .ambiguous(let text): (state, reply, nextAttempt) = (.ambiguous, text, nil)
+        case .withdrawn(let reason): (state, reply, nextAttempt) = (.withdrawn, "withdrawn: \(reason)", nil)
         }
         let now = storedSeconds(context.at)
         for id in recorded.dispatchIDs {
@@ -166,6 +169,12 @@ extension SQLiteLedgerStore {
             case .failed(let text):
                 event = .reminderFailed
                 details.append(("reply", .string(text)))
+            case .ambiguous(let text):
+                event = .reminderAmbiguous
+                details.append(("reply", .string(text)))
+            case .withdrawn(let reason):
+                event = .reminderWithdrawn
+                details.append(("reason", .string(reason)))
             case .done:
                 continue
             }
@@ -270,6 +279,28 @@ extension SQLiteLedgerStore {
                 .bind(.text(state.rawValue), .int(id)).run()
             try audit.append(AuditRecord(.reminderResolved, invoice: number, client: invoice.clientID, stage: stage, details: [
                 ("resolution", .string(sent ? "sent" : "resend")), ("message_id", .optional(dispatch.messageID)),
+            ]))
+        }
+    }
+
+    /// Releases a `failed` dispatch to go out again on the next tick, audited `reminder.requeued`
+    /// with the reply it had failed with. Its retry schedule and `give_up_after` start afresh
+    /// from now. Anything but a failed dispatch is 65.
+    public func requeueFailed(invoice number: String, stage: String, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            guard let id = try scalar("SELECT id FROM dispatches WHERE invoice = ? AND stage = ?", .text(number), .text(stage)) else {
+                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
+            }
+            let dispatch = try fetchDispatch(id)
+            guard dispatch.state == .failed else {
+                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not failed")
+            }
+            try db.prepare("UPDATE dispatches SET state = 'released', next_attempt_at = NULL, queued_at = ? WHERE id = ?")
+                .bind(.int(storedSeconds(context.effectiveNow)), .int(id)).run()
+            try audit.append(AuditRecord(.reminderRequeued, invoice: number, client: invoice.clientID, stage: stage, details: [
+                ("message_id", .optional(dispatch.messageID)), ("reply", .optional(dispatch.lastReply)),
+                ("attempts", .int(Int64(dispatch.attempts))),
             ]))
         }
     }

@@ -4,7 +4,8 @@ import OverdueCore
 /// have been applied; pending ones run in one transaction together with the version bump, so a
 /// database is always at exactly one version. Append new migrations; never edit a shipped one.
 enum Schema {
-    static let migrations: [String] = [version1]
+    // Placeholder order: version2 (fees) comes from another branch; the lead puts it between.
+    static let migrations: [String] = [version1, version3]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -49,6 +50,22 @@ enum Schema {
     //   bytes would otherwise be hex digits.
     // - The audit trail refuses UPDATE and DELETE in the database itself; the hash chain catches
     //   whatever gets past that (a raw editor with the triggers dropped).
+    // Version 3: the delivery lifecycle (`DispatchState.applying`, `DispatchLifecycle.swift`)
+    // enforced by the database itself. Every legal (from, to) pair of the Core table is listed;
+    // any other change of `state`, `sending` -> `sending` above all, is refused whoever writes
+    // it. A test compares this list with the Core table pair by pair.
+    private static let version3 = """
+        CREATE TRIGGER dispatches_legal_transition BEFORE UPDATE OF state ON dispatches
+        WHEN instr(' queued>sending queued>withdrawn queued>done queued>failed'
+                || ' retrying>sending retrying>withdrawn retrying>done retrying>failed'
+                || ' released>sending released>withdrawn released>done released>failed'
+                || ' sending>sent sending>retrying sending>failed sending>ambiguous sending>withdrawn'
+                || ' sending>queued sending>released'
+                || ' ambiguous>sent ambiguous>released failed>released ',
+            ' ' || OLD.state || '>' || NEW.state || ' ') = 0
+        BEGIN SELECT RAISE(ABORT, 'illegal dispatch state change'); END;
+        """
+
     private static let version1 = """
         CREATE TABLE clients (
             id TEXT PRIMARY KEY NOT NULL,

@@ -35,9 +35,9 @@ enum Fixture {
     }
 
     static func planner(stages: [Stage] = ladder, minDaysBetween: Int = 3, window: SendWindow? = nil,
-                        zone identifier: String = "Europe/Berlin") -> EscalationPlanner {
+                        zone identifier: String = "Europe/Berlin", finalNoticeDays: Int = 14) -> EscalationPlanner {
         EscalationPlanner(stages: stages, minDaysBetween: minDaysBetween, sendWindow: window,
-                          timeZone: zone(identifier), owner: owner)
+                          timeZone: zone(identifier), owner: owner, finalNoticeDays: finalNoticeDays)
     }
 
     static func date(_ text: String) -> LocalDate {

@@ -27,7 +27,7 @@ final class EscalationFormatterTests: XCTestCase {
             let json = PlanFormatter.jsonLine(line("X", action: .none, reason: reason, to: []))
             return String(json[json.range(of: #""reason":""#)!.upperBound...].dropLast(2))
         }
-        XCTAssertEqual(names, ["closed", "blocked", "client-hold", "hold", "not-due", "done", "min-gap", "window"])
+        XCTAssertEqual(names, ["closed", "blocked", "client-hold", "hold", "not-due", "done", "notice-period", "min-gap", "window"])
     }
 
     func testActionsAreWrittenAsTheContractSpellsThem() {

@@ -87,7 +87,8 @@ final class EscalationLadderTests: XCTestCase {
     }
 
     func testWriteOffStageHasNoRecipients() {
-        let context = Fixture.context(dispatches: [Fixture.dispatch("hand-off", on: "2026-05-30", action: .escalate)])
+        let context = Fixture.context(dispatches: [Fixture.dispatch("final-notice", on: "2026-04-30"),
+                                                   Fixture.dispatch("hand-off", on: "2026-05-30", action: .escalate)])
         let line = planner.plan(context, at: Fixture.instant("2026-06-29"))   // 120 days
         assertLine(line, stage: "write-off", action: .writeOff, days: 120, to: [], superseded: [])
     }
@@ -127,10 +128,11 @@ final class EscalationLadderTests: XCTestCase {
                                owner: try Mailbox(address: "owner@janedoe.example"), paymentURL: nil, smallClaimsLimit: nil),
             smtp: SMTPSettings(url: "smtp://127.0.0.1:2525", starttls: .none, username: nil, password: nil,
                                caFile: nil, timeout: Interval("30s")!),
-            delivery: DeliveryPolicy(retry: [], giveUpAfter: Interval("3d")!, minDaysBetween: 5),
+            delivery: DeliveryPolicy(retry: [], giveUpAfter: Interval("3d")!, minDaysBetween: 5, finalNoticeDays: 21),
             stages: Fixture.ladder)
         let planner = EscalationPlanner(config: config)
         XCTAssertEqual(planner.minDaysBetween, 5)
+        XCTAssertEqual(planner.finalNoticeDays, 21)
         XCTAssertEqual(planner.owner.address, "owner@janedoe.example")
         XCTAssertEqual(planner.timeZone.identifier, "Pacific/Auckland")
         XCTAssertEqual(planner.sendWindow, Fixture.officeHours)

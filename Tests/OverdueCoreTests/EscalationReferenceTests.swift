@@ -4,11 +4,14 @@ import XCTest
 
 /// The planner against a second, deliberately naive reading of the spec over many generated
 /// invoices. The reference takes local dates from Foundation's `Calendar`, not from
-/// `LocalDateTime`, so the two share no date code.
+/// `LocalDateTime`, so the two share no date code. It reads the notice before a hand-off as the
+/// spec words it: an email dispatched to the client is any dispatch recorded with action
+/// `email`, in any state.
 final class EscalationReferenceTests: XCTestCase {
     struct Reference {
         var stages: [Stage]
         var minDaysBetween: Int
+        var finalNoticeDays: Int
         var window: SendWindow?
         var zone: TimeZone
         var owner: String
@@ -28,7 +31,14 @@ final class EscalationReferenceTests: XCTestCase {
             let lastDays = known.map(\.days).max()
             let reached = stages.filter { $0.days <= days }
             let above = reached.filter { lastDays == nil || $0.days > lastDays! }
-            let due = above.max { $0.days < $1.days }
+            let emailDates = context.dispatches.filter { $0.action == .email }.map(\.localDate)
+            var due = above.max { $0.days < $1.days }
+            // Never a silent hand-off: with no email yet, the highest reached email stage instead.
+            if let top = due, top.action != .email, emailDates.isEmpty,
+               let email = above.filter({ $0.action == .email }).max(by: { $0.days < $1.days }) {
+                due = email
+            }
+            let superseded = due.map { due in above.filter { $0.days < due.days }.map(\.name) } ?? []
             let fee = due?.fees.first { $0.currency.code == invoice.currency.code }?.minorUnits ?? 0
             let fees = context.dispatches.map(\.feeMinorUnits).reduce(0, +)
             let balance = invoice.amount.minorUnits - invoice.paid.minorUnits
@@ -45,7 +55,7 @@ final class EscalationReferenceTests: XCTestCase {
                 }
                 return PlanLine(invoice: invoice.number, client: context.client.id, stage: stage?.name, action: action,
                                 daysOverdue: days, amountDue: Money(minorUnits: balance + fees + fee, currency: invoice.currency),
-                                to: to, reason: reason)
+                                to: to, reason: reason, superseded: reason == .closed ? [] : superseded)
             }
 
             if invoice.status != .open || balance <= 0 { return line(.closed, stage: nil, fee: 0) }
@@ -54,6 +64,11 @@ final class EscalationReferenceTests: XCTestCase {
             if invoice.onHold { return line(.hold, stage: due, fee: fee) }
             if reached.isEmpty { return line(.notDue, stage: nil, fee: 0) }
             guard let due else { return line(.done, stage: nil, fee: 0) }
+            if due.action != .email {
+                guard let last = emailDates.max(), today.dayNumber - last.dayNumber >= finalNoticeDays else {
+                    return line(.noticePeriod, stage: due, fee: fee)
+                }
+            }
             if let last = context.dispatches.map(\.localDate).max(), today.dayNumber - last.dayNumber < minDaysBetween {
                 return line(.minGap, stage: due, fee: fee)
             }
@@ -89,9 +104,10 @@ final class EscalationReferenceTests: XCTestCase {
                 holidays: [LocalDate("2026-03-20")!, LocalDate("2026-04-03")!])
             let zoneName = zones.randomElement(using: &random)!
             let minGap = Int.random(in: 0...5, using: &random)
+            let notice = Int.random(in: 0...20, using: &random)
             let planner = EscalationPlanner(stages: stages, minDaysBetween: minGap, sendWindow: window,
-                                            timeZone: Fixture.zone(zoneName), owner: Fixture.owner)
-            let reference = Reference(stages: stages, minDaysBetween: minGap, window: window,
+                                            timeZone: Fixture.zone(zoneName), owner: Fixture.owner, finalNoticeDays: notice)
+            let reference = Reference(stages: stages, minDaysBetween: minGap, finalNoticeDays: notice, window: window,
                                       zone: Fixture.zone(zoneName), owner: Fixture.owner.address)
 
             let currency = currencies.randomElement(using: &random)!
@@ -103,8 +119,11 @@ final class EscalationReferenceTests: XCTestCase {
                                + Double(Int.random(in: 0..<(86_400 * 60), using: &random)))
             var dispatches: [Dispatch] = []
             for _ in 0..<Int.random(in: 0...3, using: &random) {
-                let name = Bool.random(using: &random) && !stages.isEmpty ? stages.randomElement(using: &random)!.name : "gone"
-                dispatches.append(Dispatch(id: 1, invoiceNumber: "INV-1", stage: name, action: .email,
+                let stage = Bool.random(using: &random) && !stages.isEmpty ? stages.randomElement(using: &random)! : nil
+                // Mostly the stage's own action; sometimes another (a stage since reconfigured).
+                let action = Int.random(in: 0..<5, using: &random) == 0
+                    ? [Stage.Action.email, .escalate, .writeOff].randomElement(using: &random)! : (stage?.action ?? .email)
+                dispatches.append(Dispatch(id: 1, invoiceNumber: "INV-1", stage: stage?.name ?? "gone", action: action,
                                            localDate: dueDate.adding(days: Int.random(in: -5...70, using: &random)),
                                            queuedAt: instant, state: DispatchState.allCases.randomElement(using: &random)!,
                                            feeMinorUnits: Int64(Int.random(in: 0...3, using: &random) * 100)))
@@ -121,7 +140,6 @@ final class EscalationReferenceTests: XCTestCase {
 
             var actual = planner.plan(context, at: instant)
             XCTAssertEqual(planner.plan(context, atLocal: LocalDateTime(instant, in: Fixture.zone(zoneName))), actual)
-            actual.superseded = []
             actual.feeMinorUnits = 0
             let expected = reference.plan(context, at: instant)
             guard actual == expected else {

@@ -5,7 +5,8 @@ import XCTest
 /// Every reason for doing nothing, alone and against each other reason (the first that applies wins).
 final class EscalationSkipReasonTests: XCTestCase {
     /// Base: due 2026-03-01, planned Friday 2026-03-20 12:00 Berlin (day 19), friendly sent on
-    /// 2026-03-08, so `firm` (fee 5.00) is due. Each reason is one change to this base.
+    /// 2026-03-08, so `firm` (fee 5.00) is due. Each reason is one change to this base;
+    /// `notice-period` makes `firm` a hand-off, 12 days after that email.
     struct Scenario {
         var reasons: Set<SkipReason>
 
@@ -24,7 +25,10 @@ final class EscalationSkipReasonTests: XCTestCase {
         }
 
         func plan() -> PlanLine {
-            Fixture.planner(window: Fixture.officeHours).plan(context, at: instant)
+            let stages = reasons.contains(.noticePeriod)
+                ? Fixture.ladder.map { $0.name == "firm" ? Stage(name: "firm", days: 14, action: .escalate, template: nil, subject: nil) : $0 }
+                : Fixture.ladder
+            return Fixture.planner(stages: stages, window: Fixture.officeHours).plan(context, at: instant)
         }
     }
 
@@ -36,7 +40,7 @@ final class EscalationSkipReasonTests: XCTestCase {
     func testEachReasonAlone() {
         let expectedStage: [SkipReason: String?] = [
             .closed: nil, .blocked: "firm", .clientHold: "firm", .hold: "firm",
-            .notDue: nil, .done: nil, .minGap: "firm", .window: "firm",
+            .notDue: nil, .done: nil, .noticePeriod: "firm", .minGap: "firm", .window: "firm",
         ]
         for reason in SkipReason.allCases {
             let line = Scenario(reasons: [reason]).plan()
@@ -49,7 +53,7 @@ final class EscalationSkipReasonTests: XCTestCase {
 
     func testEarlierReasonWinsOverEveryLaterOne() {
         let order = SkipReason.allCases
-        XCTAssertEqual(order, [.closed, .blocked, .clientHold, .hold, .notDue, .done, .minGap, .window])
+        XCTAssertEqual(order, [.closed, .blocked, .clientHold, .hold, .notDue, .done, .noticePeriod, .minGap, .window])
         for (i, first) in order.enumerated() {
             for second in order[(i + 1)...] {
                 let line = Scenario(reasons: [first, second]).plan()

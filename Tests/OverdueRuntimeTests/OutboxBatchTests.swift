@@ -64,12 +64,4 @@ final class OutboxBatchTests: TickTestCase {
         XCTAssertEqual(Set(try store.dispatches(in: [.sent]).map(\.invoiceNumber)), Set(numbers))
         XCTAssertNil(try store.verifyAudit())
     }
-
-    func testBatchesGrowAgainstAFastServerAndShrinkToOneAgainstASlowOne() {
-        XCTAssertEqual(TickRunner.nextBatchSize(after: BatchResult(sent: 1, sendingSeconds: 0.0002), current: 1), TickRunner.maxBatch)
-        XCTAssertEqual(TickRunner.nextBatchSize(after: BatchResult(sent: 5, sendingSeconds: 0.1), current: 5), 2)
-        XCTAssertEqual(TickRunner.nextBatchSize(after: BatchResult(sent: 1, sendingSeconds: 0.3), current: 2), 1)
-        // A batch of withdrawn or held dispatches timed nothing: the size stays.
-        XCTAssertEqual(TickRunner.nextBatchSize(after: BatchResult(), current: 37), 37)
-    }
 }

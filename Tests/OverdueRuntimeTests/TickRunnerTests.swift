@@ -50,26 +50,36 @@ final class TickRunnerTests: TickTestCase {
         XCTAssertEqual(outboxFiles().count, 1)
     }
 
-    func testUnreachableServerDefersOnTheRetryScheduleThenFailsAndTheOwnerNoticeIsAudited() throws {
+    func testAnUnreachableServerStopsTheTickAndRetriesOnTheScheduleWithoutEverFailingOrNotifyingTheOwner() throws {
         let config = try config(smtpURL: "smtp://127.0.0.1:\(closedPort())")
-        let store = try store(config, invoices: ["INV-1"])
-        // Ticks replayed with --as-of months before the real time: give_up_after counts from
-        // the instant the tick decided at, not from when the command happened to run.
+        let store = try store(config, invoices: ["INV-1", "INV-2", "INV-3"])
+        // Ticks replayed with --as-of months before the real time.
         let realTime = "2026-06-01T09:00:00Z"
         func tick(_ asOf: String) throws -> TickSummary { try runner(config, store, asOf: asOf, realTime: realTime).run() }
-        XCTAssertEqual(try tick("2026-02-08T10:00:00Z").deferred, 1)
-        XCTAssertEqual(try store.dispatches(in: [.retrying]).first?.queuedAt, at("2026-02-08T10:00:00Z"))
+        let first = try tick("2026-02-08T10:00:00Z")
+        XCTAssertEqual([first.deferred, first.leftForLater, first.failed], [1, 2, 0], "one attempt, then the tick stops")
         XCTAssertEqual(try store.dispatches(in: [.retrying]).first?.nextAttemptAt, at("2026-02-08T10:05:00Z"))
-        // Not yet due: nothing is tried.
-        XCTAssertEqual(try tick("2026-02-08T10:04:59Z").deferred, 0)
-        XCTAssertEqual(try tick("2026-02-08T10:05:00Z").deferred, 1)
-        XCTAssertEqual(try store.dispatches(in: [.retrying]).first?.nextAttemptAt, at("2026-02-08T10:35:00Z"))
-        XCTAssertEqual(try tick("2026-02-08T10:35:00Z").deferred, 1)
-        XCTAssertEqual(try store.dispatches(in: [.retrying]).first?.nextAttemptAt, at("2026-02-08T11:05:00Z"))
-        // Past give_up_after (1h since it was queued at 10:00): failed, and the owner notice attempted and audited.
-        let last = try tick("2026-02-08T11:05:00Z")
-        XCTAssertEqual(last.failed, 1)
-        XCTAssertEqual(try store.dispatches(in: [.failed]).map(\.attempts), [4])
+        XCTAssertEqual(try store.dispatches(in: [.queued]).count, 2)
+        let report = try StatusReport.read(store: store, config: config, at: at("2026-02-08T10:00:00Z"))
+        XCTAssertTrue(report.tableLines.contains { $0.hasPrefix("server problem: since 2026-06-01T09:00:00Z: ") }, "\(report.tableLines)")
+        // Long past give_up_after (1h): a failing server still fails no reminder.
+        for asOf in ["2026-02-08T10:05:00Z", "2026-02-08T12:00:00Z", "2026-02-10T12:00:00Z"] {
+            XCTAssertEqual(try tick(asOf).failed, 0)
+        }
+        XCTAssertEqual(try store.dispatches(in: [.failed]), [])
+        XCTAssertEqual(try store.dispatches(in: [.retrying, .queued]).count, 3)
+        var notices: [AuditEntry] = []
+        try store.auditEntries(AuditFilter(event: "owner.notified")) { notices.append($0) }
+        XCTAssertEqual(notices.count, 0, "nothing goes through the failing server")
+    }
+
+    func testAMessageTheTransportRefusesPermanentlyIsFailedOnceAndTheOwnerNoticeIsAudited() throws {
+        // The file outbox refuses permanently when its folder is a file.
+        try "not a folder".write(to: folder.appendingPathComponent("outbox"), atomically: true, encoding: .utf8)
+        let config = try config()
+        let store = try store(config, invoices: ["INV-1"])
+        XCTAssertEqual(try runner(config, store, asOf: "2026-02-08T10:00:00Z").run().failed, 1)
+        XCTAssertEqual(try store.dispatches(in: [.failed]).map(\.attempts), [1])
         var notices: [AuditEntry] = []
         try store.auditEntries(AuditFilter(event: "owner.notified")) { notices.append($0) }
         XCTAssertEqual(notices.count, 1)
@@ -79,9 +89,13 @@ final class TickRunnerTests: TickTestCase {
     func testWriteOffStageMarksTheInvoiceWithoutMail() throws {
         let config = try config(thirdStage: "action = \"write-off\"")
         let store = try store(config, invoices: ["INV-1"])
-        let summary = try runner(config, store, asOf: "2026-05-01T10:00:00Z").run()
+        // Never a silent hand-off: day 90 without any email gets the reminder first.
+        XCTAssertEqual(try runner(config, store, asOf: "2026-05-01T10:00:00Z").run().sent, 1)
+        XCTAssertEqual(try store.invoice("INV-1")?.status, .open)
+        let mailed = outboxFiles()
+        let summary = try runner(config, store, asOf: "2026-05-15T10:00:00Z").run()   // final_notice_days later
         XCTAssertEqual(summary.done, 1)
-        XCTAssertEqual(outboxFiles(), [])
+        XCTAssertEqual(outboxFiles(), mailed)
         XCTAssertEqual(try store.invoice("INV-1")?.status, .writtenOff)
         XCTAssertEqual(try store.dispatches(in: [.done]).map(\.stage), ["last"])
     }

@@ -27,17 +27,32 @@ final class SMTPOutcomeTests: XCTestCase {
         }
     }
 
-    func testTransportErrorsWithoutAFailingReply() {
-        for code in [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_GOT_NOTHING] {
-            guard case .temporary(nil, _) = SMTPOutcome.classify(curlCode: code, responseCode: 0, replies: ["250 ok"], curlMessage: "x") else {
+    func testConnectionAndTLSFailuresBeforeTheMessageWasCompleteMakeTheServerUnavailable() {
+        for code in [CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_ABORTED_BY_CALLBACK] {
+            guard case .unavailable(.connection, _) = SMTPOutcome.classify(curlCode: code, responseCode: 0, replies: ["250 ok"],
+                                                                           curlMessage: "x") else {
                 return XCTFail("\(code)")
             }
         }
-        for code in [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED] {
-            guard case .permanent(nil, _) = SMTPOutcome.classify(curlCode: code, responseCode: 0, replies: [], curlMessage: "x") else {
+        for code in [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED, CURLE_SSL_CACERT_BADFILE] {
+            guard case .unavailable(.security, _) = SMTPOutcome.classify(curlCode: code, responseCode: 0, replies: [],
+                                                                         curlMessage: "x") else {
                 return XCTFail("\(code)")
             }
         }
+    }
+
+    func testAnyFailureWithoutAReplyAfterTheMessagesLastByteIsAmbiguousNeverTemporary() {
+        for code in [CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_ABORTED_BY_CALLBACK] {
+            guard case .ambiguous = SMTPOutcome.classify(curlCode: code, responseCode: 354, replies: ["250 ok", "354 go ahead"],
+                                                         curlMessage: "x", messageHandedOver: true) else {
+                return XCTFail("\(code)")
+            }
+        }
+        // A reply to the final dot is an answer: 4xx defers, 5xx refuses, whatever libcurl says after it.
+        XCTAssertEqual(SMTPOutcome.classify(curlCode: CURLE_SEND_ERROR, responseCode: 451, replies: ["354 go", "451 4.3.0 later"],
+                                            curlMessage: "x", messageHandedOver: true),
+                       .temporary(code: 451, reply: "451 4.3.0 later (x)"))
     }
 
     func testMultiLineReplyLinesAreRecognised() {

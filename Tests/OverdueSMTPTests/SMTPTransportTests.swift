@@ -103,6 +103,17 @@ final class SMTPTransportTests: XCTestCase {
         XCTAssertEqual(counts.quits, 2)
     }
 
+    func testAConnectionDroppedAfterTheFinalDotIsAmbiguousAndBeforeItTheServerIsUnavailable() throws {
+        let afterDot = try transport(port: try startSink(["-q", "."]))
+        guard case .ambiguous(let reply) = afterDot.send(message(1)) else { return XCTFail("not ambiguous") }
+        XCTAssertTrue(reply.hasPrefix("no final reply after the message was sent"), reply)
+        sink?.terminate()
+        sink?.waitUntilExit()
+        sinkOutput = Pipe()
+        let atData = try transport(port: try startSink(["-q", "DATA"]))
+        guard case .unavailable(.connection, _) = atData.send(message(2)) else { return XCTFail("not unavailable") }
+    }
+
     func testEnvelopeAddressWithLineBreakIsRefusedBeforeConnecting() throws {
         let transport = try transport(port: freePort())
         var bad = message(1)

@@ -93,4 +93,53 @@ final class SQLiteOutboxTests: LedgerTestCase {
         XCTAssertEqual(try auditEvents(restarted, AuditFilter(event: "reminder.*")).filter { $0 != "reminder.queued" },
                        ["reminder.ambiguous", "reminder.ambiguous", "reminder.resolved", "reminder.resolved"])
     }
+
+    func testTheDatabaseRefusesExactlyTheStateChangesTheLifecycleForbids() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        var stage = 0
+        for from in DispatchState.allCases {
+            for to in DispatchState.allCases {
+                stage += 1
+                try store.connection.execute("""
+                    INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients)
+                    VALUES ('INV-1', 's\(stage)', 'email', '2026-03-01', 0, '\(from.rawValue)', '')
+                    """)
+                let update = "UPDATE dispatches SET state = '\(to.rawValue)' WHERE stage = 's\(stage)'"
+                if from.canMove(to: to) {
+                    XCTAssertNoThrow(try store.connection.execute(update), "\(from) -> \(to)")
+                } else {
+                    XCTAssertThrowsError(try store.connection.execute(update), "\(from) -> \(to)")
+                }
+            }
+        }
+    }
+
+    func testMarkingSendingRefusesADispatchAnotherSenderAlreadyHasOnTheWire() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        let id = try store.queue([newDispatch("INV-1", "s1")], context: context())[0].id
+        try store.markSending([id], messageID: "<m1@x>", recipients: ["ap@acme.example"], context: context())
+        let message = assertFails(.dataError) {
+            try store.markSending([id], messageID: "<m1@x>", recipients: ["ap@acme.example"], context: context(1))
+        }
+        XCTAssertEqual(message, "invoice INV-1 stage s1: is sending; cannot be sent")
+        XCTAssertEqual(try store.dispatches(in: [.sending]).map(\.attempts), [1])
+    }
+
+    func testRequeueReleasesOnlyAFailedDispatchAndIsAudited() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        let id = try store.queue([newDispatch("INV-1", "s1")], context: context())[0].id
+        assertFails(.dataError) { try store.requeueFailed(invoice: "INV-1", stage: "s1", context: context()) }
+        try store.markSending([id], messageID: "<m1@x>", recipients: ["ap@acme.example"], context: context())
+        try store.recordOutcome([id], .failed(reply: "550 no such user"), context: context(1))
+        try store.requeueFailed(invoice: "INV-1", stage: "s1", context: context(60))
+        let released = try XCTUnwrap(store.dispatches(in: [.released]).first)
+        XCTAssertEqual(released.queuedAt, t0.addingTimeInterval(60), "give_up_after counts afresh")
+        XCTAssertEqual(released.messageID, "<m1@x>", "the same Message-ID: it is the same reminder")
+        assertFails(.dataError) { try store.requeueFailed(invoice: "INV-1", stage: "s1", context: context()) }
+        assertFails(.dataError) { try store.requeueFailed(invoice: "INV-1", stage: "nope", context: context()) }
+        XCTAssertEqual(try auditEvents(store, AuditFilter(event: "reminder.requeued")), ["reminder.requeued"])
+    }
 }

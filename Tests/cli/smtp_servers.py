@@ -6,6 +6,9 @@
   hence a subprocess running this very file) with STARTTLS required + AUTH PLAIN/LOGIN, or
   implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json` envelope,
   `N.ehlo` the name the client greeted with).
+* `AiosmtpdServer(mode="plain", fault=...)`: the same without TLS or AUTH, with a fault after the
+  message's final dot: `drop-after-dot` (store the message, close without a reply), `late:S`
+  (answer after S seconds), `slow-after:N:S` (the first N messages at once, then S seconds each).
 * `SmtpSink`: Postfix's `smtp-sink` for fault injection (450/421/550 replies, dropped connections).
 * `SilentServer`: accepts connections and never greets.
 
@@ -75,13 +78,14 @@ def certificates(folder):
 class AiosmtpdServer:
     """aiosmtpd in a /usr/bin/python3 subprocess; `messages()` reads what it accepted."""
 
-    def __init__(self, folder, certs, mode="starttls", user=USER, password=PASSWORD):
+    def __init__(self, folder, certs, mode="starttls", user=USER, password=PASSWORD, fault=""):
         self.port = free_port()
         self.store = pathlib.Path(folder) / f"received-{self.port}"
         self.store.mkdir(parents=True)
         self.proc = subprocess.Popen(
             [SYSTEM_PYTHON, __file__, "--port", str(self.port), "--mode", mode, "--cert", certs["cert"],
-             "--key", certs["key"], "--user", user, "--password", password, "--store", str(self.store)],
+             "--key", certs["key"], "--user", user, "--password", password, "--store", str(self.store),
+             "--fault", fault],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_port(self.port, proc=self.proc)
 
@@ -191,6 +195,10 @@ try:
                 started.append(server)
                 return server
 
+            def faulty(self, fault):
+                """Plain text on 127.0.0.1, no AUTH, misbehaving after the final dot as `fault` says."""
+                return self.aiosmtpd("plain", fault=fault)
+
             def sink(self, *options):
                 server = SmtpSink(*options)
                 started.append(server)
@@ -218,14 +226,25 @@ def serve(args):
     store = pathlib.Path(args.store)
     counter = {"n": 0}
 
+    fault = args.fault.split(":") if args.fault else [""]
+    seen = {"n": 0}
+
     class Handler:
         async def handle_DATA(self, server, session, envelope):
+            seen["n"] += 1
+            if fault[0] == "late":
+                await asyncio.sleep(float(fault[1]))
+            elif fault[0] == "slow-after" and seen["n"] > int(fault[1]):
+                await asyncio.sleep(float(fault[2]))
             counter["n"] += 1
             n = counter["n"]
             (store / f"{n}.eml").write_bytes(envelope.original_content or envelope.content)
             (store / f"{n}.json").write_text(json.dumps({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                                                          "tls": args.mode == "implicit" or session.ssl is not None}))
             (store / f"{n}.ehlo").write_text(session.host_name or "")
+            if fault[0] == "drop-after-dot":
+                server.transport.abort()
+                return "421 never seen: the connection is gone"
             return f"250 2.0.0 Ok: queued as TEST{n}"
 
     def authenticator(server, session, envelope, mechanism, auth_data):
@@ -237,7 +256,9 @@ def serve(args):
     context.load_cert_chain(args.cert, args.key)
     common = dict(hostname="127.0.0.1", port=args.port, authenticator=authenticator, auth_required=True,
                   auth_exclude_mechanism=["CRAM-MD5"], decode_data=False)
-    if args.mode == "starttls":
+    if args.mode == "plain":
+        controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, decode_data=False)
+    elif args.mode == "starttls":
         controller = Controller(Handler(), tls_context=context, require_starttls=True, auth_require_tls=True, **common)
     else:
         controller = Controller(Handler(), ssl_context=context, auth_require_tls=False, **common)
@@ -252,4 +273,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     for name in ["port", "mode", "cert", "key", "user", "password", "store"]:
         parser.add_argument(f"--{name}", required=True, type=int if name == "port" else str)
+    parser.add_argument("--fault", default="")
     serve(parser.parse_args())

@@ -21,7 +21,7 @@ SPEC_KEYS = {
     "send_window": ["days", "start", "end", "holidays"],
     "business": ["name", "from", "reply_to", "owner", "payment_url", "small_claims_limit"],
     "smtp": ["url", "starttls", "username", "password_file", "password_env", "ca_file", "timeout"],
-    "delivery": ["retry", "give_up_after", "min_days_between"],
+    "delivery": ["retry", "give_up_after", "min_days_between", "final_notice_days"],
     "stage": ["name", "days", "action", "template", "subject", "cc", "bcc", "fee", "notify"],
 }
 

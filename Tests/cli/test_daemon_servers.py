@@ -40,4 +40,5 @@ def test_a_server_that_never_answers_costs_one_timeout_and_the_rest_wait_for_the
     assert "deferred 1" in result.stdout and "left 4" in result.stdout
     report = status(ws)
     assert (report["retrying"], report["pending"], report["failed"]) == (1, 4, 0)
-    assert "<4>mail server unreachable: 4 more deliveries wait for the next tick" in result.stderr
+    assert "<3>mail server problem, sending stopped for this tick: 4 more deliveries wait for the next tick" in result.stderr
+    assert "timed out" in report["server_problem"]["error"]

@@ -113,9 +113,15 @@ def test_550_after_the_message_data_is_permanent(ws, servers):
 
 
 def test_dropped_connection_is_temporary(ws, servers):
-    for command in ["EHLO", "DATA", "."]:
+    for command in ["EHLO", "DATA"]:
         result = sink_result(ws, servers, "-q", command)
         assert result.returncode == 75, (command, result.stderr)
+
+
+def test_connection_dropped_after_the_final_dot_is_an_unknown_outcome_not_a_failure(ws, servers):
+    result = sink_result(ws, servers, "-q", ".")
+    assert result.returncode == 75, result.stderr
+    assert "outcome unknown" in result.stderr and "may have arrived" in result.stderr
 
 
 def test_server_that_never_greets_times_out_as_temporary(ws, servers):

@@ -16,6 +16,7 @@ CURLcode overdue_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t v
 CURLcode overdue_curl_setopt_read_callback(CURL *handle, curl_read_callback callback);
 CURLcode overdue_curl_setopt_write_callback(CURL *handle, curl_write_callback callback);
 CURLcode overdue_curl_setopt_debug_callback(CURL *handle, curl_debug_callback callback);
+CURLcode overdue_curl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callback callback);
 
 CURLcode overdue_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode overdue_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);

@@ -32,6 +32,10 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case reminderFailed = "reminder.failed"
     case reminderAmbiguous = "reminder.ambiguous"
     case reminderResolved = "reminder.resolved"
+    /// A due reminder no longer wanted (invoice settled, cancelled, client blocked): not sent.
+    case reminderWithdrawn = "reminder.withdrawn"
+    /// `invoice requeue`: a failed reminder released to be sent again.
+    case reminderRequeued = "reminder.requeued"
     case reminderSuperseded = "reminder.superseded"
     case ownerNotified = "owner.notified"
 }

@@ -82,6 +82,43 @@ public struct SendWindow: Sendable, Equatable {
         days.contains(local.date.weekday) && !holidays.contains(local.date)
             && start <= local.time && local.time < end
     }
+
+    /// The first instant at or after `instant` at which the window is open, reading the wall clock
+    /// in `zone`; nil when it never opens (no weekday in `days`). On a day whose `start` falls in
+    /// a DST gap the window opens when the clock jumps past it; a window wholly inside the gap
+    /// does not open that day.
+    public func nextOpening(after instant: Date, in zone: TimeZone) -> Date? {
+        let now = LocalDateTime(instant, in: zone)
+        if isOpen(at: now) { return instant }
+        guard !days.isEmpty, start < end else { return nil }
+        // Seven consecutive days that are not holidays include an open weekday; a DST gap can
+        // swallow a short window on at most a couple of days more.
+        for offset in 0...(holidays.count + 9) {
+            let date = now.date.adding(days: offset)
+            guard days.contains(date.weekday), !holidays.contains(date) else { continue }
+            let opening = SendWindow.firstInstant(readingAtLeast: LocalDateTime(date: date, time: start), in: zone)
+            if opening > instant, isOpen(at: LocalDateTime(opening, in: zone)) { return opening }
+        }
+        return nil
+    }
+
+    /// The first instant whose wall clock in `zone` reads `wall` or later: `wall` itself, or when
+    /// a DST gap skips it, the instant the clock jumps.
+    static func firstInstant(readingAtLeast wall: LocalDateTime, in zone: TimeZone) -> Date {
+        func reaches(_ instant: Date) -> Bool {
+            let local = LocalDateTime(instant, in: zone)
+            return (local.date, local.time) >= (wall.date, wall.time)
+        }
+        let guess = wall.date.instant(at: wall.time, in: zone)
+        guard LocalDateTime(guess, in: zone) != wall else { return guess }
+        // In a gap the guess reads later than `wall`; a gap is shorter than a day.
+        var before = guess.timeIntervalSince1970 - 86_400, after = guess.timeIntervalSince1970
+        while after - before > 1 {
+            let middle = ((before + after) / 2).rounded(.down)
+            if reaches(Date(timeIntervalSince1970: middle)) { after = middle } else { before = middle }
+        }
+        return Date(timeIntervalSince1970: after)
+    }
 }
 
 public struct Business: Sendable {

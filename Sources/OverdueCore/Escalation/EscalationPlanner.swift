@@ -10,6 +10,8 @@ public struct EscalationPlanner: Sendable {
     /// The ladder, ordered by strictly increasing `days` (as the config loader guarantees).
     public let stages: [Stage]
     public let minDaysBetween: Int
+    /// `delivery.final_notice_days`: a hand-off waits this many local days after the last client email.
+    public let finalNoticeDays: Int
     /// Nil: mail may go out at any time.
     public let sendWindow: SendWindow?
     /// `daemon.timezone`: every day is counted as a calendar day here.
@@ -17,9 +19,11 @@ public struct EscalationPlanner: Sendable {
     /// Receives `escalate` notices.
     public let owner: Mailbox
 
-    public init(stages: [Stage], minDaysBetween: Int, sendWindow: SendWindow?, timeZone: TimeZone, owner: Mailbox) {
+    public init(stages: [Stage], minDaysBetween: Int, sendWindow: SendWindow?, timeZone: TimeZone, owner: Mailbox,
+                finalNoticeDays: Int = DeliveryPolicy.defaultFinalNoticeDays) {
         self.stages = stages.sorted { $0.days < $1.days }
         self.minDaysBetween = minDaysBetween
+        self.finalNoticeDays = finalNoticeDays
         self.sendWindow = sendWindow
         self.timeZone = timeZone
         self.owner = owner
@@ -27,12 +31,20 @@ public struct EscalationPlanner: Sendable {
 
     public init(config: Config) {
         self.init(stages: config.stages, minDaysBetween: config.delivery.minDaysBetween,
-                  sendWindow: config.sendWindow, timeZone: config.daemon.timezone, owner: config.business.owner)
+                  sendWindow: config.sendWindow, timeZone: config.daemon.timezone, owner: config.business.owner,
+                  finalNoticeDays: config.delivery.finalNoticeDays)
     }
 
     /// What a tick at `instant` would do for this invoice. Never nil: an invoice with nothing to
     /// do gets action `.none` and the first reason that applies, in the order
-    /// closed, blocked, client-hold, hold, not-due, done, min-gap, window.
+    /// closed, blocked, client-hold, hold, not-due, done, notice-period, min-gap, window.
+    ///
+    /// Notice before a hand-off: a stage whose action is `escalate` or `write-off` is due only
+    /// after the client was sent an email for this invoice (`DispatchHistory.lastClientEmail` says which
+    /// dispatches count) and `finalNoticeDays` local days after the last one. Until the first
+    /// email, the stage due is instead the highest reached `email` stage above the ladder
+    /// position (an invoice imported 120 days late gets the final notice first), and the hand-off
+    /// stage is not superseded by it.
     public func plan(_ context: InvoiceContext, at instant: Date) -> PlanLine {
         plan(context, atLocal: LocalDateTime(instant, in: timeZone))
     }
@@ -45,29 +57,25 @@ public struct EscalationPlanner: Sendable {
         let currency = invoice.currency
         let balance = invoice.balance.minorUnits
 
-        // The ladder position: the highest configured stage ever dispatched, whatever became of it
-        // (a dispatch counts from the moment it is queued). Stages since removed from the config
-        // cannot be placed on the ladder, so they do not move it; they still count for the gap.
-        // A stage answers to its `renamed_from` names too.
         var dispatchedFees: Int64 = 0
-        var lastDispatchedDays = Int.min
-        var lastDispatchDate: LocalDate?
         for dispatch in context.dispatches {
             dispatchedFees = dispatchedFees.saturatingAdding(dispatch.feeMinorUnits)
-            if let stage = stages.stage(answeringTo: dispatch.stage) {
-                lastDispatchedDays = max(lastDispatchedDays, stage.days)
-            }
-            if lastDispatchDate.map({ dispatch.localDate > $0 }) ?? true { lastDispatchDate = dispatch.localDate }
         }
+        let history = DispatchHistory(context.dispatches, on: stages)
         // Reached stages above the ladder position: the highest is due, the others superseded.
         var anyReached = false
         var pending: Range<Int>?
         for (index, stage) in stages.enumerated() where stage.days <= daysOverdue {
             anyReached = true
-            if stage.days > lastDispatchedDays { pending = (pending?.lowerBound ?? index)..<(index + 1) }
+            if stage.days > history.ladderDays { pending = (pending?.lowerBound ?? index)..<(index + 1) }
         }
-        let due = pending.map { stages[$0.upperBound - 1] }
-        let superseded = pending.map { stages[$0.dropLast()].map(\.name) } ?? []
+        var dueIndex = pending.map { $0.upperBound - 1 }
+        if let pending, let index = dueIndex, stages[index].action != .email, history.lastClientEmail == nil,
+           let email = pending.last(where: { stages[$0].action == .email }) {
+            dueIndex = email
+        }
+        let due = dueIndex.map { stages[$0] }
+        let superseded = pending.flatMap { range in dueIndex.map { stages[range.lowerBound..<$0].map(\.name) } } ?? []
         let fee = due?.fee(in: currency)?.minorUnits ?? 0
 
         var line = PlanLine(
@@ -92,7 +100,10 @@ public struct EscalationPlanner: Sendable {
         if context.client.onHold { return skipped(.clientHold) }
         if invoice.onHold { return skipped(.hold) }
         guard let due else { return skipped(anyReached ? .done : .notDue) }
-        if let last = lastDispatchDate, local.date.days(since: last) < minDaysBetween {
+        if due.action != .email, !history.noticeGiven(by: local.date, finalNoticeDays: finalNoticeDays) {
+            return skipped(.noticePeriod)
+        }
+        if let last = history.lastDispatch, local.date.days(since: last) < minDaysBetween {
             return skipped(.minGap)
         }
         if let sendWindow, !sendWindow.isOpen(at: local) { return skipped(.window) }
@@ -109,6 +120,82 @@ public struct EscalationPlanner: Sendable {
             line.to = []
         }
         return line
+    }
+
+    /// When a tick would next act for this invoice if nothing changes meanwhile (no payment, hold
+    /// or config change), and the line it would plan then: `plan` itself at `instant` when
+    /// something is due now, else the line at the first later instant where the reason holding it
+    /// back has lapsed (the window opens, the gap or notice period ends, the next stage is
+    /// reached). Nil when nothing will become due: closed, blocked, on hold, past the last stage.
+    /// `status` lists this, so its "next reminders due" are what `plan` says at that instant.
+    public func nextAction(_ context: InvoiceContext, from instant: Date) -> (at: Date, line: PlanLine)? {
+        let history = DispatchHistory(context.dispatches, on: stages)
+        var at = instant
+        // Each step moves strictly later and lifts the reason found: a stage, a gap, a notice
+        // period and a window, in whatever order they come, take a handful of steps.
+        for _ in 0..<12 {
+            let local = LocalDateTime(at, in: timeZone)
+            let line = plan(context, atLocal: local)
+            if line.action != .none { return (at, line) }
+            let day: LocalDate?
+            switch line.reason {
+            case .window?:
+                guard let opening = sendWindow?.nextOpening(after: at, in: timeZone), opening > at else { return nil }
+                at = opening
+                continue
+            case .minGap?:
+                day = history.lastDispatch?.adding(days: minDaysBetween)
+            case .noticePeriod?:
+                day = history.lastClientEmail?.adding(days: finalNoticeDays)
+            case .notDue?, .done?:
+                let dueDate = context.invoice.dueDate
+                day = stages.first { $0.days > history.ladderDays && dueDate.adding(days: $0.days) > local.date }
+                    .map { dueDate.adding(days: $0.days) }
+            default:
+                return nil
+            }
+            guard let day, day > local.date else { return nil }
+            at = day.instant(at: LocalTime(secondsSinceMidnight: 0), in: timeZone)
+        }
+        return nil
+    }
+}
+
+/// What the planner reads from an invoice's dispatches besides fees.
+struct DispatchHistory {
+    /// The ladder position: the `days` of the highest configured stage ever dispatched, whatever
+    /// became of it (a dispatch counts from the moment it is queued); `Int.min` when none was.
+    /// Stages since removed from the config cannot be placed on the ladder, so they do not move
+    /// it; they still count for the gap.
+    var ladderDays = Int.min
+    /// The local date of the latest dispatch of any kind (`min_days_between` counts from it).
+    var lastDispatch: LocalDate?
+    /// The local date of the latest email dispatched to the client for this invoice; nil when none was.
+    ///
+    /// "Dispatched" as the spec's escalation rules define it: a dispatch whose recorded action is
+    /// `email`, from the moment a tick queued it and in whatever state it is now (queued,
+    /// sending, sent, retrying, failed, ambiguous, released), dated by the local date of that
+    /// tick. Its stage need not be in the current config any more. The owner's decision notice
+    /// (`escalate`) and a `write-off` are not emails to the client.
+    var lastClientEmail: LocalDate?
+
+    init(_ dispatches: [Dispatch], on stages: [Stage]) {
+        for dispatch in dispatches {
+            if let stage = stages.stage(answeringTo: dispatch.stage) {
+                ladderDays = max(ladderDays, stage.days)
+            }
+            if lastDispatch.map({ dispatch.localDate > $0 }) ?? true { lastDispatch = dispatch.localDate }
+            if dispatch.action == .email, lastClientEmail.map({ dispatch.localDate > $0 }) ?? true {
+                lastClientEmail = dispatch.localDate
+            }
+        }
+    }
+
+    /// Whether a hand-off may happen on `date`: the client was emailed and `finalNoticeDays`
+    /// local days have passed since (`date - last email >= finalNoticeDays`).
+    func noticeGiven(by date: LocalDate, finalNoticeDays: Int) -> Bool {
+        guard let lastClientEmail else { return false }
+        return date.days(since: lastClientEmail) >= finalNoticeDays
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Renders plan lines for `overdue plan`: one JSON object per line (the contract), or an
 /// aligned table for people.
 public enum PlanFormatter {
@@ -91,5 +93,41 @@ public enum PlanFormatter {
             line.amountDue.description,
             target.escapingControls(),
         ]
+    }
+}
+
+/// Reminders held back by a closed send window, and when it next opens: what `plan` says on
+/// stderr and `tick` in its summary, so a closed window never reads as "nothing to do".
+public struct WindowWait: Sendable, Equatable {
+    /// Reminders (plan lines and queued dispatches) that wait for the window.
+    public var count: Int
+    /// The next instant the window is open; nil when it never opens.
+    public var opensAt: Date?
+    public var timeZone: TimeZone
+
+    public init(count: Int, opensAt: Date?, timeZone: TimeZone) {
+        self.count = count
+        self.opensAt = opensAt
+        self.timeZone = timeZone
+    }
+
+    /// For `count` reminders held at `instant`, with the window's next opening after it.
+    public init(count: Int, window: SendWindow?, after instant: Date, in zone: TimeZone) {
+        self.init(count: count, opensAt: window?.nextOpening(after: instant, in: zone), timeZone: zone)
+    }
+
+    /// The opening in local time, e.g. `Mon 2026-12-07 09:00 Europe/Berlin`.
+    public var opening: String {
+        guard let opensAt else { return "never" }
+        let local = LocalDateTime(opensAt, in: timeZone)
+        let day = local.date.weekday.rawValue
+        return "\(day.prefix(1).uppercased())\(day.dropFirst()) \(local.date) \(local.time) \(timeZone.identifier)"
+    }
+
+    /// `3 reminders wait for the send window, which opens Mon 2026-12-07 09:00 Europe/Berlin`.
+    public var sentence: String {
+        let subject = count == 1 ? "1 reminder waits" : "\(count) reminders wait"
+        guard opensAt != nil else { return "\(subject) for the send window, which never opens" }
+        return "\(subject) for the send window, which opens \(opening)"
     }
 }

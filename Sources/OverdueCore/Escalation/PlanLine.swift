@@ -5,6 +5,9 @@ public enum SkipReason: String, Sendable, CaseIterable, Codable {
     case hold
     case notDue = "not-due"
     case done
+    /// The stage due hands the invoice off (`escalate`, `write-off`) and the client has not yet had
+    /// `final_notice_days` local days since the last email of this invoice (or never had one).
+    case noticePeriod = "notice-period"
     case minGap = "min-gap"
     case window
 }

@@ -82,6 +82,8 @@ public enum DispatchState: String, Sendable, Codable, CaseIterable {
     case released
     /// For actions that send nothing to the client (`write-off`) or whose effect is the mark.
     case done
+    /// No longer wanted when its turn came (invoice settled, cancelled, client blocked): never sent.
+    case withdrawn
 }
 
 /// One (invoice, stage) dispatch as stored.

@@ -92,6 +92,10 @@ public enum DispatchOutcome: Sendable, Equatable {
     case failed(reply: String)
     /// The action needed no mail (`write-off`) or was carried out without one.
     case done
+    /// The message's last byte went out and no final reply came: it may have been delivered.
+    case ambiguous(reply: String)
+    /// No longer wanted when its turn came: never sent.
+    case withdrawn(reason: String)
 }
 
 /// One message about to be handed to the transport, and the dispatches it carries.
@@ -193,6 +197,9 @@ public protocol LedgerStore: AnyObject {
     /// The owner settles an ambiguous dispatch: `sent` records it delivered; otherwise it is
     /// `released` and goes out on the next tick.
     func resolveAmbiguous(invoice: String, stage: String, sent: Bool, context: ChangeContext) throws
+    /// `invoice requeue`: a `failed` dispatch is `released` to go out on the next tick (audited
+    /// `reminder.requeued`). Anything but a failed dispatch is 65.
+    func requeueFailed(invoice: String, stage: String, context: ChangeContext) throws
 
     // MARK: Audit
     func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws

@@ -24,6 +24,7 @@ extension DispatchState {
         case .ambiguous: "outcome unknown (interrupted while sending)"
         case .released: "released for resending"
         case .done: "done"
+        case .withdrawn: "withdrawn (no longer wanted)"
         }
     }
 }

@@ -18,15 +18,30 @@ public struct OutgoingMessage: Sendable {
 /// transport's description of what failed) for the audit trail, never containing a secret.
 public enum DeliveryResult: Sendable, Equatable {
     case delivered(reply: String)
-    /// 4xx, connection refused, timeout, dropped connection: try again later.
+    /// 4xx for this message: try it again later.
     case temporary(code: Int?, reply: String)
-    /// 5xx, TLS handshake or certificate failure: do not retry.
+    /// 5xx for this message, or refused before sending: do not retry.
     case permanent(code: Int?, reply: String)
     case authenticationRefused(code: Int?, reply: String)
+    /// The server could not be used at all (refused, dropped or timed-out connection before
+    /// the message was complete; TLS or certificate failure): a failure of the server, not of
+    /// the message.
+    case unavailable(ServerFailure, reply: String)
+    /// The message's last byte was handed over and no final reply came (connection dropped,
+    /// or no answer within RFC 5321's wait): the server may have accepted it.
+    case ambiguous(reply: String)
+
+    public enum ServerFailure: Sendable, Equatable {
+        /// Connection refused, dropped or timed out: may pass by itself.
+        case connection
+        /// TLS, certificate or protocol set-up: needs the operator.
+        case security
+    }
 
     public var reply: String {
         switch self {
-        case .delivered(let r), .temporary(_, let r), .permanent(_, let r), .authenticationRefused(_, let r): r
+        case .delivered(let r), .temporary(_, let r), .permanent(_, let r), .authenticationRefused(_, let r),
+             .unavailable(_, let r), .ambiguous(let r): r
         }
     }
 }

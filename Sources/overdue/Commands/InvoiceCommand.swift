@@ -5,10 +5,11 @@ import OverdueCore
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice",
-        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve.",
+        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve, requeue.",
         subcommands: [
             InvoiceList.self, InvoiceShow.self, InvoiceAdd.self, InvoicePay.self, InvoiceHold.self,
             InvoiceRelease.self, InvoiceCancel.self, InvoiceEscalate.self, InvoiceWriteOff.self, InvoiceResolve.self,
+            InvoiceRequeue.self,
         ]
     )
 }
@@ -273,6 +274,20 @@ struct InvoiceResolve: ParsableCommand {
     func run() throws {
         try applyChange(options, "invoice \(number) stage \(stage): \(sent ? "recorded as sent" : "released for resending")") {
             try $0.resolveAmbiguous(invoice: number, stage: stage, sent: sent, context: $1)
+        }
+    }
+}
+
+struct InvoiceRequeue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "requeue", abstract: "Send a failed reminder again on the next tick.")
+    @OptionGroup var options: ConfigOption
+    @Argument var number: String
+    @Option(help: "The stage of the failed dispatch.") var stage: String
+
+    func run() throws {
+        try applyChange(options, "invoice \(number) stage \(stage): queued again") {
+            try $0.requeueFailed(invoice: number, stage: stage, context: $1)
         }
     }
 }

@@ -9,7 +9,8 @@ struct PlanCommand: ParsableCommand {
         discussion: """
             One line per invoice that has something due, ordered by invoice number. With --all,
             invoices with nothing to do are listed too, with the reason (closed, blocked,
-            client-hold, hold, not-due, done, min-gap, window).
+            client-hold, hold, not-due, done, notice-period, min-gap, window). When reminders wait
+            for the send window, stderr says how many and when it next opens (stdout stays the plan).
             """
     )
 
@@ -29,8 +30,10 @@ struct PlanCommand: ParsableCommand {
             let local = LocalDateTime(instant, in: planner.timeZone)
             let out = Output()
             var tableLines: [PlanLine] = []
+            var waitingForWindow = 0
             try store.forEachInvoiceContext { context in
                 let line = planner.plan(context, atLocal: local)
+                if line.reason == .window { waitingForWindow += 1 }
                 guard PlanFormatter.isListed(line, all: all) else { return }
                 if format == .json { out.appendLine { PlanFormatter.writeJSON(line, to: &$0) } } else { tableLines.append(line) }
             }
@@ -39,6 +42,9 @@ struct PlanCommand: ParsableCommand {
                 if !table.isEmpty { out.line(table.hasSuffix("\n") ? String(table.dropLast()) : table) }
             }
             out.flush()
+            if waitingForWindow > 0 {
+                printError(WindowWait(count: waitingForWindow, window: config.sendWindow, after: instant, in: planner.timeZone).sentence)
+            }
         }
     }
 }

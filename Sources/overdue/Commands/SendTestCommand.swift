@@ -48,9 +48,11 @@ struct SendTestCommand: ParsableCommand {
             case .delivered(let reply):
                 print("delivered: \(reply)")
                 if benchCount > 1 { print(String(format: "sent %d messages in %.3f s", benchCount, seconds)) }
-            case .temporary(_, let reply):
+            case .temporary(_, let reply), .unavailable(.connection, let reply):
                 throw OverdueError(.tempFailure, "send-test: temporary failure, try again later: \(reply)")
-            case .permanent(_, let reply):
+            case .ambiguous(let reply):
+                throw OverdueError(.tempFailure, "send-test: outcome unknown (the message was sent but no final reply came; it may have arrived): \(reply)")
+            case .permanent(_, let reply), .unavailable(.security, let reply):
                 throw OverdueError(.unavailable, "send-test: permanent failure: \(reply)")
             case .authenticationRefused(_, let reply):
                 throw OverdueError(.noPermission, "send-test: authentication refused for smtp.username \(config.smtp.username ?? "(none)"): \(reply)")

@@ -13,7 +13,9 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             --format json prints one JSON object: last_tick, last_tick_as_of, last_tick_summary, next_tick, \
             pending, retrying, failed, ambiguous (counts), deliveries (the dispatches in each of those \
-            states) and next_due (invoice, stage, date; soonest first).
+            states) and next_due (invoice, stage, date; soonest first): the stage a tick will dispatch next and \
+            the local date it will, after the send window, min_days_between and final_notice_days, \
+            the stage plan shows for it.
             """
     )
     @OptionGroup var options: ConfigOption

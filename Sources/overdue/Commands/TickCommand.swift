@@ -15,7 +15,7 @@ struct TickCommand: ParsableCommand {
             transaction, then sends what is due inside the send window (new reminders, retries whose time \
             has come, and dispatches released with `invoice resolve --resend`) and records each outcome. A \
             dispatch left in flight by a crash is marked ambiguous and not resent. Prints a one-line \
-            summary. Exit 75 if another overdue (the daemon) is sending.
+            summary, saying how many reminders wait for the send window and when it opens. Exit 75 if another overdue (the daemon) is sending.
             """
     )
     @OptionGroup var options: ConfigOption
@@ -91,9 +91,7 @@ enum DaemonWiring {
             lines.append("\(verb)  \(dispatch.invoiceNumber)  \(dispatch.stage)  \(dispatch.state.rawValue)"
                 + (dispatch.attempts > 0 ? ", \(dispatch.attempts) attempts so far" : ""))
         }
-        if !preview.windowOpen, !preview.newDispatches.isEmpty || !preview.dueDispatches.isEmpty {
-            lines.append("send window closed at \(formatTimestamp(preview.at)): queued dispatches wait for it to open")
-        }
+        if let wait = preview.windowWait { lines.append(wait.sentence) }
         if lines.isEmpty { lines.append("nothing to do at \(formatTimestamp(preview.at))") }
         return lines
     }
