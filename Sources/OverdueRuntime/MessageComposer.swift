@@ -21,7 +21,8 @@ public struct ReminderRequest: Sendable {
     public var context: InvoiceContext
     public var stage: Stage
     public var dispatch: Dispatch
-    /// `amount − paid` plus the fees of every dispatch up to and including this one.
+    /// The balance (amount + fees charged − paid) plus this dispatch's fee while it is not yet
+    /// charged: `Invoice.amountDue(stageFeeMinorUnits:)`, the planner's rule.
     public var amountDue: Money
     /// Days from the due date to the dispatch's local date.
     public var daysOverdue: Int
@@ -36,11 +37,8 @@ public struct ReminderRequest: Sendable {
 
     /// Builds the request for `dispatch` from the invoice's current state in the ledger.
     public init(context: InvoiceContext, stage: Stage, dispatch: Dispatch) {
-        let upToThis = context.dispatches.filter { $0.id <= dispatch.id }
-        let fees = upToThis.reduce(Int64(0)) { $0 &+ $1.feeMinorUnits }
-        let balance = context.invoice.balance
         self.init(context: context, stage: stage, dispatch: dispatch,
-                  amountDue: Money(minorUnits: balance.minorUnits &+ fees, currency: balance.currency),
+                  amountDue: context.invoice.amountDue(stageFeeMinorUnits: dispatch.unchargedFeeMinorUnits),
                   daysOverdue: dispatch.localDate.days(since: context.invoice.dueDate))
     }
 }

@@ -7,11 +7,11 @@ enum Columns {
     static let client = "id, name, emails, hold, hold_reason, blocked, block_reason"
     static let invoice = """
         number, client_id, issue_date, due_date, currency, amount_minor,
-        paid_imported_minor + paid_recorded_minor, status, hold, hold_reason
+        paid_imported_minor + paid_recorded_minor, status, hold, hold_reason, fees_minor
         """
     static let dispatchFrom = """
         d.id, d.invoice, d.stage, d.action, d.local_date, d.queued_at, d.state, d.attempts,
-        d.next_attempt_at, m.message_id, d.last_reply, d.recipients, d.fee_minor
+        d.next_attempt_at, m.message_id, d.last_reply, d.recipients, d.fee_minor, d.subject
         FROM dispatches d LEFT JOIN messages m ON m.id = d.message
         """
     static let audit = "seq, at, as_of, event, invoice, client, stage, details, prev_hash, hash"
@@ -52,7 +52,8 @@ extension Statement {
         return Invoice(number: number, clientID: text(1), issueDate: issue, dueDate: due,
                        amount: Money(minorUnits: int(5), currency: currency),
                        paid: Money(minorUnits: int(6), currency: currency),
-                       status: status, onHold: bool(8), holdReason: optionalText(9))
+                       status: status, onHold: bool(8), holdReason: optionalText(9),
+                       fees: Money(minorUnits: int(10), currency: currency))
     }
 
     func invoice(path: String) throws -> Invoice {
@@ -84,7 +85,8 @@ extension Statement {
         return Dispatch(id: id, invoiceNumber: text(1), stage: text(2), action: action, localDate: date,
                         queuedAt: storedDate(int(5)), state: state, attempts: Int(int(7)),
                         nextAttemptAt: optionalInt(8).map(storedDate), messageID: optionalText(9),
-                        lastReply: optionalText(10), recipients: splitAddresses(text(11)), feeMinorUnits: int(12))
+                        lastReply: optionalText(10), recipients: splitAddresses(text(11)), feeMinorUnits: int(12),
+                        subject: optionalText(13))
     }
 
     func auditEntry() -> AuditEntry {

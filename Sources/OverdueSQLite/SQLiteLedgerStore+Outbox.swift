@@ -181,6 +181,7 @@ extension SQLiteLedgerStore {
             details.append(("attempts", .int(attempts)))
             try audit.append(AuditRecord(event, invoice: invoice, client: clientID, stage: stage, details: details))
         }
+        if case .sent = outcome { try chargeFees(forSent: recorded.dispatchIDs, audit: &audit, context: context) }
     }
 
     /// The client and currency of an invoice, without reading the rest of it.
@@ -280,6 +281,7 @@ extension SQLiteLedgerStore {
             try audit.append(AuditRecord(.reminderResolved, invoice: number, client: invoice.clientID, stage: stage, details: [
                 ("resolution", .string(sent ? "sent" : "resend")), ("message_id", .optional(dispatch.messageID)),
             ]))
+            if sent { try chargeFees(forSent: [id], audit: &audit, context: context) }
         }
     }
 

@@ -32,6 +32,7 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
         }
         guard sync == 2 else { throw OverdueError(.ioError, "\(path): cannot set synchronous=FULL (it is \(sync))") }
         try Schema.migrate(db)
+        try auditMigratedFees()
     }
 
     /// Switches a connection to WAL. Two processes doing this on the same brand-new file can see

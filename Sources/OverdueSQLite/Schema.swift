@@ -4,8 +4,7 @@ import OverdueCore
 /// have been applied; pending ones run in one transaction together with the version bump, so a
 /// database is always at exactly one version. Append new migrations; never edit a shipped one.
 enum Schema {
-    // Placeholder order: version2 (fees) comes from another branch; the lead puts it between.
-    static let migrations: [String] = [version1, version3]
+    static let migrations: [String] = [version1, version2, version3]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -159,5 +158,51 @@ enum Schema {
             key TEXT PRIMARY KEY NOT NULL,
             value TEXT NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    // Notes on version 2 (fees are debts):
+    // - `fees` holds every fee charged: one row per sent dispatch whose message stated a fee
+    //   (`UNIQUE (dispatch)`: charged once, whatever retries or resolutions follow). A waiver
+    //   marks rows, never deletes them.
+    // - `invoices.fees_minor` is the sum of the unwaived `fees`, kept in the same transaction
+    //   as each charge and waiver, like `paid_recorded_minor`: reading an invoice never
+    //   aggregates. `Invoice.fees` is this column.
+    // - A ledger from version 1 held no fees, though its sent messages stated them (the old
+    //   rule added every dispatched fee to the amount due). Those become charges here, dated
+    //   when the send was recorded, so no client is asked for an amount the ledger does not
+    //   hold. On an invoice already paid or cancelled the charge is recorded waived at once:
+    //   the owner settled it before fees were kept, and reopening it would start reminders
+    //   again for a fee nobody tracked. The audit chain is hashed in Swift, so the entries
+    //   for these charges are appended at the first open (`auditMigratedFees`), which
+    //   `fees.migration.unaudited` (the highest migrated fee id) asks for.
+    // - `dispatches.subject` keeps the Subject each message went out with, for the
+    //   templates' list of earlier reminders.
+    private static let version2 = """
+        ALTER TABLE invoices ADD COLUMN fees_minor INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE dispatches ADD COLUMN subject TEXT;
+
+        CREATE TABLE fees (
+            id INTEGER PRIMARY KEY,
+            invoice TEXT NOT NULL REFERENCES invoices(number),
+            dispatch INTEGER NOT NULL UNIQUE REFERENCES dispatches(id),
+            stage TEXT NOT NULL,
+            amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+            charged_at INTEGER NOT NULL,
+            waived_at INTEGER,
+            waive_reason TEXT
+        );
+        CREATE INDEX fees_by_invoice ON fees(invoice);
+
+        INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at, waived_at, waive_reason)
+        SELECT d.invoice, d.id, d.stage, d.fee_minor, coalesce(m.updated_at, d.queued_at),
+            CASE WHEN i.status = 'paid' OR i.status = 'cancelled' THEN CAST(strftime('%s', 'now') AS INTEGER) END,
+            CASE WHEN i.status = 'paid' OR i.status = 'cancelled'
+                THEN 'the invoice was ' || i.status || ' before fees were kept in the ledger' END
+        FROM dispatches d JOIN invoices i ON i.number = d.invoice LEFT JOIN messages m ON m.id = d.message
+        WHERE d.state = 'sent' AND d.fee_minor > 0
+        ORDER BY d.id;
+        UPDATE invoices SET fees_minor = (SELECT sum(amount_minor) FROM fees WHERE fees.invoice = invoices.number AND waived_at IS NULL)
+        WHERE number IN (SELECT invoice FROM fees WHERE waived_at IS NULL);
+        INSERT INTO meta (key, value) SELECT 'fees.migration.unaudited', max(id) FROM fees HAVING count(*) > 0;
         """
 }

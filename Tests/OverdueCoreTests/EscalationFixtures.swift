@@ -62,12 +62,13 @@ enum Fixture {
     }
 
     static func context(number: String = "INV-1", due: String = "2026-03-01", amount: String = "1200.00",
-                        paid: String = "0", currency: String = "EUR", status: InvoiceStatus = .open,
+                        paid: String = "0", fees: String = "0", currency: String = "EUR", status: InvoiceStatus = .open,
                         onHold: Bool = false, clientOnHold: Bool = false, clientBlocked: Bool = false,
                         emails: [String] = ["ap@acme.example"], dispatches: [Dispatch] = []) -> InvoiceContext {
         let dueDate = date(due)
         let invoice = Invoice(number: number, clientID: "acme", issueDate: dueDate.adding(days: -30), dueDate: dueDate,
-                              amount: money(amount, currency), paid: money(paid, currency), status: status, onHold: onHold)
+                              amount: money(amount, currency), paid: money(paid, currency), status: status, onHold: onHold,
+                              fees: money(fees, currency))
         let client = Client(id: "acme", name: "Acme GmbH", emails: emails, onHold: clientOnHold, blocked: clientBlocked)
         return InvoiceContext(invoice: invoice, client: client, dispatches: dispatches)
     }

@@ -67,7 +67,7 @@ final class EscalationLadderTests: XCTestCase {
     }
 
     func testDispatchOfAStageNoLongerConfiguredDoesNotMoveTheLadder() {
-        let context = Fixture.context(dispatches: [Fixture.dispatch("old-reminder", on: "2026-03-10", fee: 700)])
+        let context = Fixture.context(fees: "7.00", dispatches: [Fixture.dispatch("old-reminder", on: "2026-03-10", fee: 700)])
         let line = planner.plan(context, at: Fixture.instant("2026-03-20"))   // 19 days
         assertLine(line, stage: "firm", action: .email, days: 19,
                    amountDue: "1212.00", superseded: ["courtesy", "friendly"])
@@ -80,7 +80,7 @@ final class EscalationLadderTests: XCTestCase {
     }
 
     func testEscalateStageAddressesTheOwner() {
-        let context = Fixture.context(dispatches: [Fixture.dispatch("final-notice", on: "2026-04-30", fee: 4000)])
+        let context = Fixture.context(fees: "40.00", dispatches: [Fixture.dispatch("final-notice", on: "2026-04-30", fee: 4000)])
         let line = planner.plan(context, at: Fixture.instant("2026-05-30"))   // 90 days
         assertLine(line, stage: "hand-off", action: .escalate, days: 90, amountDue: "1240.00",
                    to: ["jane@janedoe.example"], superseded: [])

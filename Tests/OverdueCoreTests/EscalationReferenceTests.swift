@@ -40,8 +40,8 @@ final class EscalationReferenceTests: XCTestCase {
             }
             let superseded = due.map { due in above.filter { $0.days < due.days }.map(\.name) } ?? []
             let fee = due?.fees.first { $0.currency.code == invoice.currency.code }?.minorUnits ?? 0
-            let fees = context.dispatches.map(\.feeMinorUnits).reduce(0, +)
-            let balance = invoice.amount.minorUnits - invoice.paid.minorUnits
+            // Fees are debts: the fees charged are in the balance, and a message adds only its own.
+            let balance = invoice.amount.minorUnits + invoice.fees.minorUnits - invoice.paid.minorUnits
 
             func line(_ reason: SkipReason?, stage: Stage?, fee: Int64) -> PlanLine {
                 var action = PlanLine.Action.none
@@ -54,7 +54,7 @@ final class EscalationReferenceTests: XCTestCase {
                     }
                 }
                 return PlanLine(invoice: invoice.number, client: context.client.id, stage: stage?.name, action: action,
-                                daysOverdue: days, amountDue: Money(minorUnits: balance + fees + fee, currency: invoice.currency),
+                                daysOverdue: days, amountDue: Money(minorUnits: balance + fee, currency: invoice.currency),
                                 to: to, reason: reason, superseded: reason == .closed ? [] : superseded)
             }
 
@@ -113,7 +113,8 @@ final class EscalationReferenceTests: XCTestCase {
             let currency = currencies.randomElement(using: &random)!
             let unit = currency == "JPY" ? 1 : (currency == "KWD" ? 1000 : 100)
             let amount = Int64(Int.random(in: 1...100_000, using: &random) * unit / 10)
-            let paid = [0, amount / 2, amount, amount - 1].randomElement(using: &random)!
+            let chargedFees = Int64([0, 0, 1, 2].randomElement(using: &random)! * 5 * unit)
+            let paid = [0, amount / 2, amount, amount - 1, amount + chargedFees].randomElement(using: &random)!
             let dueDate = LocalDate("2026-03-01")!.adding(days: Int.random(in: -60...60, using: &random))
             let instant = Date(timeIntervalSince1970: Fixture.instant("2026-03-01T00:00:00Z").timeIntervalSince1970
                                + Double(Int.random(in: 0..<(86_400 * 60), using: &random)))
@@ -132,7 +133,8 @@ final class EscalationReferenceTests: XCTestCase {
                                   amount: Money(minorUnits: amount, currency: Currency(code: currency)!),
                                   paid: Money(minorUnits: paid, currency: Currency(code: currency)!),
                                   status: Int.random(in: 0..<10, using: &random) == 0 ? .paid : .open,
-                                  onHold: Int.random(in: 0..<10, using: &random) == 0)
+                                  onHold: Int.random(in: 0..<10, using: &random) == 0,
+                                  fees: Money(minorUnits: chargedFees, currency: Currency(code: currency)!))
             let client = Client(id: "c", name: "C", emails: ["a@c.example"],
                                 onHold: Int.random(in: 0..<10, using: &random) == 0,
                                 blocked: Int.random(in: 0..<10, using: &random) == 0)

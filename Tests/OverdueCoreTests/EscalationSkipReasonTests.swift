@@ -13,7 +13,8 @@ final class EscalationSkipReasonTests: XCTestCase {
         var context: InvoiceContext {
             var dispatches = [Fixture.dispatch("friendly", on: reasons.contains(.minGap) ? "2026-03-19" : "2026-03-08")]
             if reasons.contains(.done) { dispatches.append(Fixture.dispatch("firm", on: "2026-03-15", fee: 500)) }
-            return Fixture.context(status: reasons.contains(.closed) ? .paid : .open,
+            // A sent firm reminder's fee was charged to the invoice.
+            return Fixture.context(fees: reasons.contains(.done) ? "5.00" : "0", status: reasons.contains(.closed) ? .paid : .open,
                                    onHold: reasons.contains(.hold), clientOnHold: reasons.contains(.clientHold),
                                    clientBlocked: reasons.contains(.blocked), dispatches: dispatches)
         }
@@ -84,8 +85,8 @@ final class EscalationSkipReasonTests: XCTestCase {
         assertLine(line, stage: nil, action: .none, reason: .closed, amountDue: "-0.01")
     }
 
-    func testClosedLineShowsDispatchedFeesButNoStageFee() {
-        let context = Fixture.context(status: .paid, dispatches: [Fixture.dispatch("firm", on: "2026-03-15", fee: 500)])
+    func testClosedLineShowsChargedFeesButNoStageFee() {
+        let context = Fixture.context(fees: "5.00", status: .paid, dispatches: [Fixture.dispatch("firm", on: "2026-03-15", fee: 500)])
         let line = Fixture.planner().plan(context, at: Fixture.instant("2026-05-01"))
         assertLine(line, stage: nil, action: .none, reason: .closed, amountDue: "1205.00")
         XCTAssertEqual(line.feeMinorUnits, 0)

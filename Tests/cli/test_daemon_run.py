@@ -155,8 +155,8 @@ def test_processes_creating_the_same_new_ledger_at_once_all_succeed(ws):
             if proc.returncode != 0:
                 failures.append(f"round {round}: exit {proc.returncode}: {err.strip()}")
         with sqlite3.connect(ws.db_path) as db:
-            # Every migration ran exactly once: the latest (the lifecycle trigger) is there, once.
-            assert db.execute("PRAGMA user_version").fetchone()[0] >= 2
+            # Every migration ran exactly once: fees (2), then the lifecycle trigger (3), once.
+            assert db.execute("PRAGMA user_version").fetchone() == (3,)
             assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dispatches_legal_transition'").fetchone() == (1,)
     assert failures == []
 

@@ -18,6 +18,10 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case invoiceCancelled = "invoice.cancelled"
     case invoiceEscalated = "invoice.escalated"
     case invoiceWrittenOff = "invoice.written_off"
+    /// A stage's fee charged to the invoice: its message was sent (details: amount, currency).
+    case invoiceFeeCharged = "invoice.fee_charged"
+    /// The owner waived the charged fees (details: amount, currency, reason).
+    case invoiceFeeWaived = "invoice.fee_waived"
     /// A client first seen in an import or `invoice add`.
     case clientAdded = "client.added"
     /// An import changed a client's name or addresses (details: each field's from/to).

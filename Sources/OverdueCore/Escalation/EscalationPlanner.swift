@@ -56,11 +56,6 @@ public struct EscalationPlanner: Sendable {
         let daysOverdue = local.date.days(since: invoice.dueDate)
         let currency = invoice.currency
         let balance = invoice.balance.minorUnits
-
-        var dispatchedFees: Int64 = 0
-        for dispatch in context.dispatches {
-            dispatchedFees = dispatchedFees.saturatingAdding(dispatch.feeMinorUnits)
-        }
         let history = DispatchHistory(context.dispatches, on: stages)
         // Reached stages above the ladder position: the highest is due, the others superseded.
         var anyReached = false
@@ -81,7 +76,7 @@ public struct EscalationPlanner: Sendable {
         var line = PlanLine(
             invoice: invoice.number, client: context.client.id, stage: due?.name, action: .none,
             daysOverdue: daysOverdue,
-            amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees).saturatingAdding(fee), currency: currency),
+            amountDue: invoice.amountDue(stageFeeMinorUnits: fee),
             to: [], reason: nil, superseded: superseded, feeMinorUnits: fee)
 
         func skipped(_ reason: SkipReason) -> PlanLine {
@@ -93,7 +88,7 @@ public struct EscalationPlanner: Sendable {
         if invoice.status != .open || balance <= 0 {
             return PlanLine(invoice: invoice.number, client: context.client.id, stage: nil, action: .none,
                             daysOverdue: daysOverdue,
-                            amountDue: Money(minorUnits: balance.saturatingAdding(dispatchedFees), currency: currency),
+                            amountDue: invoice.balance,
                             to: [], reason: .closed)
         }
         if context.client.blocked { return skipped(.blocked) }

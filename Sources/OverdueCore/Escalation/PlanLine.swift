@@ -22,7 +22,8 @@ public struct PlanLine: Sendable, Equatable {
     public var stage: String?
     public var action: Action
     public var daysOverdue: Int
-    /// The balance the message states: amount − paid + fees of dispatched stages + this stage's fee.
+    /// The balance the message states: the balance (amount + fees charged − paid) + this stage's fee
+    /// (`Invoice.amountDue(stageFeeMinorUnits:)`).
     public var amountDue: Money
     public var to: [String]
     public var reason: SkipReason?

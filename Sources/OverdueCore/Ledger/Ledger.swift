@@ -104,12 +104,17 @@ public struct Dispatch: Hashable, Sendable {
     public var lastReply: String?
     /// Recipients the message went to.
     public var recipients: [String]
-    /// Fee this stage added to the balance, in the invoice's minor units (0 when none).
+    /// The fee its message states (the stage's fee for the invoice's currency when it was
+    /// queued), in the invoice's minor units (0 when none); charged to the invoice once sent.
     public var feeMinorUnits: Int64
+    /// The Subject its message went out with (set when it is marked sending); nil before, and
+    /// for dispatches recorded before the ledger kept it.
+    public var subject: String?
 
     public init(id: Int64, invoiceNumber: String, stage: String, action: Stage.Action, localDate: LocalDate,
                 queuedAt: Date, state: DispatchState, attempts: Int = 0, nextAttemptAt: Date? = nil,
-                messageID: String? = nil, lastReply: String? = nil, recipients: [String] = [], feeMinorUnits: Int64 = 0) {
+                messageID: String? = nil, lastReply: String? = nil, recipients: [String] = [], feeMinorUnits: Int64 = 0,
+                subject: String? = nil) {
         self.id = id
         self.invoiceNumber = invoiceNumber
         self.stage = stage
@@ -123,6 +128,7 @@ public struct Dispatch: Hashable, Sendable {
         self.lastReply = lastReply
         self.recipients = recipients
         self.feeMinorUnits = feeMinorUnits
+        self.subject = subject
     }
 }
 

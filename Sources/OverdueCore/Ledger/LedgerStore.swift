@@ -156,6 +156,9 @@ public protocol LedgerStore: AnyObject {
     func recordPayment(invoice: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice
     /// The payments recorded for an invoice, oldest first (for `invoice show`).
     func payments(invoice: String) throws -> [Payment]
+    /// The fees charged to an invoice (each when its stage's message was sent), waived or not,
+    /// oldest first; `Invoice.fees` is the sum of the unwaived ones.
+    func fees(invoice: String) throws -> [ChargedFee]
     func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws
     /// Moves an invoice to `cancelled`, `escalated` or `written_off` (audited with `reason`).
     func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws
@@ -215,4 +218,6 @@ public protocol LedgerStore: AnyObject {
 extension LedgerStore {
     /// Stores without payment history (test doubles) report none.
     public func payments(invoice: String) throws -> [Payment] { [] }
+    /// Stores that keep no fees (test doubles) report none.
+    public func fees(invoice: String) throws -> [ChargedFee] { [] }
 }

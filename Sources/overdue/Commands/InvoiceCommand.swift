@@ -5,11 +5,11 @@ import OverdueCore
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoice",
-        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve, requeue.",
+        abstract: "Manage one invoice: list, show, add, pay, hold, release, cancel, escalate, write-off, resolve, requeue, waive.",
         subcommands: [
             InvoiceList.self, InvoiceShow.self, InvoiceAdd.self, InvoicePay.self, InvoiceHold.self,
             InvoiceRelease.self, InvoiceCancel.self, InvoiceEscalate.self, InvoiceWriteOff.self, InvoiceResolve.self,
-            InvoiceRequeue.self,
+            InvoiceRequeue.self, InvoiceWaive.self,
         ]
     )
 }
@@ -20,7 +20,7 @@ func invoiceJSON(_ invoice: Invoice) -> JSONValue {
         ("number", .string(invoice.number)), ("client", .string(invoice.clientID)),
         ("issue_date", .string(invoice.issueDate.description)), ("due_date", .string(invoice.dueDate.description)),
         ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
-        ("amount_due", .string(invoice.balance.decimalString)), ("currency", .string(invoice.currency.code)),
+        ("fees", .string(invoice.fees.decimalString)), ("amount_due", .string(invoice.balance.decimalString)), ("currency", .string(invoice.currency.code)),
         ("status", .string(invoice.status.rawValue)), ("hold", .bool(invoice.onHold)),
         ("hold_reason", .optional(invoice.holdReason)),
     ])
@@ -72,8 +72,10 @@ struct InvoiceShow: ParsableCommand {
             let store = try openLedger(try loadConfig(options))
             guard let context = try store.invoiceContext(number) else { throw OverdueError.data("invoice \(number): not found") }
             let invoice = context.invoice
+            let fees = try store.fees(invoice: number)
             if format == .json {
                 guard case .object(var pairs) = invoiceJSON(invoice) else { return }
+                pairs.append(("fee_charges", .array(fees.map(feeJSON))))
                 pairs.append(("dispatches", .array(context.dispatches.map(dispatchJSON))))
                 print(JSONValue.object(pairs).serialized)
                 return
@@ -85,6 +87,7 @@ struct InvoiceShow: ParsableCommand {
                 issued      \(invoice.issueDate)
                 due         \(invoice.dueDate)
                 amount      \(invoice.amount)
+                fees        \(invoice.fees)\(feeLines(fees))
                 paid        \(invoice.paid)
                 balance     \(invoice.balance)
                 status      \(invoice.status.rawValue)\(invoice.onHold ? " (on hold\(invoice.holdReason.map { ": \($0)" } ?? ""))" : "")
@@ -100,6 +103,24 @@ struct InvoiceShow: ParsableCommand {
             }
         }
     }
+}
+
+/// Each fee charged, one indented line under `fees`: stage, amount, when, and whether waived.
+private func feeLines(_ fees: [ChargedFee]) -> String {
+    guard !fees.isEmpty else { return "" }
+    let rows = fees.map { fee in
+        [fee.stage, fee.amount.description, formatTimestamp(fee.chargedAt),
+         fee.waivedAt.map { formatTimestamp($0) + (fee.waiveReason.map { " (\($0))" } ?? "") } ?? "no"]
+    }
+    return TextTable.lines(header: ["STAGE", "FEE", "CHARGED", "WAIVED"], rows: rows).map { "\n            " + $0 }.joined()
+}
+
+func feeJSON(_ fee: ChargedFee) -> JSONValue {
+    .object([
+        ("stage", .string(fee.stage)), ("amount", .string(fee.amount.decimalString)),
+        ("charged_at", .string(formatTimestamp(fee.chargedAt))), ("waived", .bool(fee.waivedAt != nil)),
+        ("waived_at", .optional(fee.waivedAt.map(formatTimestamp))), ("waive_reason", .optional(fee.waiveReason)),
+    ])
 }
 
 func dispatchJSON(_ d: Dispatch) -> JSONValue {
@@ -189,7 +210,8 @@ struct InvoicePay: ParsableCommand {
                 date = LocalDateTime(Date(), in: config.daemon.timezone).date
             }
             let after = try store.recordPayment(invoice: number, amount: money, on: date, context: changeNow())
-            print("invoice \(number): paid \(after.paid) of \(after.amount), balance \(after.balance), status \(after.status.rawValue)")
+            let fees = after.fees.minorUnits == 0 ? "" : " + fees \(after.fees.decimalString)"
+            print("invoice \(number): paid \(after.paid) of \(after.amount)\(fees), balance \(after.balance), status \(after.status.rawValue)")
         }
     }
 }
@@ -282,12 +304,28 @@ struct InvoiceRequeue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "requeue", abstract: "Send a failed reminder again on the next tick.")
     @OptionGroup var options: ConfigOption
-    @Argument var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "The stage of the failed dispatch.") var stage: String
 
     func run() throws {
         try applyChange(options, "invoice \(number) stage \(stage): queued again") {
             try $0.requeueFailed(invoice: number, stage: stage, context: $1)
+        }
+    }
+}
+
+struct InvoiceWaive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "waive", abstract: "Waive the late fees charged to an invoice (exit 65 when there are none).")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
+    @Option(help: "Why (recorded in the audit trail).") var reason: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let store = try openLedger(try loadConfig(options))
+            let (waived, after) = try store.waiveFees(invoice: number, reason: reason, context: changeNow())
+            print("invoice \(number): waived fees \(waived), balance \(after.balance), status \(after.status.rawValue)")
         }
     }
 }

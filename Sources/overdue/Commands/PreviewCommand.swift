@@ -47,9 +47,8 @@ struct PreviewCommand: ParsableCommand {
                 let request = ReminderRequest(context: context, stage: chosen, dispatch: dispatch)
                 (amountDue, daysOverdue) = (request.amountDue, request.daysOverdue)
             } else {
-                // The plan's balance without the fee of the stage it found due, plus this stage's.
-                let fee = chosen.fee(in: context.invoice.currency)?.minorUnits ?? 0
-                amountDue = Money(minorUnits: line.amountDue.minorUnits &- line.feeMinorUnits &+ fee, currency: context.invoice.currency)
+                // Not dispatched: its fee is not in the balance yet, and the message would state it.
+                amountDue = context.invoice.amountDue(stageFeeMinorUnits: chosen.fee(in: context.invoice.currency)?.minorUnits ?? 0)
                 daysOverdue = max(line.daysOverdue, chosen.days)
             }
             let ids = MessageIDGenerator(secret: try store.meta(DaemonWiring.messageIDSecretKey).flatMap(ByteText.decodeHex)
