@@ -2,7 +2,7 @@ import Foundation
 import OverdueCore
 
 /// The production `MessageComposer`: reminders from the configured templates
-/// (`MessageTemplates`), owner notices from the built-in texts, both encoded by
+/// (`MessageTemplates`), owner notices from the built-in texts (and their HTML), both encoded by
 /// `MessageBuilder`, with Message-IDs from `MessageIDGenerator` keyed by the dispatch id, so
 /// every attempt at one dispatch carries the same Message-ID.
 ///
@@ -35,7 +35,7 @@ public final class LedgerComposer: MessageComposer {
         let id = messageID ?? ids.messageID(invoice: notice.invoice, stage: notice.stage, nonce: nonce, domain: domain)
         let content = MailContent(from: config.business.from, to: [config.business.owner], subject: notice.subject,
                                   date: instant, timeZone: config.daemon.timezone, messageID: id, text: notice.body,
-                                  autoSubmitted: true)
+                                  html: notice.html, autoSubmitted: true)
         return try build(content, invoice: notice.invoice)
     }
 

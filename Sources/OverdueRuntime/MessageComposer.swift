@@ -11,7 +11,7 @@ public protocol MessageComposer: AnyObject {
     /// The client reminder for an `email` stage. `reminder.recipients` are the envelope
     /// recipients (To, Cc and Bcc). Reusing `messageID` keeps one Message-ID across retries.
     func reminder(_ request: ReminderRequest, messageID: String?, at instant: Date) throws -> OutgoingMessage
-    /// A plain-text notice to `business.owner`.
+    /// A notice to `business.owner` (plain text, with an HTML part when the notice has one).
     func ownerNotice(_ notice: OwnerNotice, messageID: String?, at instant: Date) throws -> OutgoingMessage
 }
 

@@ -39,7 +39,7 @@ public final class CurlSMTPTransport: MailTransport {
     ///     libcurl and not kept by this object.
     public init(_ settings: SMTPSettings, password: String?) throws(OverdueError) {
         _ = CurlSMTPTransport.globalInit
-        endpoint = try SMTPServerAddress(settings)
+        endpoint = try SMTPServerAddress(settings, greeting: greetingName(for: settings))
         commandTimeout = UInt64(max(1, settings.timeout.seconds)) * 1_000_000_000
         guard let handle = curl_easy_init() else { throw OverdueError(.unavailable, "libcurl: cannot create a handle") }
         self.handle = handle

@@ -13,12 +13,14 @@ struct SMTPServerAddress: Equatable {
         case none
     }
 
-    /// The URL handed to libcurl (never contains credentials).
+    /// The URL handed to libcurl (never contains credentials). libcurl greets the server with
+    /// the URL's path (`smtp://host:587/NAME` says `EHLO NAME`), so the greeting is its path.
     let url: String
     let host: String
     let security: Security
 
-    init(_ settings: SMTPSettings) throws(OverdueError) {
+    /// - Parameter greeting: the EHLO name (`greetingName(for:)`); nil leaves libcurl's own.
+    init(_ settings: SMTPSettings, greeting: String? = nil) throws(OverdueError) {
         guard let components = URLComponents(string: settings.url), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty else {
             throw .config("smtp.url: \"\(settings.url.escapingControls())\" is not an smtp://, smtps:// or file:// URL")
@@ -26,7 +28,9 @@ struct SMTPServerAddress: Equatable {
         guard components.user == nil, components.password == nil else {
             throw .config("smtp.url: credentials belong in smtp.username and smtp.password_file/password_env, not in the URL")
         }
-        self.url = settings.url
+        let base = settings.url.hasSuffix("/") ? String(settings.url.dropLast()) : settings.url
+        // A host name (letters, digits, '-', '.') needs no percent-encoding in a path.
+        self.url = greeting.map { base + "/" + $0 } ?? settings.url
         self.host = host
         switch (scheme, settings.starttls) {
         case ("smtps", _): security = .implicitTLS

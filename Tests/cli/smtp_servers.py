@@ -4,7 +4,8 @@
   `openssl req -x509` at test time.
 * `AiosmtpdServer`: aiosmtpd (Debian's python3-aiosmtpd, importable only from /usr/bin/python3,
   hence a subprocess running this very file) with STARTTLS required + AUTH PLAIN/LOGIN, or
-  implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json` envelope).
+  implicit TLS; every accepted message is written to a folder as `N.eml` (+ `N.json` envelope,
+  `N.ehlo` the name the client greeted with).
 * `AiosmtpdServer(mode="plain", fault=...)`: the same without TLS or AUTH, with a fault after the
   message's final dot: `drop-after-dot` (store the message, close without a reply), `late:S`
   (answer after S seconds), `slow-after:N:S` (the first N messages at once, then S seconds each).
@@ -94,6 +95,10 @@ class AiosmtpdServer:
         for meta in sorted(self.store.glob("*.json"), key=lambda p: int(p.stem)):
             out.append((json.loads(meta.read_text()), meta.with_suffix(".eml").read_bytes()))
         return out
+
+    def greetings(self):
+        """The EHLO (or HELO) name the client gave in each accepted message's session, in arrival order."""
+        return [path.read_text() for path in sorted(self.store.glob("*.ehlo"), key=lambda p: int(p.stem))]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -236,6 +241,7 @@ def serve(args):
             (store / f"{n}.eml").write_bytes(envelope.original_content or envelope.content)
             (store / f"{n}.json").write_text(json.dumps({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                                                          "tls": args.mode == "implicit" or session.ssl is not None}))
+            (store / f"{n}.ehlo").write_text(session.host_name or "")
             if fault[0] == "drop-after-dot":
                 server.transport.abort()
                 return "421 never seen: the connection is gone"

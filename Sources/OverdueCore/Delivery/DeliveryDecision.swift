@@ -39,15 +39,15 @@ public enum DeliveryDecision: Sendable, Equatable {
         let invoice = context.invoice
         switch action {
         case .email:
-            if invoice.status != .open { return "the invoice is \(invoice.status.rawValue)" }
+            if invoice.status != .open { return "the invoice is \(invoice.status.inWords)" }
             if invoice.balance.minorUnits <= 0 { return "the invoice is paid" }
             if context.client.blocked { return "client \(context.client.id) is blocked" }
         case .escalate:
-            if invoice.status != .open && invoice.status != .escalated { return "the invoice is \(invoice.status.rawValue)" }
+            if invoice.status != .open && invoice.status != .escalated { return "the invoice is \(invoice.status.inWords)" }
             if invoice.balance.minorUnits <= 0 { return "the invoice is paid" }
         case .writeOff:
             if invoice.status != .open && invoice.status != .writtenOff && invoice.status != .escalated {
-                return "the invoice is \(invoice.status.rawValue)"
+                return "the invoice is \(invoice.status.inWords)"
             }
         }
         return nil

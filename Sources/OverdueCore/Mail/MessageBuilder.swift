@@ -20,10 +20,19 @@ public struct MailContent: Sendable {
     /// Adds `Auto-Submitted: auto-generated` (RFC 3834). Meant for notices to the owner; client
     /// reminders leave it off, since some ticketing systems drop auto-submitted mail unread.
     public var autoSubmitted: Bool
+    /// Message-IDs of the earlier messages of the same conversation, oldest first: written as
+    /// `References`, the last also as `In-Reply-To`, so the recipient's mail client shows one thread.
+    public var references: [String]
+    /// Adds `X-Auto-Response-Suppress: OOF, AutoReply`, which asks Exchange and Outlook not to
+    /// answer with an out-of-office or automatic reply (that would land with the owner). Meant
+    /// for client reminders; never paired with `List-Unsubscribe` or `Precedence`, which would
+    /// make a personal letter look like bulk mail.
+    public var suppressAutoReplies: Bool
 
     public init(from: Mailbox, to: [Mailbox], cc: [Mailbox] = [], bcc: [Mailbox] = [], replyTo: Mailbox? = nil,
                 subject: String, date: Date, timeZone: TimeZone, messageID: String, text: String,
-                html: String? = nil, autoSubmitted: Bool = false) {
+                html: String? = nil, autoSubmitted: Bool = false, references: [String] = [],
+                suppressAutoReplies: Bool = false) {
         self.from = from
         self.to = to
         self.cc = cc
@@ -36,6 +45,8 @@ public struct MailContent: Sendable {
         self.text = text
         self.html = html
         self.autoSubmitted = autoSubmitted
+        self.references = references
+        self.suppressAutoReplies = suppressAutoReplies
     }
 }
 
@@ -67,10 +78,13 @@ public enum MessageBuilder {
         }
         guard !content.to.isEmpty else { throw MessageError(field: "To", problem: "no recipient") }
         let id = content.messageID
-        guard id.hasPrefix("<"), id.hasSuffix(">"), id.contains("@"),
-              id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw MessageError(field: "Message-ID", problem: "\"\(id.escapingControls())\" is not <id@domain>")
+        for (field, value) in [("Message-ID", id)] + content.references.map({ ("References", $0) }) {
+            guard isMessageID(value) else {
+                throw MessageError(field: field, problem: "\"\(value.escapingControls())\" is not <id@domain>")
+            }
         }
+        var seenIDs: Set<String> = [id]
+        let references = content.references.filter { seenIDs.insert($0).inserted }
 
         var headers: [String] = [
             HeaderEncoding.fold("Date", rfc5322Date(content.date, in: content.timeZone)),
@@ -83,8 +97,14 @@ public enum MessageBuilder {
         }
         headers.append(HeaderEncoding.fold("Subject", HeaderEncoding.unstructured(content.subject)))
         headers.append(HeaderEncoding.fold("Message-ID", id))
+        if let parent = references.last {
+            headers.append(HeaderEncoding.fold("In-Reply-To", parent))
+            // Folded between IDs, so any number of them keeps every line within 78 octets.
+            headers.append(HeaderEncoding.fold("References", references.joined(separator: " ")))
+        }
         headers.append("MIME-Version: 1.0")
         if content.autoSubmitted { headers.append("Auto-Submitted: auto-generated") }
+        if content.suppressAutoReplies { headers.append("X-Auto-Response-Suppress: OOF, AutoReply") }
 
         var data = Array(headers.joined(separator: "\r\n").utf8) + [13, 10]
         let textPart = QuotedPrintable.encode(content.text)
@@ -110,6 +130,13 @@ public enum MessageBuilder {
         var seen = Set<String>()
         let recipients = (content.to + content.cc + content.bcc).map(\.address).filter { seen.insert($0.lowercased()).inserted }
         return OutgoingMessage(envelopeFrom: content.from.address, recipients: recipients, messageID: id, data: data)
+    }
+
+    /// `<id@domain>` in printable ASCII without spaces, at most 900 octets: a line of its own
+    /// when folded, within the 998 RFC 5322 allows.
+    private static func isMessageID(_ id: String) -> Bool {
+        id.hasPrefix("<") && id.hasSuffix(">") && id.contains("@") && id.utf8.count <= 900
+            && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
     private static func refuseControls(in value: String, field: String) throws(MessageError) {

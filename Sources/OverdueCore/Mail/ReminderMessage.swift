@@ -74,7 +74,8 @@ extension MessageTemplates {
         let content = MailContent(
             from: config.business.from, to: to, cc: recipients(stage.cc), bcc: recipients(stage.bcc),
             replyTo: config.business.replyTo, subject: rendered.subject, date: instant,
-            timeZone: config.daemon.timezone, messageID: messageID, text: rendered.text, html: rendered.html)
+            timeZone: config.daemon.timezone, messageID: messageID, text: rendered.text, html: rendered.html,
+            references: context.threadReferences(forStage: stage.name), suppressAutoReplies: true)
         do {
             return try MessageBuilder.build(content)
         } catch {

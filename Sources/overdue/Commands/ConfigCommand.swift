@@ -17,8 +17,9 @@ struct ConfigCommand: ParsableCommand {
             commandName: "check",
             abstract: "Validate the config file, its templates and that secrets are readable.",
             discussion: """
-                Prints "PATH: ok" and a one-line summary, exit 0. On a problem, prints every
-                error as FILE:LINE: section.key: problem, exit 78.
+                Prints "PATH: ok" and a one-line summary, exit 0 (warnings, such as an SMTP
+                greeting name without a dot, go to stderr). On a problem, prints every error as
+                FILE:LINE: section.key: problem, exit 78.
                 """
         )
         @OptionGroup var options: ConfigOption
@@ -34,6 +35,10 @@ struct ConfigCommand: ParsableCommand {
                 // Checks beyond the file itself go here, each throwing an OverdueError(.config)
                 // that names file, line and key: templates exist and render with only known
                 // variables, and the SMTP password can be read.
+                // A dotless greeting works with many servers, so it is a warning, not an error.
+                if !config.smtp.isFileOutbox, let warning = config.smtp.greetingWarning(for: greetingName(for: config.smtp)) {
+                    printError(warning)
+                }
                 print("\(options.path): ok")
                 print(Check.summary(of: config))
             }
