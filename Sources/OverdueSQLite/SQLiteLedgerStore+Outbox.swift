@@ -79,9 +79,9 @@ extension SQLiteLedgerStore {
                     // ORs, not IN (...), which makes SQLite build an ephemeral table per execution.
                     try db.prepare("""
                         UPDATE dispatches SET state = 'sending', message = ?, recipients = ?, attempts = attempts + 1,
-                            next_attempt_at = NULL
+                            next_attempt_at = NULL, subject = COALESCE(?, subject)
                         WHERE id = ? AND (state = 'queued' OR state = 'retrying' OR state = 'released')
-                        """).bind(.int(messageRow), .text(addresses), .int(id)).run()
+                        """).bind(.int(messageRow), .text(addresses), .optional(mark.subject), .int(id)).run()
                     guard db.changes == 1 else {
                         let dispatch = try fetchDispatch(id)
                         throw OverdueError(.dataError, "invoice \(dispatch.invoiceNumber) stage \(dispatch.stage): is \(dispatch.state.rawValue); cannot be sent")

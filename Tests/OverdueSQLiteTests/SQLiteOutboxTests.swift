@@ -32,6 +32,17 @@ final class SQLiteOutboxTests: LedgerTestCase {
         XCTAssertEqual(try store.dispatches(in: Set(DispatchState.allCases)), [])
     }
 
+    func testTheSubjectAMessageWentOutWithIsKeptWithItsDispatch() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        let id = try store.queue([newDispatch("INV-1", "s1")], context: context())[0].id
+        XCTAssertNil(try store.invoiceContext("INV-1")?.dispatches.first?.subject, "no subject before it is sent")
+        try store.markSending([SendingMark(dispatchIDs: [id], messageID: "<s@x>", recipients: ["ap@acme.example"],
+                                           subject: "Invoice INV-1 from Jane Doe Design: €1,200.00 due")], context: context())
+        try store.recordOutcome([id], .sent(reply: "250 ok"), context: context())
+        XCTAssertEqual(try store.invoiceContext("INV-1")?.dispatches.first?.subject, "Invoice INV-1 from Jane Doe Design: €1,200.00 due")
+    }
+
     func testSendingThenSentRecordsMessageRecipientsAndReply() throws {
         let store = try openStore()
         _ = try store.importInvoices([row("INV-1"), row("INV-2")], source: "a.csv", context: context())

@@ -103,11 +103,14 @@ public struct SendingMark: Sendable, Equatable {
     public var dispatchIDs: [Int64]
     public var messageID: String
     public var recipients: [String]
+    /// The message's Subject, stored with its dispatches (nil keeps what is stored).
+    public var subject: String?
 
-    public init(dispatchIDs: [Int64], messageID: String, recipients: [String]) {
+    public init(dispatchIDs: [Int64], messageID: String, recipients: [String], subject: String? = nil) {
         self.dispatchIDs = dispatchIDs
         self.messageID = messageID
         self.recipients = recipients
+        self.subject = subject
     }
 }
 

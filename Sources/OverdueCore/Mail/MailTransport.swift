@@ -5,12 +5,16 @@ public struct OutgoingMessage: Sendable {
     public var recipients: [String]
     public var messageID: String
     public var data: [UInt8]
+    /// The Subject as written in the message (before encoding), kept with its dispatch so later
+    /// reminders can name it.
+    public var subject: String?
 
-    public init(envelopeFrom: String, recipients: [String], messageID: String, data: [UInt8]) {
+    public init(envelopeFrom: String, recipients: [String], messageID: String, data: [UInt8], subject: String? = nil) {
         self.envelopeFrom = envelopeFrom
         self.recipients = recipients
         self.messageID = messageID
         self.data = data
+        self.subject = subject
     }
 }
 

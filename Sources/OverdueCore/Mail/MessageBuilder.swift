@@ -129,7 +129,8 @@ public enum MessageBuilder {
 
         var seen = Set<String>()
         let recipients = (content.to + content.cc + content.bcc).map(\.address).filter { seen.insert($0.lowercased()).inserted }
-        return OutgoingMessage(envelopeFrom: content.from.address, recipients: recipients, messageID: id, data: data)
+        return OutgoingMessage(envelopeFrom: content.from.address, recipients: recipients, messageID: id, data: data,
+                               subject: content.subject)
     }
 
     /// `<id@domain>` in printable ASCII without spaces, at most 900 octets: a line of its own
