@@ -2,15 +2,17 @@ import Dispatch
 import Foundation
 import OverdueCore
 
-/// `overdue run`: a tick at start and every `daemon.interval`, signals, and systemd notification.
+/// `overdue run`: a tick at start and every `daemon.interval`, reloads and stops, and systemd
+/// notification.
 ///
-/// Every tick, reload and the shutdown run on one serial queue, so ticks never overlap and a
-/// reload or a stop never lands in the middle of a message. Signals are only observed on the
-/// main queue and turned into work items for that serial queue. Between ticks nothing wakes
-/// the process but the timer itself (and the systemd watchdog ping, when one is configured),
-/// and after each tick the daemon lets go of the library pages and heap the tick touched
-/// (`IdleMemory`), so an idle daemon's RSS is its own few megabytes.
-public final class Daemon: @unchecked Sendable {
+/// Ticks, reloads and the shutdown all run on the thread that calls `serve`, one after the
+/// other, so ticks never overlap and a reload or a stop never lands in the middle of a message.
+/// The loop learns the time and what happened (SIGHUP, SIGTERM) only from its `Scheduler`: the
+/// production one turns signals into events, a test one moves its own clock. Between ticks
+/// nothing wakes the process but the next tick's deadline, an event (and the systemd watchdog
+/// ping, when one is configured), and after each tick the daemon lets go of the library pages
+/// and heap the tick touched (`IdleMemory`), so an idle daemon's RSS is its own few megabytes.
+public final class Daemon<Scheduler: DaemonScheduler> {
     /// What the daemon needs from the outside world; the CLI wires the concrete types.
     public struct Wiring {
         /// Reads and validates the config file again (SIGHUP).
@@ -24,66 +26,79 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    // Confined to `queue` after start-up.
     private var config: Config
     private var runner: TickRunner
-    private let store: any LedgerStore
+    private let store: any Outbox & AuditLog & DaemonState
     private let wiring: Wiring
     private let log: Logger
     private let notifier: SystemdNotifier
     private let clock: any WallClock
-    private let queue = DispatchQueue(label: "overdue.daemon")
-    private let stopFlag = StopFlag()
-    private var timer: (any DispatchSourceTimer)?
+    private let scheduler: Scheduler
+    private let pid: Int32
     private var watchdogTimer: (any DispatchSourceTimer)?
-    private var signalSources: [any DispatchSourceSignal] = []
 
-    public init(config: Config, store: any LedgerStore, wiring: Wiring, log: Logger,
-                notifier: SystemdNotifier = SystemdNotifier(), clock: any WallClock = SystemClock()) throws {
+    /// - Parameter clock: the time audit entries and `overdue status` state (the scheduler's
+    ///   clock spaces the ticks).
+    public init(config: Config, store: any Outbox & AuditLog & DaemonState, wiring: Wiring, log: Logger,
+                scheduler: Scheduler, notifier: SystemdNotifier = SystemdNotifier(), clock: any WallClock = SystemClock(),
+                pid: Int32 = getpid()) throws {
         self.config = config
         self.store = store
         self.wiring = wiring
         self.log = log
+        self.scheduler = scheduler
         self.notifier = notifier
         self.clock = clock
+        self.pid = pid
         self.runner = try wiring.makeRunner(config)
     }
 
     private var change: ChangeContext { ChangeContext(at: clock.now()) }
 
-    /// Starts the daemon and never returns: the process exits 0 after SIGTERM/SIGINT, 74 when
+    /// Runs the daemon and never returns: the process exits 0 after SIGTERM/SIGINT, 74 when
     /// the ledger stops being the file on disk. It throws (the caller closes the ledger) only
     /// before the first tick, for instance 75 when another process is sending from the ledger.
     public func run() throws -> Never {
+        exit(try serve())
+    }
+
+    /// The daemon until it stops, on the calling thread: returns the exit status (0 after a
+    /// stop, 74 when the ledger is detached) with the ledger closed. Throws only before the
+    /// first tick.
+    public func serve() throws -> Int32 {
         try store.lockForSending()
-        installSignalHandlers()
-        runner.shouldStop = { [stopFlag] in stopFlag.isSet }
+        scheduler.start()
+        runner.shouldStop = { [scheduler] in scheduler.stopRequested }
         try runner.recoverInterrupted()
-        try store.setMeta(MetaKey.daemonPID, String(getpid()))
+        try store.setMeta(MetaKey.daemonPID, String(pid))
         try store.appendAudit([AuditRecord(.daemonStarted, details: [
-            ("pid", .int(Int64(getpid()))), ("config", .string(config.path)), ("interval", .string(config.daemon.interval.text)),
+            ("pid", .int(Int64(pid))), ("config", .string(config.path)), ("interval", .string(config.daemon.interval.text)),
         ])], context: change)
-        log.notice("overdue started (pid \(getpid()), config \(config.path), tick every \(config.daemon.interval))")
-
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.setEventHandler { [unowned self] in self.tick() }
-        schedule(timer)
-        timer.activate()
-        self.timer = timer
+        log.notice("overdue started (pid \(pid), config \(config.path), tick every \(config.daemon.interval))")
         startWatchdog()
+        defer { watchdogTimer?.cancel() }
         notifier.ready()
-        dispatchMain()
+
+        var nextTick = scheduler.instant
+        while true {
+            switch scheduler.wait(until: nextTick) {
+            case .reload?:
+                // A new interval counts from now: the reloaded config ticks at once.
+                if reload() { nextTick = scheduler.instant }
+            case .stop(let signo)?:
+                stop(signal: signo)
+                return 0
+            case nil:
+                let started = scheduler.instant
+                if let status = tick() { return status }
+                // A tick longer than the interval is followed by the next one at once.
+                nextTick = started.advanced(by: .seconds(config.daemon.interval.seconds))
+            }
+        }
     }
 
-    private func schedule(_ timer: any DispatchSourceTimer) {
-        let interval = config.daemon.interval.seconds
-        // Leeway lets the kernel batch the wake-up with others; a tick a few seconds late is harmless.
-        let leeway = DispatchTimeInterval.milliseconds(min(max(interval * 10, 100), 5_000))
-        timer.schedule(deadline: .now(), repeating: .seconds(interval), leeway: leeway)
-    }
-
-    private func tick() {
-        guard !stopFlag.isSet else { return }
+    /// One tick; returns an exit status when the daemon must stop (the ledger is detached).
+    private func tick() -> Int32? {
         let started = clock.now()
         let status: String
         do {
@@ -97,7 +112,7 @@ public final class Daemon: @unchecked Sendable {
             do {
                 try store.checkStillOnDisk()
             } catch {
-                stopOnDetachedLedger(error)
+                return stopOnDetachedLedger(error)
             }
         }
         let next = started.addingTimeInterval(TimeInterval(config.daemon.interval.seconds))
@@ -106,59 +121,40 @@ public final class Daemon: @unchecked Sendable {
         // Shared-library pages the tick touched would otherwise stay counted in RSS until the next one.
         let released = IdleMemory.release()
         log.debug("idle: released \(released / 1_048_576) MiB of read-only library mappings")
+        return nil
     }
 
-    // MARK: Signals
+    // MARK: Stopping and reloading
 
-    private func installSignalHandlers() {
-        for signo in [SIGTERM, SIGINT, SIGHUP] {
-            // The default action would kill the process before Dispatch sees the signal.
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: .main)
-            source.setEventHandler { [unowned self] in
-                if signo == SIGHUP { self.queue.async { self.reload() } } else { self.stop(signal: signo) }
-            }
-            source.activate()
-            signalSources.append(source)
-        }
-    }
-
-    /// The current message finishes (its outcome is recorded); the rest of the tick is left
-    /// for the next start. Then the process exits 0.
+    /// After a stop event: the message being sent when it came has finished (its outcome is
+    /// recorded) and the rest of the tick is left for the next start.
     private func stop(signal signo: Int32) {
-        guard !stopFlag.isSet else { return }
-        stopFlag.set()
         notifier.stopping()
-        log.notice("stopping on \(signo == SIGINT ? "SIGINT" : "SIGTERM")")
-        queue.async { [unowned self] in
-            timer?.cancel()
-            do {
-                try store.appendAudit([AuditRecord(.daemonStopped, details: [
-                    ("pid", .int(Int64(getpid()))), ("signal", .string(signo == SIGINT ? "SIGINT" : "SIGTERM")),
-                ])], context: change)
-            } catch {
-                log.error("could not record the stop in the audit trail: \(error)")
-            }
-            store.close()
-            log.notice("overdue stopped")
-            exit(0)
+        let name = signo == SIGINT ? "SIGINT" : "SIGTERM"
+        log.notice("stopping on \(name)")
+        do {
+            try store.appendAudit([AuditRecord(.daemonStopped, details: [
+                ("pid", .int(Int64(pid))), ("signal", .string(name)),
+            ])], context: change)
+        } catch {
+            log.error("could not record the stop in the audit trail: \(error)")
         }
+        store.close()
+        log.notice("overdue stopped")
     }
 
     /// Exit 74 after a check found the ledger detached: the database is closed first, which
     /// writes back into the file what this process had recorded.
-    private func stopOnDetachedLedger(_ error: any Error) -> Never {
-        stopFlag.set()
+    private func stopOnDetachedLedger(_ error: any Error) -> Int32 {
         notifier.stopping()
-        timer?.cancel()
         log.error("stopping: \((error as? OverdueError)?.message ?? "\(error)")")
         store.close()
-        exit(ExitCode.ioError.rawValue)
+        return ExitCode.ioError.rawValue
     }
 
-    /// SIGHUP: a config that does not load, or that cannot be wired, is refused and the old one kept.
-    private func reload() {
-        guard !stopFlag.isSet else { return }
+    /// SIGHUP: a config that does not load, or that cannot be wired, is refused and the old one
+    /// kept. Returns whether the interval changed.
+    private func reload() -> Bool {
         notifier.reloading()
         defer { notifier.ready() }
         do {
@@ -167,13 +163,13 @@ public final class Daemon: @unchecked Sendable {
                 throw OverdueError.config("\(fresh.path): daemon.database: changing the database needs a restart, not a reload")
             }
             let freshRunner = try wiring.makeRunner(fresh)
-            freshRunner.shouldStop = { [stopFlag] in stopFlag.isSet }
+            freshRunner.shouldStop = { [scheduler] in scheduler.stopRequested }
             let intervalChanged = fresh.daemon.interval != config.daemon.interval
             config = fresh
             runner = freshRunner
-            if intervalChanged, let timer { schedule(timer) }
             try store.appendAudit([AuditRecord(.configReloaded, details: [("config", .string(fresh.path))])], context: change)
             log.notice("config reloaded from \(fresh.path)")
+            return intervalChanged
         } catch {
             let line = (error as? OverdueError)?.message ?? "\(error)"
             log.error("config reload refused, keeping the running config: \(line)")
@@ -182,6 +178,7 @@ public final class Daemon: @unchecked Sendable {
             } catch {
                 log.error("could not record the refused reload in the audit trail: \(error)")
             }
+            return false
         }
     }
 
@@ -198,13 +195,4 @@ public final class Daemon: @unchecked Sendable {
         timer.activate()
         watchdogTimer = timer
     }
-}
-
-/// Set once by a signal handler, read by the tick between messages.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

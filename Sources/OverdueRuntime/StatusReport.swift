@@ -27,7 +27,7 @@ public struct StatusReport: Sendable {
     public var serverProblem: (at: String, error: String)?
 
     /// Reads the report from the ledger; `limit` caps the upcoming list.
-    public static func read(store: any LedgerStore, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
+    public static func read(store: any Outbox & PlanningSource & DaemonState, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
         let states = try store.dispatches(in: [.queued, .released, .sending, .retrying, .failed, .ambiguous]).sorted { $0.id < $1.id }
         return StatusReport(
             lastTickAt: try store.meta(MetaKey.lastTickAt), lastTickAsOf: try store.meta(MetaKey.lastTickAsOf),
@@ -46,7 +46,7 @@ public struct StatusReport: Sendable {
     /// the local date it will (`EscalationPlanner.nextAction`), so this list never disagrees with
     /// `plan`: what `plan` shows due or waiting for the window, gap or notice period is listed
     /// here with that same stage, on the day the window opens or the wait ends.
-    static func upcoming(store: any LedgerStore, config: Config, at instant: Date, limit: Int) throws -> [Upcoming] {
+    static func upcoming(store: any PlanningSource, config: Config, at instant: Date, limit: Int) throws -> [Upcoming] {
         let planner = EscalationPlanner(config: config)
         var found: [Upcoming] = []
         try store.forEachInvoiceContext { context in

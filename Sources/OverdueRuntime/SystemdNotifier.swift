@@ -6,7 +6,7 @@ import Foundation
 /// A name starting with `@` is an abstract socket (the `@` becomes a NUL byte). When the
 /// variable is unset, or sending fails, nothing happens: the daemon works the same outside
 /// systemd, and a lost status line is not worth stopping for.
-public final class SystemdNotifier: @unchecked Sendable {
+public final class SystemdNotifier: Sendable {
     private let socketPath: String?
     private let descriptor: Int32
     /// `$WATCHDOG_USEC` when set for this process: ping at least every half of it.

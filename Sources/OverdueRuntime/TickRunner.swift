@@ -50,7 +50,7 @@ import OverdueCore
 /// `DeliveryVerdict`, `DispatchState.applying`); this class only carries it out.
 public final class TickRunner {
     public let config: Config
-    let store: any LedgerStore
+    let store: any TickLedger
     let transport: any MailTransport
     let composer: any MessageComposer
     let planner: EscalationPlanner
@@ -64,7 +64,7 @@ public final class TickRunner {
     /// - Parameters:
     ///   - clock: the real clock; audit entries record its time.
     ///   - asOf: `--as-of`: the instant every decision is made at, instead of the clock's.
-    public init(config: Config, store: any LedgerStore, transport: any MailTransport, composer: any MessageComposer,
+    public init(config: Config, store: any TickLedger, transport: any MailTransport, composer: any MessageComposer,
                 clock: any WallClock = SystemClock(), asOf: Date? = nil, log: Logger = Logger()) {
         self.config = config
         self.store = store
@@ -94,7 +94,7 @@ public final class TickRunner {
 
     /// What a tick at `instant` would queue and deliver, with no side effect (`tick --dry-run`):
     /// needs neither a transport nor templates.
-    public static func preview(config: Config, store: any LedgerStore, at instant: Date) throws -> TickPreview {
+    public static func preview(config: Config, store: any Outbox & PlanningSource, at instant: Date) throws -> TickPreview {
         let planner = EscalationPlanner(config: config)
         let (lines, heldByWindow) = try plannedLines(planner, store: store, at: instant)
         let due = try dueDispatches(store: store, at: instant)
@@ -188,7 +188,7 @@ public final class TickRunner {
     // MARK: Planning
 
     /// The lines with something to do, and how many more are due but held by the send window.
-    private static func plannedLines(_ planner: EscalationPlanner, store: any LedgerStore,
+    private static func plannedLines(_ planner: EscalationPlanner, store: any PlanningSource,
                                      at instant: Date) throws -> (lines: [PlanLine], heldByWindow: Int) {
         var lines: [PlanLine] = []
         var heldByWindow = 0
@@ -202,7 +202,7 @@ public final class TickRunner {
 
     /// Queued and released dispatches, and retrying ones whose next attempt has come, oldest first.
     /// `ambiguous` ones are never here: only the owner can release them.
-    private static func dueDispatches(store: any LedgerStore, at instant: Date) throws -> [Dispatch] {
+    private static func dueDispatches(store: any Outbox, at instant: Date) throws -> [Dispatch] {
         try store.dispatches(in: [.queued, .retrying, .released])
             .filter { $0.state != .retrying || ($0.nextAttemptAt ?? .distantPast) <= instant }
             .sorted { $0.id < $1.id }

@@ -113,7 +113,7 @@ extension SQLiteLedgerStore {
     /// lock, so two processes opening the ledger together do not both append them.
     func auditMigratedFees() throws {
         guard try meta(Self.feeMigrationKey) != nil else { return }
-        try writing(ChangeContext(at: Date())) { audit in
+        try writing(ChangeContext(at: clock.now())) { audit in
             let key = try db.prepare("SELECT value FROM meta WHERE key = ?")
             let lastText = try key.bind(.text(Self.feeMigrationKey)).step() ? key.text(0) : nil
             key.reset()

@@ -47,15 +47,11 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Links the dispatches to one message (created, or reused when the Message-ID is already
-    /// known, as for a retry) and marks them `sending`, counting an attempt. Committed with
-    /// synchronous=FULL before it returns, so a crash after the first SMTP byte leaves a
-    /// `sending` row that start-up turns into `ambiguous`. Not audited: the outcome is.
-    public func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws {
-        try markSending([SendingMark(dispatchIDs: ids, messageID: messageID, recipients: recipients)], context: context)
-    }
-
-    /// Every mark in one synchronous=FULL transaction: a tick pays one disk flush per batch.
+    /// Links each mark's dispatches to one message (created, or reused when the Message-ID is
+    /// already known, as for a retry) and marks them `sending`, counting an attempt. Every mark
+    /// in one synchronous=FULL transaction, committed before it returns (a tick pays one disk
+    /// flush per batch), so a crash after the first SMTP byte leaves `sending` rows that
+    /// start-up turns into `ambiguous`. Not audited: the outcome is.
     /// Nothing is marked when any dispatch is not sendable (65).
     public func markSending(_ marks: [SendingMark], context: ChangeContext) throws {
         guard !marks.isEmpty else { return }

@@ -9,14 +9,16 @@ import OverdueCore
 /// something else. Every mutating method is one `BEGIN IMMEDIATE` transaction that also appends
 /// its audit entries.
 ///
-/// One connection, guarded by a recursive lock so the daemon may call it from its timer queue
-/// and a `forEachInvoiceContext` body may call back into the store.
-public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
+/// One connection, guarded by a recursive lock so a `forEachInvoiceContext` body may call back
+/// into the store. Not `Sendable`: each process uses its store from one thread at a time.
+public final class SQLiteLedgerStore: LedgerStore {
     /// The underlying connection, for tools and tests that need raw SQL.
     public let connection: SQLiteConnection
     var db: SQLiteConnection { connection }
     private let lock = NSRecursiveLock()
     private var persistenceFailureHandler: (@Sendable (String) -> Void)?
+    /// The time of what the store records on its own (the audit entries of a migration).
+    let clock: any WallClock
 
     /// When opening may create the ledger. A ledger is made only where the owner asked for
     /// one: a command that merely reads or sends on a missing ledger would otherwise start an
@@ -40,7 +42,8 @@ public final class SQLiteLedgerStore: LedgerStore, @unchecked Sendable {
     /// the ledger is missing and may not be created, when the file is not an overdue ledger
     /// (empty, not SQLite, another program's database), its schema is newer than this program,
     /// or WAL/FULL cannot be had. A file that is not a ledger is never written to.
-    public init(path: String, creating: Creation = .ifMissing) throws {
+    public init(path: String, creating: Creation = .ifMissing, clock: any WallClock = SystemClock()) throws {
+        self.clock = clock
         try SQLiteLedgerStore.checkFolder(of: path)
         var info = stat()
         if stat(path, &info) != 0 {

@@ -9,7 +9,7 @@ struct AsOfOption: ParsableArguments {
     var asOf: String?
 
     /// The instant the command runs at, and the change context for anything it records.
-    func context(in config: Config, clock: any WallClock = SystemClock()) throws -> ChangeContext {
+    func context(in config: Config, clock: any WallClock = commandClock) throws -> ChangeContext {
         let now = clock.now()
         guard let asOf else { return ChangeContext(at: now) }
         switch checkAsOf(asOf, zone: config.daemon.timezone) {
@@ -19,6 +19,9 @@ struct AsOfOption: ParsableArguments {
     }
 }
 
+/// The clock every command reads the time from (`--as-of` is applied on top of it).
+let commandClock: any WallClock = SystemClock()
+
 /// Loads and validates the config named by `--config` / `$OVERDUE_CONFIG` / the default.
 func loadConfig(_ option: ConfigOption) throws -> Config {
     try ConfigLoader.load(path: option.path)
@@ -27,26 +30,26 @@ func loadConfig(_ option: ConfigOption) throws -> Config {
 /// Opens (migrating if needed) the ledger the config names. Only the commands where the owner
 /// asks for a ledger may create one (see `SQLiteLedgerStore.Creation`); for every other one a
 /// missing ledger is 74, never a new empty ledger whose next tick re-sends everything.
-func openLedger(_ config: Config, creating: SQLiteLedgerStore.Creation = .never) throws -> SQLiteLedgerStore {
-    let store = try SQLiteLedgerStore(path: config.daemon.database, creating: creating)
+func openLedger(_ config: Config, creating: SQLiteLedgerStore.Creation = .never) throws -> any LedgerStore {
+    let store = try SQLiteLedgerStore(path: config.daemon.database, creating: creating, clock: commandClock)
     try store.normalizeIdentifiers()
     return store
 }
 
 /// Refuses (exit 78) a config that drops a stage name the ledger has dispatches for, unless a
 /// stage lists it in `renamed_from`. Run before anything plans or sends with `config`.
-func checkStageHistory(_ config: Config, _ store: SQLiteLedgerStore) throws {
+func checkStageHistory(_ config: Config, _ store: any PlanningSource) throws {
     let text = try? String(contentsOfFile: config.path, encoding: .utf8)
     try config.checkStagesAccountedFor(try store.dispatchedStageNames(), configText: text, ledger: config.daemon.database)
 }
 
 /// The context for a change made now (no `--as-of`).
-func changeNow() -> ChangeContext { ChangeContext(at: Date()) }
+func changeNow() -> ChangeContext { ChangeContext(at: commandClock.now()) }
 
 /// The body of every command that makes one change: open the ledger the config names, apply
 /// the change (one transaction, audited by the store), print `done`.
 func applyChange(_ options: ConfigOption, _ done: @autoclosure () -> String,
-                 _ change: (SQLiteLedgerStore, ChangeContext) throws -> Void) throws {
+                 _ change: (any LedgerStore, ChangeContext) throws -> Void) throws {
     try runReportingErrors {
         let store = try openLedger(try loadConfig(options))
         defer { store.close() }

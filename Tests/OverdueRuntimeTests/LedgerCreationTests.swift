@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OverdueCore
 import OverdueSQLite
 import XCTest
@@ -8,11 +9,10 @@ import XCTest
 /// ledger under a temporary name and links it into place, so neither ever opens a half-made one.
 final class LedgerCreationTests: XCTestCase {
     /// Errors from the opening threads, collected under a lock.
-    final class Failures: @unchecked Sendable {
-        private let lock = NSLock()
-        private var list: [String] = []
-        func add(_ text: String) { lock.withLock { list.append(text) } }
-        var all: [String] { lock.withLock { list } }
+    final class Failures: Sendable {
+        private let list = Mutex<[String]>([])
+        func add(_ text: String) { list.withLock { $0.append(text) } }
+        var all: [String] { list.withLock { $0 } }
     }
 
     func testProcessesCreatingTheSameMissingLedgerAtOnceAllSucceedWithOneSchema() throws {

@@ -23,11 +23,11 @@ class TickTestCase: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    func config(smtpURL: String? = nil, thirdStage: String = "action = \"escalate\"") throws -> Config {
+    func config(smtpURL: String? = nil, thirdStage: String = "action = \"escalate\"", interval: String = "15m") throws -> Config {
         let outbox = folder.appendingPathComponent("outbox").path
         let text = """
             [daemon]
-            interval = "15m"
+            interval = "\(interval)"
             timezone = "Europe/Berlin"
             database = "\(folder.appendingPathComponent("ledger.sqlite").path)"
             [business]
@@ -85,6 +85,23 @@ class TickTestCase: XCTestCase {
         return TickRunner(config: config, store: store, transport: try transport ?? makeTransport(config.smtp),
                           composer: composer, clock: FixedClock(at(realTime ?? asOf)), asOf: at(asOf),
                           log: Logger(threshold: .error))
+    }
+
+    /// The ledger of `store(_:invoices:)`, in memory (`MemoryLedger`).
+    func memoryLedger(invoices: [String]) -> MemoryLedger {
+        let eur = Currency(code: "EUR")!
+        return MemoryLedger(clients: [Client(id: "acme", name: "Acme Ltd", emails: ["ap@acme.example"])], invoices: invoices.map {
+            Invoice(number: $0, clientID: "acme", issueDate: LocalDate("2026-01-01")!, dueDate: LocalDate("2026-01-31")!,
+                    amount: Money(minorUnits: 120_000, currency: eur), paid: Money(minorUnits: 0, currency: eur), status: .open)
+        })
+    }
+
+    /// A runner on any tick ledger (`runner(_:_:asOf:)` for the SQLite one).
+    func runner(_ config: Config, ledger: any TickLedger, clock: any WallClock, asOf: Date? = nil) throws -> TickRunner {
+        let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config),
+                                      messageIDs: MessageIDGenerator(secret: Array(repeating: 7, count: 32)))
+        return TickRunner(config: config, store: ledger, transport: try makeTransport(config.smtp), composer: composer,
+                          clock: clock, asOf: asOf, log: Logger(threshold: .error))
     }
 
     func outboxFiles() -> [String] {

@@ -141,16 +141,28 @@ public struct AuditFilter: Sendable {
     }
 }
 
-/// The ledger: clients, invoices, payments, holds, dispatches and the audit trail.
+/// The ledger: clients, invoices, payments, holds, dispatches and the audit trail, as one
+/// store. Each part is its own protocol, named for who calls it, so a caller takes only what it
+/// uses (the tick an `Outbox`, `overdue status` a `DaemonState`...) and a test double or a
+/// second store implements only what its callers need.
 ///
 /// Every mutating method is one transaction that also appends its audit entries, so a change
 /// and its record are never apart. Methods throw `OverdueError` (65 for a bad invoice state
 /// or unknown number/id, 74 for database failures).
-public protocol LedgerStore: AnyObject {
+public typealias LedgerStore = LedgerCommands & Outbox & PlanningSource & AuditLog & DaemonState
+
+/// Everything a tick reads and writes: what it plans from, the dispatches it queues and
+/// delivers, the audit trail and the daemon state it leaves for `overdue status`.
+public typealias TickLedger = Outbox & PlanningSource & AuditLog & DaemonState
+
+/// The owner's commands on the ledger (`import`, `invoice ...`, `client ...`).
+public protocol LedgerCommands: AnyObject {
     // MARK: Import and invoices
     /// Upserts all rows in one transaction: new invoices (and clients) inserted, changed ones
     /// updated (audited with the changed fields), identical ones left alone.
     func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary
+    /// `import --dry-run`: the summary and warnings `importInvoices` would give, nothing written.
+    func previewImport(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary
     func addInvoice(_ invoice: Invoice, client: Client, context: ChangeContext) throws -> ImportSummary
     func invoice(_ number: String) throws -> Invoice?
     /// All invoices, ordered by number (byte order); `status` nil means every status.
@@ -162,9 +174,9 @@ public protocol LedgerStore: AnyObject {
     /// The fees charged to an invoice (each when its stage's message was sent), waived or not,
     /// oldest first; `Invoice.fees` is the sum of the unwaived ones.
     func fees(invoice: String) throws -> [ChargedFee]
+    /// Waives every unwaived fee of an invoice (audited); returns the amount and the invoice after.
+    func waiveFees(invoice: String, reason: String?, context: ChangeContext) throws -> (waived: Money, invoice: Invoice)
     func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws
-    /// Moves an invoice to `cancelled`, `escalated` or `written_off` (audited with `reason`).
-    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws
 
     // MARK: Clients
     func client(_ id: String) throws -> Client?
@@ -172,25 +184,37 @@ public protocol LedgerStore: AnyObject {
     func setClientHold(_ id: String, onHold: Bool, reason: String?, context: ChangeContext) throws
     func setClientBlocked(_ id: String, blocked: Bool, reason: String?, context: ChangeContext) throws
 
-    // MARK: Planning
+    // MARK: Settling dispatches
+    /// The owner settles an ambiguous dispatch: `sent` records it delivered; otherwise it is
+    /// `released` and goes out on the next tick.
+    func resolveAmbiguous(invoice: String, stage: String, sent: Bool, context: ChangeContext) throws
+    /// `invoice requeue`: a `failed` dispatch is `released` to go out on the next tick (audited
+    /// `reminder.requeued`). Anything but a failed dispatch is 65.
+    func requeueFailed(invoice: String, stage: String, context: ChangeContext) throws
+}
+
+/// What planning reads: every invoice with its client and dispatch history.
+public protocol PlanningSource: AnyObject {
     /// Calls `body` for every invoice with its client and dispatch history, in invoice number
     /// byte order, streaming (memory does not grow with the ledger).
     func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws
     func invoiceContext(_ number: String) throws -> InvoiceContext?
+    /// Every stage name a dispatch was ever recorded under (a config must still account for them).
+    func dispatchedStageNames() throws -> Set<String>
+}
 
-    // MARK: Dispatch outbox
+/// The dispatch outbox: what a sending tick (and the daemon around it) needs.
+public protocol Outbox: AnyObject {
     /// Records the dispatches in one transaction (state `queued`, audited `reminder.queued` and
     /// `reminder.superseded`). An (invoice, stage) that already has a dispatch is skipped, never
     /// duplicated. Returns the dispatches created.
     func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch]
-    /// Marks dispatches as handed to the transport under one message (state `sending`), durably,
-    /// before the first byte goes out.
-    func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws
-    /// Records the outcome for the dispatches a message covered, with audit entries.
-    func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws
-    /// `markSending` for several messages in one durable transaction (one disk flush for the
-    /// batch, not one per message): all are `sending` before the first of them goes out.
+    /// Marks the dispatches of several messages as handed to the transport (state `sending`),
+    /// in one durable transaction (one disk flush for the batch, not one per message): all are
+    /// `sending` before the first of them goes out.
     func markSending(_ marks: [SendingMark], context: ChangeContext) throws
+    /// Records the outcome for the dispatches a message covered, with audit entries, durably.
+    func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws
     /// `recordOutcome` for several messages in one transaction, which also puts `unsent` (marked
     /// `sending` but never handed to the transport, as for a clean stop) back exactly as they
     /// were before the mark, given as read then. The commit need not be flushed to disk before
@@ -200,37 +224,40 @@ public protocol LedgerStore: AnyObject {
     func dispatches(in states: Set<DispatchState>) throws -> [Dispatch]
     /// At start-up: every `sending` dispatch becomes `ambiguous` (audited). Returns them.
     func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch]
-    /// The owner settles an ambiguous dispatch: `sent` records it delivered; otherwise it is
-    /// `released` and goes out on the next tick.
-    func resolveAmbiguous(invoice: String, stage: String, sent: Bool, context: ChangeContext) throws
-    /// `invoice requeue`: a `failed` dispatch is `released` to go out on the next tick (audited
-    /// `reminder.requeued`). Anything but a failed dispatch is 65.
-    func requeueFailed(invoice: String, stage: String, context: ChangeContext) throws
+    /// What an `escalate` or `write-off` stage does to its invoice: `escalated` or `written_off`
+    /// (audited with `reason`); `invoice cancel` and `write-off` use it too (`cancelled`).
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws
 
-    // MARK: Audit
-    func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws
-    func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws
-    /// Nil when the whole chain is intact; otherwise the first bad entry.
-    func verifyAudit() throws -> (seq: Int64, problem: String)?
-
-    // MARK: Daemon state
-    func meta(_ key: String) throws -> String?
-    func setMeta(_ key: String, _ value: String) throws
-
-    // MARK: The ledger itself
     /// Takes the sender lock, held by the ledger (not by a path to it) until the store closes
     /// or the process ends: 75 when another process is sending from this ledger.
     func lockForSending() throws
     /// Throws 74 when the ledger is no longer the one on disk (file or its journal deleted or
     /// replaced while open): a sender must stop rather than record into a detached file.
     func checkStillOnDisk() throws
+    /// Told of each failed attempt to record what must not be lost before it is tried again
+    /// (the sender logs it).
+    var onPersistenceFailure: (@Sendable (String) -> Void)? { get set }
     /// Closes the ledger, writing back what this process recorded; every exit path calls it.
     func close()
 }
 
-extension LedgerStore {
-    /// Stores without payment history (test doubles) report none.
-    public func payments(invoice: String) throws -> [Payment] { [] }
-    /// Stores that keep no fees (test doubles) report none.
-    public func fees(invoice: String) throws -> [ChargedFee] { [] }
+extension Outbox {
+    /// `markSending` for one message.
+    public func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws {
+        try markSending([SendingMark(dispatchIDs: ids, messageID: messageID, recipients: recipients)], context: context)
+    }
+}
+
+/// The hash-chained audit trail.
+public protocol AuditLog: AnyObject {
+    func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws
+    func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws
+    /// Nil when the whole chain is intact; otherwise the first bad entry.
+    func verifyAudit() throws -> (seq: Int64, problem: String)?
+}
+
+/// What the daemon leaves for `overdue status` and the next start (`MetaKey`).
+public protocol DaemonState: AnyObject {
+    func meta(_ key: String) throws -> String?
+    func setMeta(_ key: String, _ value: String) throws
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How one locale (`business.locale`) writes money and dates for people: "€4,850.00" and
 /// "19 February 2026" in en-GB, "4.850,00 €" and "19. Februar 2026" in de-DE, "¥180,000" in ja-JP.
@@ -8,7 +9,7 @@ import Foundation
 /// units, with the currency's ISO 4217 minor digits, so an amount never passes through a float.
 /// The gap between symbol and number is a plain space, as people type it; HTML templates keep a
 /// value on one line with `white-space:nowrap`.
-public final class LocaleFormat: @unchecked Sendable {
+public final class LocaleFormat: Sendable {
     /// The locale as configured (`en-GB`).
     public let identifier: String
     private let locale: Locale
@@ -23,20 +24,18 @@ public final class LocaleFormat: @unchecked Sendable {
     private let datePattern: [DatePiece]
     private let monthNames: [String]
     private let shortMonthNames: [String]
-    private let lock = NSLock()
-    private var symbols: [String: String] = [:]
+    private let symbols = Mutex<[String: String]>([:])
 
-    private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: LocaleFormat] = [:]
+    private static let cache = Mutex<[String: LocaleFormat]>([:])
 
     /// The format for `identifier`, read from the locale data once per process.
     public static func named(_ identifier: String) -> LocaleFormat {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        if let format = cache[identifier] { return format }
-        let format = LocaleFormat(identifier: identifier)
-        cache[identifier] = format
-        return format
+        cache.withLock { cache in
+            if let format = cache[identifier] { return format }
+            let format = LocaleFormat(identifier: identifier)
+            cache[identifier] = format
+            return format
+        }
     }
 
     init(identifier: String) {
@@ -109,16 +108,16 @@ public final class LocaleFormat: @unchecked Sendable {
 
     /// The locale's symbol for `currency` ("€", "£", "US$" in en-GB), read once per currency.
     private func symbol(for currency: Currency) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        if let symbol = symbols[currency.code] { return symbol }
-        let numbers = NumberFormatter()
-        numbers.locale = locale
-        numbers.numberStyle = .currency
-        numbers.currencyCode = currency.code
-        let symbol = numbers.currencySymbol.flatMap { $0.isEmpty ? nil : $0 } ?? currency.code
-        symbols[currency.code] = symbol
-        return symbol
+        symbols.withLock { symbols in
+            if let symbol = symbols[currency.code] { return symbol }
+            let numbers = NumberFormatter()
+            numbers.locale = locale
+            numbers.numberStyle = .currency
+            numbers.currencyCode = currency.code
+            let symbol = numbers.currencySymbol.flatMap { $0.isEmpty ? nil : $0 } ?? currency.code
+            symbols[currency.code] = symbol
+            return symbol
+        }
     }
 
     /// The integer digits with the group separator inserted.

@@ -53,7 +53,7 @@ extension ImportCommand {
     /// The ledger to import into, created if missing (a first import asks for one). A dry run
     /// creates nothing: on a missing ledger it previews against an empty one in a temporary
     /// folder, removed when the process ends.
-    private func openImportLedger(_ config: Config) throws -> SQLiteLedgerStore {
+    private func openImportLedger(_ config: Config) throws -> any LedgerStore {
         guard dryRun, !FileManager.default.fileExists(atPath: config.daemon.database) else {
             return try openLedger(config, creating: dryRun ? .never : .ifMissing)
         }

@@ -207,7 +207,7 @@ struct InvoicePay: ParsableCommand {
                 guard LocalDate.accepted.contains(parsed) else { throw OverdueError.usage("--on: \"\(on)\" \(LocalDate.outsideAcceptedProblem)") }
                 date = parsed
             } else {
-                date = LocalDateTime(Date(), in: config.daemon.timezone).date
+                date = LocalDateTime(commandClock.now(), in: config.daemon.timezone).date
             }
             let after = try store.recordPayment(invoice: number, amount: money, on: date, context: changeNow())
             let fees = after.fees.minorUnits == 0 ? "" : " + fees \(after.fees.decimalString)"

@@ -30,14 +30,15 @@ struct RunCommand: ParsableCommand {
             let store = try openLedger(config, creating: .onFirstStart)
             defer { store.close() }
             try checkStageHistory(config, store)
-            let wiring = Daemon.Wiring(
+            let wiring = Daemon<SignalScheduler>.Wiring(
                 loadConfig: {
                     let fresh = try ConfigLoader.load(path: path)
                     try checkStageHistory(fresh, store)
                     return fresh
                 },
                 makeRunner: { try DaemonWiring.makeRunner($0, store: store, asOf: nil, log: log) })
-            let daemon = try Daemon(config: config, store: store, wiring: wiring, log: log)
+            let daemon = try Daemon(config: config, store: store, wiring: wiring, log: log, scheduler: SignalScheduler(),
+                                    clock: commandClock)
             try daemon.run()
         }
     }

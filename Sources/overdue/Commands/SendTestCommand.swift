@@ -75,7 +75,7 @@ struct SendTestCommand: ParsableCommand {
         return try (0..<count).map { index in
             let content = MailContent(
                 from: config.business.from, to: [recipient], replyTo: config.business.replyTo,
-                subject: "overdue test message for \(config.business.name)", date: Date(), timeZone: config.daemon.timezone,
+                subject: "overdue test message for \(config.business.name)", date: commandClock.now(), timeZone: config.daemon.timezone,
                 messageID: ids.messageID(invoice: "send-test", stage: run, nonce: String(index), domain: config.business.from.domain),
                 text: text, autoSubmitted: true)
             do {

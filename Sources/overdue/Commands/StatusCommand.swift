@@ -25,7 +25,7 @@ struct StatusCommand: ParsableCommand {
         try runReportingErrors {
             let config = try loadConfig(options)
             let store = try openLedger(config)
-            let report = try StatusReport.read(store: store, config: config, at: Date())
+            let report = try StatusReport.read(store: store, config: config, at: commandClock.now())
             let out = Output()
             switch format {
             case .json: out.line(report.json)

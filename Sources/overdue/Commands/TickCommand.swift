@@ -29,12 +29,13 @@ struct TickCommand: ParsableCommand {
         try runReportingErrors {
             let log = try DaemonWiring.logger(logLevel)
             let config = try loadConfig(options)
-            let instant = try asOf.context(in: config).asOf
+            let context = try asOf.context(in: config)
+            let instant = context.asOf
             let store = try openLedger(config)
             defer { store.close() }
             try checkStageHistory(config, store)
             if dryRun {
-                let preview = try TickRunner.preview(config: config, store: store, at: instant ?? Date())
+                let preview = try TickRunner.preview(config: config, store: store, at: context.effectiveNow)
                 let out = Output()
                 for line in DaemonWiring.describe(preview) { out.line(line) }
                 out.flush()
@@ -63,15 +64,16 @@ enum DaemonWiring {
 
     /// A runner with the configured transport and templates. Throws 78 when the templates or
     /// the SMTP secret cannot be had, before anything is sent.
-    static func makeRunner(_ config: Config, store: SQLiteLedgerStore, asOf: Date?, log: Logger) throws -> TickRunner {
+    static func makeRunner(_ config: Config, store: any TickLedger, asOf: Date?, log: Logger) throws -> TickRunner {
         let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config), messageIDs: try messageIDs(store))
         let transport = try makeTransport(config.smtp)
         store.onPersistenceFailure = { log.error($0) }
-        return TickRunner(config: config, store: store, transport: transport, composer: composer, asOf: asOf, log: log)
+        return TickRunner(config: config, store: store, transport: transport, composer: composer, clock: commandClock,
+                          asOf: asOf, log: log)
     }
 
     /// The Message-ID secret, made on first use and kept in the ledger so IDs stay stable across restarts.
-    static func messageIDs(_ store: SQLiteLedgerStore) throws -> MessageIDGenerator {
+    static func messageIDs(_ store: any DaemonState) throws -> MessageIDGenerator {
         if let hex = try store.meta(messageIDSecretKey), let bytes = ByteText.decodeHex(hex), bytes.count == 32 {
             return MessageIDGenerator(secret: bytes)
         }
