@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import OverdueCore
 import OverdueRuntime
-import OverdueSQLite
 
 /// `overdue preview INVOICE [--stage NAME]`: the exact message a tick would send, on stdout.
 struct PreviewCommand: ParsableCommand {

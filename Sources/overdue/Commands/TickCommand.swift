@@ -3,7 +3,6 @@ import Foundation
 import OverdueCore
 import OverdueRuntime
 import OverdueSMTP
-import OverdueSQLite
 
 /// `overdue tick`: one tick, then exit (for cron users and tests).
 struct TickCommand: ParsableCommand {
