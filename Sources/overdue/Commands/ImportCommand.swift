@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OverdueCore
 import OverdueSQLite
+import Synchronization
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,16 +61,16 @@ extension ImportCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("overdue-dry-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         atexit { DryRunFolder.remove() }
-        DryRunFolder.path = folder.path
+        DryRunFolder.path.withLock { $0 = folder.path }
         return try SQLiteLedgerStore(path: folder.appendingPathComponent("ledger.sqlite").path, creating: .new)
     }
 }
 
 /// The scratch folder of `import --dry-run` on a missing ledger.
 private enum DryRunFolder {
-    nonisolated(unsafe) static var path: String?
+    static let path = Mutex<String?>(nil)
     static func remove() {
-        if let path { try? FileManager.default.removeItem(atPath: path) }
+        if let path = path.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
     }
 }
 
