@@ -74,6 +74,7 @@ extension TickRunner {
             case .success(let rows):
                 do {
                     let summary = try store.importInvoices(rows, source: path, context: change)
+                    for warning in summary.warnings { log.warning("import: \(warning)") }
                     (problems, what) = ([], "\(summary.inserted) added, \(summary.updated) updated, \(summary.unchanged) unchanged")
                 } catch let error as OverdueError where error.exitCode == .dataError {
                     (problems, what) = ([error.message] + error.details, "invoice file")
@@ -132,7 +133,7 @@ extension OwnerNotices {
         for problem in problems.prefix(20) { text.paragraph(problem, indent: "  ", hanging: "    ") }
         if problems.count > 20 { text.paragraph("(\(problems.count - 20) more lines in the .err file)", indent: "  ") }
         text.blank()
-        text.paragraph("Correct the file and drop it into \(folder) again; lines already imported are not imported twice.")
+        text.paragraph("Correct the file and drop it into \(folder) again.")
         return OwnerNotice(kind: .importRejected, invoice: "", stage: "", subject: "overdue: \(file) was not imported", body: text.text)
     }
 }
