@@ -222,7 +222,7 @@ extension TickRunner {
 
     /// One attempt, recorded in the audit trail either way. Failure notices are best effort:
     /// the failed dispatch itself is already on record and listed by `overdue status`.
-    private func sendOwnerNotice(_ notice: OwnerNotice) {
+    func sendOwnerNotice(_ notice: OwnerNotice) {
         var details: [(String, JSONValue)] = [("kind", .string(notice.kind.rawValue)), ("to", .strings([config.business.owner.address])),
                                               ("subject", .string(notice.subject))]
         do {

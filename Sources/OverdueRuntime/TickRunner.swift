@@ -114,6 +114,10 @@ public final class TickRunner {
         let localDate = LocalDateTime(instant, in: config.daemon.timezone).date
         var summary = TickSummary(at: instant)
         try store.appendAudit([AuditRecord(.tickStarted, details: [("as_of", .string(formatTimestamp(instant)))])], context: change)
+        // Listen before planning: payments and invoices that arrived reach the ledger first.
+        if let watch = config.importWatch, let listening = store as? any ListeningStore {
+            try importWatchedFolder(watch, into: listening)
+        }
 
         let (lines, heldByWindow) = try TickRunner.plannedLines(planner, store: store, at: instant)
         var waitingForWindow = heldByWindow

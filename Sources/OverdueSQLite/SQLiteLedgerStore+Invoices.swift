@@ -57,23 +57,8 @@ extension SQLiteLedgerStore {
                     ? "invoice \(number): is already paid in full"
                     : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
             }
-            let now = storedSeconds(context.at)
-            try db.prepare("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at) VALUES (?, ?, ?, ?)")
-                .bind(.text(number), .int(amount.minorUnits), .text(date.description), .int(now)).run()
-            invoice.paid = Money(minorUnits: invoice.paid.minorUnits + amount.minorUnits, currency: invoice.currency)
-            let fullyPaid = invoice.balance.minorUnits <= 0
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
-                ("paid_on", .string(date.description)), ("paid_total", .string(invoice.paid.decimalString)),
-                ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if fullyPaid, invoice.status != .paid {
-                details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
-                invoice.status = .paid
-            }
-            try db.prepare("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + ?, status = ?, updated_at = ? WHERE number = ?")
-                .bind(.int(amount.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)).run()
-            try audit.append(AuditRecord(.invoicePaid, invoice: number, client: invoice.clientID, details: details))
+            try insertPayment(amount, on: date, reference: nil, into: &invoice, event: .invoicePaid,
+                              now: storedSeconds(context.at), audit: &audit)
             return invoice
         }
     }

@@ -4,7 +4,7 @@ import OverdueCore
 /// have been applied; pending ones run in one transaction together with the version bump, so a
 /// database is always at exactly one version. Append new migrations; never edit a shipped one.
 enum Schema {
-    static let migrations: [String] = [version1, version2, version3]
+    static let migrations: [String] = [version1, version2, version3, version4]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -53,6 +53,16 @@ enum Schema {
     // enforced by the database itself. Every legal (from, to) pair of the Core table is listed;
     // any other change of `state`, `sending` -> `sending` above all, is refused whoever writes
     // it. A test compares this list with the Core table pair by pair.
+    // Version 4: payments from files carry their bank reference ('' when the file has none);
+    // `invoice pay` leaves it NULL. A file's payment is one identity (invoice, date, amount,
+    // reference), so the same export dropped twice pays once; hand-entered payments stay free
+    // to repeat (two transfers of the same amount on one day are real).
+    private static let version4 = """
+        ALTER TABLE payments ADD COLUMN reference TEXT;
+        CREATE UNIQUE INDEX payments_identity ON payments(invoice, paid_on, amount_minor, reference)
+            WHERE reference IS NOT NULL;
+        """
+
     private static let version3 = """
         CREATE TRIGGER dispatches_legal_transition BEFORE UPDATE OF state ON dispatches
         WHEN instr(' queued>sending queued>withdrawn queued>done queued>failed'

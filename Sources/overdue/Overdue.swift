@@ -19,7 +19,7 @@ struct Overdue: ParsableCommand {
         version: OverdueVersion.current,
         subcommands: [
             RunCommand.self, TickCommand.self, InitCommand.self, PlanCommand.self, ImportCommand.self,
-            InvoiceCommand.self, ClientCommand.self, AuditCommand.self, StatusCommand.self,
+            ImportPaymentsCommand.self, InvoiceCommand.self, ClientCommand.self, AuditCommand.self, StatusCommand.self,
             ConfigCommand.self, PreviewCommand.self, SendTestCommand.self,
         ]
     )

@@ -42,6 +42,10 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case reminderRequeued = "reminder.requeued"
     case reminderSuperseded = "reminder.superseded"
     case ownerNotified = "owner.notified"
+    /// A payment taken from a payment file (`import-payments`), with its reference.
+    case paymentRecorded = "payment.recorded"
+    /// A file of the watched folder refused and moved to `rejected/`.
+    case importRejected = "import.rejected"
 }
 
 /// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.

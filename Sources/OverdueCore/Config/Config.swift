@@ -12,6 +12,8 @@ public struct Config: Sendable {
     public var delivery: DeliveryPolicy
     /// Ordered by strictly increasing `days`.
     public var stages: [Stage]
+    /// `[import] watch`: the folder each tick imports new CSV files from (absolute); nil when unset.
+    public var importWatch: String?
 
     public init(path: String, daemon: DaemonSettings, sendWindow: SendWindow?, business: Business,
                 smtp: SMTPSettings, delivery: DeliveryPolicy, stages: [Stage]) {

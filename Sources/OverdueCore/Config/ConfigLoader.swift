@@ -14,7 +14,7 @@ import TOMLKit
 /// `config/overdue.toml`. Unknown tables and keys are errors: a misspelt key would otherwise
 /// be silently ignored and its default used.
 public enum ConfigLoader {
-    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage"]
+    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import"]
 
     /// Reads the file at `path` and parses it. A missing or unreadable file, or one that is not
     /// UTF-8, is a config error naming the path.
@@ -70,6 +70,7 @@ public enum ConfigLoader {
         let smtp = section("smtp", in: root, diagnostics, required: true).flatMap { SMTPSection.read($0, folder: folder) }
         let delivery = section("delivery", in: root, diagnostics).flatMap(DeliverySection.read)
         let stages = StageSection.readAll(root["stage"], diagnostics: diagnostics)
+        let importWatch = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
 
         if let error = diagnostics.error() { throw error }
         guard let daemon, !sendWindowFailed, let business, let smtp, let delivery, let stages else {
@@ -77,8 +78,10 @@ public enum ConfigLoader {
             // that failed silently.
             throw OverdueError(.config, "\(path): invalid configuration")
         }
-        return Config(path: path, daemon: daemon, sendWindow: sendWindow, business: business,
-                      smtp: smtp, delivery: delivery, stages: stages)
+        var config = Config(path: path, daemon: daemon, sendWindow: sendWindow, business: business,
+                            smtp: smtp, delivery: delivery, stages: stages)
+        config.importWatch = importWatch ?? nil
+        return config
     }
 
     /// A reader for table `name`: an empty one when the table is absent (so its defaults
