@@ -17,7 +17,7 @@ extension TickRunner {
     /// after its content: ctime > mtime), or when its size and mtime are what the previous tick
     /// saw; one still being written is left for a later tick. A folder that cannot be read is
     /// logged and the tick goes on: an import problem must not stop reminders.
-    func importWatchedFolder(_ folder: String, into listening: any ListeningStore) throws {
+    func importWatchedFolder(_ folder: String, into listening: any ListeningStore & LedgerCommands) throws {
         let files: [String]
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -49,7 +49,7 @@ extension TickRunner {
         if seen != (try store.meta(TickRunner.watchSeenKey) ?? "") { try store.setMeta(TickRunner.watchSeenKey, seen) }
     }
 
-    private func importWatchedFile(_ name: String, in folder: String, into listening: any ListeningStore) throws {
+    private func importWatchedFile(_ name: String, in folder: String, into listening: any ListeningStore & LedgerCommands) throws {
         let path = (folder as NSString).appendingPathComponent(name)
         guard let data = FileManager.default.contents(atPath: path) else {
             log.error("import: cannot read \(path); left in place")
@@ -73,7 +73,7 @@ extension TickRunner {
             case .failure(let failure): (problems, what) = (failure.problems, "invoice file")
             case .success(let rows):
                 do {
-                    let summary = try store.importInvoices(rows, source: path, context: change)
+                    let summary = try listening.importInvoices(rows, source: path, context: change)
                     for warning in summary.warnings { log.warning("import: \(warning)") }
                     (problems, what) = ([], "\(summary.inserted) added, \(summary.updated) updated, \(summary.unchanged) unchanged")
                 } catch let error as OverdueError where error.exitCode == .dataError {

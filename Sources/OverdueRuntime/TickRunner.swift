@@ -115,7 +115,10 @@ public final class TickRunner {
         var summary = TickSummary(at: instant)
         try store.appendAudit([AuditRecord(.tickStarted, details: [("as_of", .string(formatTimestamp(instant)))])], context: change)
         // Listen before planning: payments and invoices that arrived reach the ledger first.
-        if let watch = config.importWatch, let listening = store as? any ListeningStore {
+        if let watch = config.importWatch {
+            guard let listening = store as? any ListeningStore & LedgerCommands else {
+                throw OverdueError.config("import.watch: this ledger cannot import files")
+            }
             try importWatchedFolder(watch, into: listening)
         }
 

@@ -1,6 +1,6 @@
 import OverdueCore
 
-extension SQLiteLedgerStore: ListeningStore {
+extension SQLiteLedgerStore {
     public func importPayments(_ lines: [PaymentLine], source: String, dryRun: Bool,
                                context: ChangeContext) throws -> Result<PaymentImportSummary, CSVImportFailure> {
         struct RolledBack: Error { var result: Result<PaymentImportSummary, CSVImportFailure> }

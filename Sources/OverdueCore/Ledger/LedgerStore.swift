@@ -149,7 +149,7 @@ public struct AuditFilter: Sendable {
 /// Every mutating method is one transaction that also appends its audit entries, so a change
 /// and its record are never apart. Methods throw `OverdueError` (65 for a bad invoice state
 /// or unknown number/id, 74 for database failures).
-public typealias LedgerStore = LedgerCommands & Outbox & PlanningSource & AuditLog & DaemonState
+public typealias LedgerStore = LedgerCommands & ListeningStore & Outbox & PlanningSource & AuditLog & DaemonState
 
 /// Everything a tick reads and writes: what it plans from, the dispatches it queues and
 /// delivers, the audit trail and the daemon state it leaves for `overdue status`.
