@@ -162,7 +162,6 @@ private struct Importer {
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
-    private var details: [UInt8] = []
 
     init(store: SQLiteLedgerStore, now: Int64) throws {
         self.store = store
@@ -181,7 +180,6 @@ private struct Importer {
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
                 paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
             """, columns: 12)
-        details.reserveCapacity(256)
     }
 
     private var db: SQLiteConnection { store.db }
@@ -325,33 +323,14 @@ private struct Importer {
     }
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).
-    /// The hot path of a large first import: details are built as bytes.
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
-
-        details.removeAll(keepingCapacity: true)
-        details.append(UInt8(ascii: "{"))
-        if let origin {
-            ByteText.append("\"source\":", to: &details)
-            JSONValue.writeString(origin.source, to: &details)
-            ByteText.append(",\"line\":", to: &details)
-            ByteText.append(Int64(origin.line), to: &details)
-            details.append(UInt8(ascii: ","))
-        }
-        ByteText.append("\"issue_date\":\"", to: &details)
-        details.append(contentsOf: issueBytes)
-        ByteText.append("\",\"due_date\":\"", to: &details)
-        details.append(contentsOf: dueBytes)
-        ByteText.append("\",\"amount\":\"", to: &details)
-        ByteText.append(invoice.amount, to: &details)
-        ByteText.append("\",\"paid\":\"", to: &details)
-        ByteText.append(invoice.paid, to: &details)
-        ByteText.append("\",\"currency\":", to: &details)
-        JSONValue.writeString(invoice.currency.code, to: &details)
-        ByteText.append(",\"status\":", to: &details)
-        JSONValue.writeString(invoice.status.rawValue, to: &details)
-        details.append(UInt8(ascii: "}"))
-        try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
-                         client: invoice.clientID, stage: nil, details: details)
+        var details: [(String, JSONValue)] = []
+        if let origin { details = [("source", .string(origin.source)), ("line", .int(Int64(origin.line)))] }
+        details += [("issue_date", .string(invoice.issueDate.description)), ("due_date", .string(invoice.dueDate.description)),
+                    ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
+                    ("currency", .string(invoice.currency.code)), ("status", .string(invoice.status.rawValue))]
+        try audit.append(AuditRecord(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
+                                     client: invoice.clientID, details: details))
         summary.inserted += 1
         if !blockedClients.isEmpty, blockedClients.contains(invoice.clientID) {
             summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")

@@ -28,7 +28,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     public func write(to out: inout [UInt8]) {
         switch self {
         case .string(let s): JSONValue.writeString(s, to: &out)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .int(let i): ByteText.append(i, to: &out)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
@@ -48,14 +48,6 @@ public indirect enum JSONValue: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    public func write(to out: inout String) { out += serialized }
-
-    public static func writeString(_ s: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        writeString(s, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
     }
 
     public static func writeString(_ s: String, to out: inout [UInt8]) {
@@ -79,7 +71,6 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private static func writeEscaped(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out.append(contentsOf: "\\\"".utf8)
@@ -91,7 +82,7 @@ public indirect enum JSONValue: Sendable, Equatable {
                 let v = scalar.value
                 if v < 0x20 || v == 0x7F || v == 0x2028 || v == 0x2029 || (0x80...0x9F).contains(v) {
                     out.append(contentsOf: "\\u".utf8)
-                    for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int((v >> UInt32(shift)) & 0xF)]) }
+                    ByteText.appendHex(UInt64(v), minimumCount: 4, to: &out)
                 } else {
                     out.append(contentsOf: String(scalar).utf8)
                 }
