@@ -8,8 +8,7 @@ import OverdueCore
 /// reload or a stop never lands in the middle of a message. Signals are only observed on the
 /// main queue and turned into work items for that serial queue. Between ticks nothing wakes
 /// the process but the timer itself (and the systemd watchdog ping, when one is configured),
-/// and after each tick the daemon lets go of the library pages and heap the tick touched
-/// (`IdleMemory`), so an idle daemon's RSS is its own few megabytes.
+/// and after each tick the daemon gives back the heap the tick freed (`IdleMemory`).
 public final class Daemon: @unchecked Sendable {
     /// What the daemon needs from the outside world; the CLI wires the concrete types.
     public struct Wiring {
@@ -103,9 +102,7 @@ public final class Daemon: @unchecked Sendable {
         let next = started.addingTimeInterval(TimeInterval(config.daemon.interval.seconds))
         try? store.setMeta(MetaKey.nextTickAt, formatTimestamp(next))
         notifier.status(status + "; next tick \(formatTimestamp(next))")
-        // Shared-library pages the tick touched would otherwise stay counted in RSS until the next one.
-        let released = IdleMemory.release()
-        log.debug("idle: released \(released / 1_048_576) MiB of read-only library mappings")
+        IdleMemory.release()
     }
 
     // MARK: Signals
