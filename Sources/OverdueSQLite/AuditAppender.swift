@@ -51,25 +51,31 @@ struct AuditAppender {
     }
 
     mutating func append(_ record: AuditRecord) throws {
-        let seq = lastSeq + 1
         details.removeAll(keepingCapacity: true)
         JSONValue.object(record.details).write(to: &details)
+        try append(record.event, invoice: record.invoice, client: record.client, stage: record.stage, details: details)
+    }
+
+    mutating func append(_ records: [AuditRecord]) throws {
+        for record in records { try append(record) }
+    }
+
+    /// Appends an entry whose details object is already written (by `JSONValue` or
+    /// `JSONObjectWriter`: the import's hot path has no tree to build).
+    mutating func append(_ event: AuditEvent, invoice: String?, client: String?, stage: String?, details: [UInt8]) throws {
+        let seq = lastSeq + 1
         line.removeAll(keepingCapacity: true)
-        AuditLine.write(seq: seq, times: times, event: record.event.rawValue, invoice: record.invoice, client: record.client,
-                        stage: record.stage, details: details, hashes: nil, to: &line)
+        AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
+                        stage: stage, details: details, hashes: nil, to: &line)
         let hashBytes = AuditChain.digest(prevHash: lastHash, canonical: line)
-        rows.append(.int(seq)); rows.append(.int(at)); rows.append(.optional(asOf)); rows.append(.text(record.event.rawValue))
-        rows.append(.optional(record.invoice)); rows.append(.optional(record.client)); rows.append(.optional(record.stage))
+        rows.append(.int(seq)); rows.append(.int(at)); rows.append(.optional(asOf)); rows.append(.text(event.rawValue))
+        rows.append(.optional(invoice)); rows.append(.optional(client)); rows.append(.optional(stage))
         rows.append(.utf8(details)); rows.append(.blob(lastHashBytes)); rows.append(.blob(hashBytes))
         try rows.endRow()
         lastSeq = seq
         lastHash = hexString(hashBytes)
         lastHashBytes = hashBytes
         appended += 1
-    }
-
-    mutating func append(_ records: [AuditRecord]) throws {
-        for record in records { try append(record) }
     }
 
     /// Writes what is still batched and records the new head; called once before the

@@ -162,6 +162,8 @@ private struct Importer {
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
+    private var amountBytes: [UInt8] = []
+    private var details: [UInt8] = []
 
     init(store: SQLiteLedgerStore, now: Int64) throws {
         self.store = store
@@ -180,6 +182,7 @@ private struct Importer {
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
                 paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
             """, columns: 12)
+        details.reserveCapacity(256)
     }
 
     private var db: SQLiteConnection { store.db }
@@ -323,14 +326,35 @@ private struct Importer {
     }
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).
+    /// The hot path of a large first import: details are written as bytes, with no JSON tree.
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
-        var details: [(String, JSONValue)] = []
-        if let origin { details = [("source", .string(origin.source)), ("line", .int(Int64(origin.line)))] }
-        details += [("issue_date", .string(invoice.issueDate.description)), ("due_date", .string(invoice.dueDate.description)),
-                    ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
-                    ("currency", .string(invoice.currency.code)), ("status", .string(invoice.status.rawValue))]
-        try audit.append(AuditRecord(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
-                                     client: invoice.clientID, details: details))
+        details.removeAll(keepingCapacity: true)
+        var object = JSONObjectWriter()
+        if let origin {
+            object.key("source", to: &details)
+            JSONValue.writeString(origin.source, to: &details)
+            object.key("line", to: &details)
+            ByteText.append(Int64(origin.line), to: &details)
+        }
+        object.key("issue_date", to: &details)
+        JSONValue.writeString(utf8: issueBytes, to: &details)
+        object.key("due_date", to: &details)
+        JSONValue.writeString(utf8: dueBytes, to: &details)
+        amountBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.amount, to: &amountBytes)
+        object.key("amount", to: &details)
+        JSONValue.writeString(utf8: amountBytes, to: &details)
+        amountBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.paid, to: &amountBytes)
+        object.key("paid", to: &details)
+        JSONValue.writeString(utf8: amountBytes, to: &details)
+        object.key("currency", to: &details)
+        JSONValue.writeString(invoice.currency.code, to: &details)
+        object.key("status", to: &details)
+        JSONValue.writeString(invoice.status.rawValue, to: &details)
+        object.end(to: &details)
+        try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
+                         client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
         if !blockedClients.isEmpty, blockedClients.contains(invoice.clientID) {
             summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")

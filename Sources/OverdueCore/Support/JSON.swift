@@ -39,29 +39,39 @@ public indirect enum JSONValue: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let pairs):
-            out.append(UInt8(ascii: "{"))
-            for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
+            var object = JSONObjectWriter()
+            for (key, value) in pairs {
+                object.key(key, to: &out)
                 value.write(to: &out)
             }
-            out.append(UInt8(ascii: "}"))
+            object.end(to: &out)
         }
     }
 
     public static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // The common case, nothing to escape: checked and copied on the contiguous UTF-8 in
-        // place (`allSatisfy` over the `UTF8View` cost more than the copy).
         var s = s
-        let copied = s.withUTF8 { utf8 -> Bool in
-            for byte in utf8 where !JSONValue.isPlain(byte) { return false }
-            out.append(contentsOf: utf8)
-            return true
-        }
-        if !copied { writeEscaped(s, to: &out) }
+        s.withUTF8 { writeString(contiguous: $0, to: &out) }
+    }
+
+    /// `writeString` for text already encoded as UTF-8 (a date or an amount written by `ByteText`).
+    public static func writeString(utf8: [UInt8], to out: inout [UInt8]) {
+        utf8.withUnsafeBufferPointer { writeString(contiguous: $0, to: &out) }
+    }
+
+    private static func writeString(contiguous utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // The common case, nothing to escape: checked and copied on the contiguous UTF-8 in place.
+        if isPlain(utf8) {
+            out.append(contentsOf: utf8)
+        } else {
+            writeEscaped(String(decoding: utf8, as: UTF8.self), to: &out)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func isPlain(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in utf8 where !isPlain(byte) { return false }
+        return true
     }
 
     /// A UTF-8 byte that can be copied as is: not a control, quote, backslash or DEL, and not
@@ -88,5 +98,27 @@ public indirect enum JSONValue: Sendable, Equatable {
                 }
             }
         }
+    }
+}
+
+/// Writes a JSON object member by member straight into bytes, for values that are not in a
+/// `JSONValue` tree (the import's audit details); `JSONValue.object` is written through it too.
+public struct JSONObjectWriter {
+    private var members = 0
+
+    public init() {}
+
+    /// `{` before the first member, `,` before the others, then `"key":`; the caller writes the value.
+    public mutating func key(_ key: String, to out: inout [UInt8]) {
+        out.append(members == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        JSONValue.writeString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        members += 1
+    }
+
+    /// `}`, or `{}` for an object without members.
+    public func end(to out: inout [UInt8]) {
+        if members == 0 { out.append(UInt8(ascii: "{")) }
+        out.append(UInt8(ascii: "}"))
     }
 }
