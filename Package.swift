@@ -3,9 +3,12 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
+// Linux only (glibc): the code calls Glibc directly (open, flock, malloc_trim), links the
+// system's libsqlite3 and libcurl (Debian's -dev packages, installed by scripts/setup.sh) and
+// runs as a systemd service (sd_notify, $CREDENTIALS_DIRECTORY). No platform is declared
+// because no other is supported.
 let package = Package(
     name: "overdue",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "overdue", targets: ["overdue"]),
     ],
@@ -17,8 +20,8 @@ let package = Package(
     ],
     targets: [
         // System libraries, installed by scripts/setup.sh from Debian's -dev packages.
-        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Typed wrappers around libcurl's variadic curl_easy_setopt/getinfo.
         .target(name: "CCurlShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("curl")]),
 

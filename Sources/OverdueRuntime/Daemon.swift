@@ -10,8 +10,8 @@ import OverdueCore
 /// The loop learns the time and what happened (SIGHUP, SIGTERM) only from its `Scheduler`: the
 /// production one turns signals into events, a test one moves its own clock. Between ticks
 /// nothing wakes the process but the next tick's deadline, an event (and the systemd watchdog
-/// ping, when one is configured), and after each tick the daemon lets go of the library pages
-/// and heap the tick touched (`IdleMemory`), so an idle daemon's RSS is its own few megabytes.
+/// ping, when one is configured), and after each tick the daemon gives back the heap the tick
+/// freed (`IdleMemory`).
 public final class Daemon<Scheduler: DaemonScheduler> {
     /// What the daemon needs from the outside world; the CLI wires the concrete types.
     public struct Wiring {
@@ -118,9 +118,7 @@ public final class Daemon<Scheduler: DaemonScheduler> {
         let next = started.addingTimeInterval(TimeInterval(config.daemon.interval.seconds))
         try? store.setMeta(MetaKey.nextTickAt, formatTimestamp(next))
         notifier.status(status + "; next tick \(formatTimestamp(next))")
-        // Shared-library pages the tick touched would otherwise stay counted in RSS until the next one.
-        let released = IdleMemory.release()
-        log.debug("idle: released \(released / 1_048_576) MiB of read-only library mappings")
+        IdleMemory.release()
         return nil
     }
 

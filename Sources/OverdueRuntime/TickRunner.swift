@@ -35,9 +35,7 @@ import OverdueCore
 /// `maxBatch` messages and at least one. A fast local relay gets batches of `maxBatch`; a
 /// slow remote server, where a flush is small next to a message, gets batches of one or two.
 ///
-/// Measured with `Benchmarks/daemon_bench.sh` (2,000 reminders to a local smtp-sink, release
-/// build, median of 5): a tick took 1.46 s with two flushes per message and takes 0.47 s
-/// batched (smtp-source: 0.34 s); where each flush takes 3 ms, 14.3 s against 0.65 s.
+/// `Benchmarks/daemon_bench.sh` measures it (figures in `Benchmarks/daemon_results.md`).
 ///
 /// A clean stop (SIGTERM) finishes the message being sent and puts the rest of its batch back
 /// as it was (`queued`, `retrying`, `released`) in the same transaction as the outcomes: only a

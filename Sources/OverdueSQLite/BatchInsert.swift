@@ -18,12 +18,7 @@ struct BatchInsert {
     private let columns: Int
     private let batchSize: Int
     /// One bound parameter: a number, NULL, or a range of `arena`.
-    private enum Slot {
-        case null
-        case int(Int64)
-        case text(Range<Int>)
-        case blob(Range<Int>)
-    }
+    private typealias Slot = Statement.ArenaValue
     private var slots: [Slot] = []
     private var arena: [UInt8] = []
     private var rows = 0
@@ -68,19 +63,7 @@ struct BatchInsert {
         // One cached statement per batch size in use: the full one, and the remainder's.
         let statement = try db.prepare(rows == batchSize ? fullBatchSQL
                                        : BatchInsert.sql(prefix: prefix, suffix: suffix, columns: columns, rows: rows))
-        try arena.withUnsafeBufferPointer { arena in
-            for (index, slot) in slots.enumerated() {
-                let at = Int32(index + 1)
-                switch slot {
-                case .null: try statement.bind(.null, at: at)
-                case .int(let value): try statement.bind(.int(value), at: at)
-                case .text(let range): try statement.bindText(UnsafeBufferPointer(rebasing: arena[range]), at: at)
-                case .blob(let range): try statement.bindBlob(UnsafeBufferPointer(rebasing: arena[range]), at: at)
-                }
-            }
-            // The bindings point into the arena: the statement runs (and `run` clears them) here.
-            try statement.run()
-        }
+        try statement.run(slots, borrowing: arena)
         guard db.changes == rows else {
             throw OverdueError(.ioError, "\(db.path): \(rows) rows written as \(db.changes) (\(prefix))")
         }

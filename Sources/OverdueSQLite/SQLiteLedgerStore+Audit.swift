@@ -35,7 +35,7 @@ extension SQLiteLedgerStore {
     }
 
     /// Walks the whole chain in `seq` order, one entry in memory at a time, and checks each
-    /// link as `AuditChain.firstBreak` does; then checks that the chain reaches the head recorded in
+    /// link (`AuditChain.problem`); then checks that the chain reaches the head recorded in
     /// `meta`, which catches entries removed from the end.
     public func verifyAudit() throws -> (seq: Int64, problem: String)? {
         try reading {
@@ -43,15 +43,7 @@ extension SQLiteLedgerStore {
             var previous: AuditEntry?
             while try cursor.step() {
                 let entry = cursor.auditEntry()
-                // `AuditChain.firstBreak`'s checks and messages, one entry at a time: the generic
-                // function is not specialized across modules, which tripled the cost of a
-                // million-entry verify.
-                let expectedSeq = (previous?.seq ?? 0) + 1
-                if entry.seq != expectedSeq { return (entry.seq, "sequence gap: expected seq \(expectedSeq)") }
-                if entry.prevHash != (previous?.hash ?? AuditChain.genesis) {
-                    return (entry.seq, "prev hash does not match the previous entry")
-                }
-                if AuditChain.hash(of: entry) != entry.hash { return (entry.seq, "content does not match its hash") }
+                if let problem = AuditChain.problem(with: entry, after: previous) { return (entry.seq, problem) }
                 previous = entry
             }
             let head = try meta(AuditAppender.headKey)?.split(separator: " ")

@@ -70,6 +70,6 @@ extension SQLiteLedgerStore {
 
     /// The id with its non-ASCII scalars written as U+XXXX, so two spellings look different.
     private func escaped(_ text: String) -> String {
-        "\"" + text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{\(String($0.value, radix: 16, uppercase: true))}" }.joined() + "\""
+        "\"" + text.unicodeScalars.map { $0.isASCII ? String($0) : "\\u{" + ByteText.hex(UInt64($0.value), minimumCount: 1, uppercase: true) + "}" }.joined() + "\""
     }
 }

@@ -162,6 +162,7 @@ private struct Importer {
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
+    private var amountBytes: [UInt8] = []
     private var details: [UInt8] = []
 
     init(store: SQLiteLedgerStore, now: Int64) throws {
@@ -325,31 +326,33 @@ private struct Importer {
     }
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).
-    /// The hot path of a large first import: details are built as bytes.
+    /// The hot path of a large first import: details are written as bytes, with no JSON tree.
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
-
         details.removeAll(keepingCapacity: true)
-        details.append(UInt8(ascii: "{"))
+        var object = JSONObjectWriter()
         if let origin {
-            ByteText.append("\"source\":", to: &details)
+            object.key("source", to: &details)
             JSONValue.writeString(origin.source, to: &details)
-            ByteText.append(",\"line\":", to: &details)
+            object.key("line", to: &details)
             ByteText.append(Int64(origin.line), to: &details)
-            details.append(UInt8(ascii: ","))
         }
-        ByteText.append("\"issue_date\":\"", to: &details)
-        details.append(contentsOf: issueBytes)
-        ByteText.append("\",\"due_date\":\"", to: &details)
-        details.append(contentsOf: dueBytes)
-        ByteText.append("\",\"amount\":\"", to: &details)
-        ByteText.append(invoice.amount, to: &details)
-        ByteText.append("\",\"paid\":\"", to: &details)
-        ByteText.append(invoice.paid, to: &details)
-        ByteText.append("\",\"currency\":", to: &details)
+        object.key("issue_date", to: &details)
+        JSONValue.writeString(utf8: issueBytes, to: &details)
+        object.key("due_date", to: &details)
+        JSONValue.writeString(utf8: dueBytes, to: &details)
+        amountBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.amount, to: &amountBytes)
+        object.key("amount", to: &details)
+        JSONValue.writeString(utf8: amountBytes, to: &details)
+        amountBytes.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.paid, to: &amountBytes)
+        object.key("paid", to: &details)
+        JSONValue.writeString(utf8: amountBytes, to: &details)
+        object.key("currency", to: &details)
         JSONValue.writeString(invoice.currency.code, to: &details)
-        ByteText.append(",\"status\":", to: &details)
+        object.key("status", to: &details)
         JSONValue.writeString(invoice.status.rawValue, to: &details)
-        details.append(UInt8(ascii: "}"))
+        object.end(to: &details)
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1

@@ -1,4 +1,5 @@
 import CSQLite
+import OverdueCore
 import Foundation
 
 /// SQLite's "copy the bytes now" destructor, which the C macro `SQLITE_TRANSIENT` spells as -1.
@@ -37,36 +38,51 @@ final class Statement {
         switch value {
         case .null: rc = sqlite3_bind_null(raw, index)
         case .int(let v): rc = sqlite3_bind_int64(raw, index, v)
-        case .text(var s): rc = s.withUTF8 { bindText($0, at: index) }
-        case .utf8(let bytes): rc = bytes.withUnsafeBufferPointer { bindText($0, at: index) }
-        case .blob(let bytes):
-            rc = bytes.withUnsafeBytes { buffer in
-                buffer.isEmpty ? sqlite3_bind_zeroblob(raw, index, 0)
-                    : sqlite3_bind_blob(raw, index, buffer.baseAddress, Int32(buffer.count), transient)
-            }
+        case .text(var s): rc = s.withUTF8 { bindBytes($0, at: index, blob: false, copied: true) }
+        case .utf8(let bytes): rc = bytes.withUnsafeBufferPointer { bindBytes($0, at: index, blob: false, copied: true) }
+        case .blob(let bytes): rc = bytes.withUnsafeBufferPointer { bindBytes($0, at: index, blob: true, copied: true) }
         }
         guard rc == SQLITE_OK else { throw connection.error(rc) }
     }
 
-    /// Binds bytes that stay valid and unchanged until the statement is reset (SQLITE_STATIC:
-    /// SQLite reads them in place, no copy).
-    func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws {
-        let rc = bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
-            : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), nil)
-        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    /// A parameter of `run(_:borrowing:)`: text and blobs are ranges of its arena.
+    enum ArenaValue {
+        case null
+        case int(Int64)
+        case text(Range<Int>)
+        case blob(Range<Int>)
     }
 
-    /// As `bindText`, for a blob (an empty one is a zero-length blob, not NULL).
-    func bindBlob(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws {
-        let rc = bytes.isEmpty ? sqlite3_bind_zeroblob(raw, index, 0)
-            : sqlite3_bind_blob(raw, index, bytes.baseAddress, Int32(bytes.count), nil)
-        guard rc == SQLITE_OK else { throw connection.error(rc) }
+    /// Binds `values` in order from parameter 1, runs the statement and resets it, all while
+    /// `arena` is held: SQLite reads the text and blobs in place (no copy), and the bindings
+    /// are cleared before the bytes can go away.
+    func run(_ values: [ArenaValue], borrowing arena: [UInt8]) throws {
+        try arena.withUnsafeBufferPointer { arena in
+            defer { reset() }
+            for (offset, value) in values.enumerated() {
+                let index = Int32(offset + 1)
+                let rc: Int32
+                switch value {
+                case .null: rc = sqlite3_bind_null(raw, index)
+                case .int(let v): rc = sqlite3_bind_int64(raw, index, v)
+                case .text(let range): rc = bindBytes(UnsafeBufferPointer(rebasing: arena[range]), at: index, blob: false, copied: false)
+                case .blob(let range): rc = bindBytes(UnsafeBufferPointer(rebasing: arena[range]), at: index, blob: true, copied: false)
+                }
+                guard rc == SQLITE_OK else { throw connection.error(rc) }
+            }
+            while try step() {}
+        }
     }
 
-    private func bindText(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) -> Int32 {
-        // An empty buffer may have no address, which SQLite would store as NULL.
-        bytes.isEmpty ? sqlite3_bind_text(raw, index, "", 0, transient)
-            : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), transient)
+    /// `copied`: SQLite copies the bytes now (SQLITE_TRANSIENT); otherwise it reads them in
+    /// place until the statement is reset (SQLITE_STATIC), which only `run(_:borrowing:)` may ask.
+    private func bindBytes(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32, blob: Bool, copied: Bool) -> Int32 {
+        // An empty buffer may have no address, which SQLite would store as NULL: empty text is
+        // "", an empty blob a zero-length blob.
+        if bytes.isEmpty { return blob ? sqlite3_bind_zeroblob(raw, index, 0) : sqlite3_bind_text(raw, index, "", 0, transient) }
+        let destructor = copied ? transient : nil
+        return blob ? sqlite3_bind_blob(raw, index, bytes.baseAddress, Int32(bytes.count), destructor)
+            : sqlite3_bind_text(raw, index, bytes.baseAddress, Int32(bytes.count), destructor)
     }
 
     // MARK: Stepping
@@ -115,20 +131,10 @@ final class Statement {
         return Array(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(raw, column))))
     }
 
-    /// A blob column as lower-case hex (stored hashes), straight from SQLite's buffer.
+    /// A blob column as lower-case hex (stored hashes), read from SQLite's buffer in place.
     func hexBlob(_ column: Int32) -> String {
-        let count = Int(sqlite3_column_bytes(raw, column))
-        guard count > 0, let bytes = sqlite3_column_blob(raw, column) else { return "" }
-        let source = UnsafeRawBufferPointer(start: bytes, count: count)
-        return String(unsafeUninitializedCapacity: count * 2) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            let table = digits.utf8Start
-            for (i, byte) in source.enumerated() {
-                buffer[2 * i] = table[Int(byte >> 4)]
-                buffer[2 * i + 1] = table[Int(byte & 0x0F)]
-            }
-            return count * 2
-        }
+        guard let bytes = sqlite3_column_blob(raw, column) else { return "" }
+        return hexString(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(raw, column))))
     }
 
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }

@@ -57,14 +57,17 @@ final class EscalationFormatterTests: XCTestCase {
                        #"{"invoice":"INV\"1\\","client":"a\u2028b","stage":null,"action":"none","days_overdue":-2,"amount_due":"1.00","currency":"EUR","to":[],"reason":"hold"}"#)
     }
 
-    func testStringsAreWrittenExactlyAsJSONValueWritesThem() {
-        let texts = ["", "INV-1", "a\"b", "back\\slash", "tab\there", "nl\n", "\u{7F}", "\u{85}", "caf\u{E9}",
-                     "\u{2028}x", "\u{20AC}100", "\u{1F600}", "\u{0}"]
-        for text in texts {
-            var fast: [UInt8] = [], reference: [UInt8] = []
-            PlanFormatter.appendString(text, to: &fast)
-            JSONValue.writeString(text, to: &reference)
-            XCTAssertEqual(fast, reference, text.debugDescription)
+    func testStringsEscapeQuotesBackslashesAndControlsAndKeepOtherTextAsUTF8() {
+        let expected: [(String, String)] = [
+            ("", #""""#), ("INV-1", #""INV-1""#), ("a\"b", #""a\"b""#), ("back\\slash", #""back\\slash""#),
+            ("tab\there", #""tab\there""#), ("nl\n", #""nl\n""#), ("\u{7F}", #""\u007f""#), ("\u{85}", #""\u0085""#),
+            ("caf\u{E9}", "\"caf\u{E9}\""), ("\u{2028}x", #""\u2028x""#), ("\u{20AC}100", "\"\u{20AC}100\""),
+            ("\u{1F600}", "\"\u{1F600}\""), ("\u{0}", #""\u0000""#),
+        ]
+        for (text, json) in expected {
+            var out: [UInt8] = []
+            JSONValue.writeString(text, to: &out)
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), json, text.debugDescription)
         }
     }
 

@@ -122,22 +122,51 @@ public struct AuditEntry: Sendable {
         return line
     }
 
-    /// `jsonLine` as UTF-8 bytes, built without intermediate Strings (hashed once per entry).
+    /// `jsonLine` as UTF-8 bytes (`AuditLine.write`).
     public func jsonLineBytes(includeHashes: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + detailsJSON.utf8.count)
-        func raw(_ text: String) { out.append(contentsOf: text.utf8) }
-        raw("{\"seq\":"); raw(String(seq))
-        raw(",\"at\":\""); raw(formatTimestamp(at)); raw("\"")
-        if let asOf { raw(",\"as_of\":\""); raw(formatTimestamp(asOf)); raw("\"") }
-        raw(",\"event\":"); JSONValue.writeString(event, to: &out)
-        raw(",\"invoice\":"); JSONValue.optional(invoice).write(to: &out)
-        raw(",\"client\":"); JSONValue.optional(client).write(to: &out)
-        raw(",\"stage\":"); JSONValue.optional(stage).write(to: &out)
-        raw(",\"details\":"); raw(detailsJSON)
-        if includeHashes { raw(",\"prev\":\""); raw(prevHash); raw("\",\"hash\":\""); raw(hash); raw("\"") }
-        out.append(UInt8(ascii: "}"))
+        AuditLine.write(seq: seq, times: AuditLine.times(at: at, asOf: asOf), event: event, invoice: invoice, client: client,
+                        stage: stage, details: detailsJSON.utf8, hashes: includeHashes ? (prevHash, hash) : nil, to: &out)
         return out
+    }
+}
+
+/// The JSON line of an entry: the one writer of the text the chain hashes (without the hashes)
+/// and `audit --format json` prints (with them), for `AuditEntry` and for the store appending
+/// entries, so what is hashed when an entry is written is what is hashed when it is verified.
+public enum AuditLine {
+    /// `,"at":"…"` and, when given, `,"as_of":"…"`: the same for every entry a change appends.
+    public static func times(at: Date, asOf: Date?) -> [UInt8] {
+        var out: [UInt8] = []
+        ByteText.append(",\"at\":\"" + formatTimestamp(at) + "\"", to: &out)
+        if let asOf { ByteText.append(",\"as_of\":\"" + formatTimestamp(asOf) + "\"", to: &out) }
+        return out
+    }
+
+    /// `{"seq":…,"at":…,"event":…,"invoice":…,"client":…,"stage":…,"details":…}`, with
+    /// `"prev"` and `"hash"` before the closing brace when `hashes` are given. `details` is the
+    /// details object already serialized canonically (`JSONValue.write`).
+    public static func write<Details: Collection>(seq: Int64, times: [UInt8], event: String, invoice: String?, client: String?,
+                                                  stage: String?, details: Details, hashes: (prev: String, hash: String)?,
+                                                  to out: inout [UInt8]) where Details.Element == UInt8 {
+        ByteText.append("{\"seq\":", to: &out)
+        ByteText.append(seq, to: &out)
+        out.append(contentsOf: times)
+        ByteText.append(",\"event\":", to: &out)
+        JSONValue.writeString(event, to: &out)
+        ByteText.append(",\"invoice\":", to: &out)
+        JSONValue.optional(invoice).write(to: &out)
+        ByteText.append(",\"client\":", to: &out)
+        JSONValue.optional(client).write(to: &out)
+        ByteText.append(",\"stage\":", to: &out)
+        JSONValue.optional(stage).write(to: &out)
+        ByteText.append(",\"details\":", to: &out)
+        out.append(contentsOf: details)
+        if let hashes {
+            ByteText.append(",\"prev\":\"" + hashes.prev + "\",\"hash\":\"" + hashes.hash + "\"", to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -149,15 +178,16 @@ public enum AuditChain {
         hash(prevHash: entry.prevHash, canonical: entry.jsonLineBytes(includeHashes: false))
     }
 
-    public static func hash(prevHash: String, canonical: String) -> String {
-        hash(prevHash: prevHash, canonical: Array(canonical.utf8))
+    public static func hash(prevHash: String, canonical: [UInt8]) -> String {
+        hexString(digest(prevHash: prevHash, canonical: canonical))
     }
 
-    public static func hash(prevHash: String, canonical: [UInt8]) -> String {
+    /// The hash as its 32 bytes (as the store keeps it).
+    public static func digest(prevHash: String, canonical: [UInt8]) -> [UInt8] {
         var message = Array(prevHash.utf8)
         message.append(0x0A)
         message.append(contentsOf: canonical)
-        return hexString(SHA256.hash(data: message))
+        return Array(SHA256.hash(data: message))
     }
 
     /// Details serialized canonically, as stored and hashed.
@@ -167,27 +197,21 @@ public enum AuditChain {
     /// Returns the first entry that breaks the chain, with what is wrong.
     public static func firstBreak<S: Sequence>(in entries: S, previous: AuditEntry? = nil) -> (seq: Int64, problem: String)?
     where S.Element == AuditEntry {
-        var expectedPrev = previous?.hash ?? genesis
-        var expectedSeq = (previous?.seq ?? 0) + 1
+        var previous = previous
         for entry in entries {
-            if entry.seq != expectedSeq { return (entry.seq, "sequence gap: expected seq \(expectedSeq)") }
-            if entry.prevHash != expectedPrev { return (entry.seq, "prev hash does not match the previous entry") }
-            if hash(of: entry) != entry.hash { return (entry.seq, "content does not match its hash") }
-            expectedPrev = entry.hash
-            expectedSeq += 1
+            if let problem = problem(with: entry, after: previous) { return (entry.seq, problem) }
+            previous = entry
         }
         return nil
     }
-}
 
-/// Lower-case hex of a byte sequence (hashes, Message-IDs), without a String per byte.
-public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
+    /// What is wrong with `entry` as the one after `previous` (nil: it is the first), or nil
+    /// when it links: its `seq` follows, its `prevHash` is the previous hash, its content matches its hash.
+    public static func problem(with entry: AuditEntry, after previous: AuditEntry?) -> String? {
+        let expectedSeq = (previous?.seq ?? 0) + 1
+        if entry.seq != expectedSeq { return "sequence gap: expected seq \(expectedSeq)" }
+        if entry.prevHash != (previous?.hash ?? genesis) { return "prev hash does not match the previous entry" }
+        if hash(of: entry) != entry.hash { return "content does not match its hash" }
+        return nil
     }
-    return String(decoding: out, as: UTF8.self)
 }

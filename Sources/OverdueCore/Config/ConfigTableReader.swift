@@ -62,7 +62,7 @@ final class ConfigTableReader {
         }
         let checked = lines ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
         if let bad = checked.unicodeScalars.first(where: { Mailbox.isForbidden($0) && !(lines && $0 == "\n") }) {
-            fail(key, "contains the control character " + hex(bad))
+            fail(key, "contains the control character " + bad.codePoint)
             return nil
         }
         return checked
@@ -107,7 +107,7 @@ final class ConfigTableReader {
                 return nil
             }
             if let bad = text.unicodeScalars.first(where: Mailbox.isForbidden) {
-                fail(key, "element \(position + 1): contains the control character " + hex(bad))
+                fail(key, "element \(position + 1): contains the control character " + bad.codePoint)
                 return nil
             }
             strings.append(text)
@@ -160,10 +160,5 @@ final class ConfigTableReader {
     private func article(_ type: TOMLType) -> String {
         let name = type.description
         return (name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + name
-    }
-
-    private func hex(_ scalar: Unicode.Scalar) -> String {
-        let digits = String(scalar.value, radix: 16, uppercase: true)
-        return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -20,21 +20,20 @@ public enum PlanFormatter {
     /// Written straight into bytes, with no JSON tree per line: `plan --all` prints a line for
     /// every invoice in the ledger.
     public static func writeJSON(_ line: PlanLine, to out: inout [UInt8]) {
-        func raw(_ text: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
-        raw("{\"invoice\":"); appendString(line.invoice, to: &out)
-        raw(",\"client\":"); appendString(line.client, to: &out)
+        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        raw("{\"invoice\":"); JSONValue.writeString(line.invoice, to: &out)
+        raw(",\"client\":"); JSONValue.writeString(line.client, to: &out)
         raw(",\"stage\":")
-        if let stage = line.stage { appendString(stage, to: &out) } else { raw("null") }
+        if let stage = line.stage { JSONValue.writeString(stage, to: &out) } else { raw("null") }
         raw(",\"action\":\""); out.append(contentsOf: line.action.rawValue.utf8); raw("\"")
         raw(",\"days_overdue\":")
-        if line.daysOverdue < 0 { out.append(UInt8(ascii: "-")) }
-        ByteText.appendDigits(UInt64(line.daysOverdue.magnitude), minimumCount: 1, to: &out)
+        ByteText.append(Int64(line.daysOverdue), to: &out)
         raw(",\"amount_due\":\""); ByteText.append(line.amountDue, to: &out); raw("\"")
-        raw(",\"currency\":"); appendString(line.amountDue.currency.code, to: &out)
+        raw(",\"currency\":"); JSONValue.writeString(line.amountDue.currency.code, to: &out)
         raw(",\"to\":[")
         for (index, address) in line.to.enumerated() {
             if index > 0 { raw(",") }
-            appendString(address, to: &out)
+            JSONValue.writeString(address, to: &out)
         }
         raw("]")
         if line.action == .none {
@@ -42,23 +41,6 @@ public enum PlanFormatter {
             if let reason = line.reason { raw("\""); out.append(contentsOf: reason.rawValue.utf8); raw("\"") } else { raw("null") }
         }
         raw("}")
-    }
-
-    /// `JSONValue.writeString`, with the common case (nothing to escape) checked and copied on
-    /// the string's contiguous UTF-8 in place: the per-byte `allSatisfy` over a `UTF8View` was
-    /// a fifth of `plan --all`. The plain-byte rule is `JSONValue`'s; anything else goes its way.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        var text = text
-        let copied = text.withUTF8 { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xC2 || byte == 0xE2 {
-                return false
-            }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: utf8)
-            out.append(UInt8(ascii: "\""))
-            return true
-        }
-        if !copied { JSONValue.writeString(text, to: &out) }
     }
 
     /// One line of `plan --format json`, without the trailing newline.

@@ -15,9 +15,9 @@ enum CSVField {
         var description: String {
             switch self {
             case .invalidUTF8(let position, let byte):
-                "is not valid UTF-8 (byte 0x\(CSVField.hex(UInt32(byte), width: 2)) at byte \(position) of the field)"
+                "is not valid UTF-8 (byte 0x\(ByteText.hex(UInt64(byte), minimumCount: 2, uppercase: true)) at byte \(position) of the field)"
             case .controlCharacter(let scalar):
-                "contains the control character U+\(CSVField.hex(scalar, width: 4))"
+                "contains the control character U+\(ByteText.hex(UInt64(scalar), minimumCount: 4, uppercase: true))"
             }
         }
     }
@@ -140,10 +140,5 @@ enum CSVField {
             value = times
         }
         return value
-    }
-
-    static func hex(_ value: UInt32, width: Int) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }

@@ -74,10 +74,9 @@ enum HeaderEncoding {
 
     /// `Name: value`, folded before a space wherever a line would pass 78 octets. A word longer
     /// than a line is left whole (lines may reach 998); the encoders above avoid making one.
+    /// Words are split at the space octet and measured in octets, as RFC 5322 counts them (the
+    /// encoders give ASCII; anything else is folded by the same rule).
     static func fold(_ name: String, _ value: String) -> String {
-        // Every value the encoders give is ASCII, where splitting bytes at a space is splitting
-        // Characters at one; anything else takes the Character path.
-        guard value.utf8.allSatisfy({ $0 < 0x80 }) else { return foldCharacters(name, value) }
         var out = Array(name.utf8)
         out.append(UInt8(ascii: ":"))
         out.reserveCapacity(out.count + value.utf8.count + 8)
@@ -104,33 +103,9 @@ enum HeaderEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func foldCharacters(_ name: String, _ value: String) -> String {
-        var out = name + ":"
-        var lineLength = out.utf8.count
-        var lineHasWord = false
-        for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            let length = word.utf8.count
-            if lineHasWord, lineLength + 1 + length > maxLineLength {
-                out += "\r\n"
-                lineLength = 0
-                lineHasWord = false
-            }
-            out += " " + word
-            lineLength += 1 + length
-            if !word.isEmpty { lineHasWord = true }
-        }
-        return out
-    }
-
-    /// Whether plain-ASCII `text` holds `pattern` (callers have checked `isPlainASCII`).
-    private static func asciiContains(_ text: String, _ pattern: StaticString) -> Bool {
-        let needle = UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)
-        let bytes = Array(text.utf8)
-        guard bytes.count >= needle.count else { return false }
-        for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
-            return true
-        }
-        return false
+    /// Whether `text` holds `pattern`, octet for octet.
+    private static func asciiContains(_ text: String, _ pattern: String) -> Bool {
+        text.utf8.firstRange(of: pattern.utf8) != nil
     }
 
     static func isPlainASCII(_ text: String) -> Bool {

@@ -12,7 +12,7 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
     public init(displayName: String? = nil, address: String) throws(MailboxError) {
         guard Mailbox.isValidAddress(address) else { throw .badAddress(address) }
         if let name = displayName, let bad = name.unicodeScalars.first(where: Mailbox.isForbidden) {
-            throw .controlCharacter(String(format: "U+%04X", bad.value))
+            throw .controlCharacter(bad.codePoint)
         }
         self.displayName = displayName.flatMap { $0.isEmpty ? nil : $0 }
         self.address = address
@@ -108,7 +108,7 @@ extension String {
         guard unicodeScalars.contains(where: Mailbox.isForbidden) else { return self }
         var out = ""
         for scalar in unicodeScalars {
-            if Mailbox.isForbidden(scalar) { out += String(format: "\\u{%04X}", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            if Mailbox.isForbidden(scalar) { out += "\\u{" + ByteText.hex(UInt64(scalar.value), minimumCount: 4, uppercase: true) + "}" } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }

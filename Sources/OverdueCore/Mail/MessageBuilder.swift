@@ -142,7 +142,7 @@ public enum MessageBuilder {
 
     private static func refuseControls(in value: String, field: String) throws(MessageError) {
         if let bad = value.unicodeScalars.first(where: Mailbox.isForbidden) {
-            throw MessageError(field: field, problem: "contains the control character \(String(format: "U+%04X", bad.value)); refused so that no header can be injected")
+            throw MessageError(field: field, problem: "contains the control character \(bad.codePoint); refused so that no header can be injected")
         }
     }
 }

@@ -47,14 +47,6 @@ public struct MessageIDGenerator: Sendable {
             input += part.utf8
         }
         let mac = HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: secret))
-        var hex: [UInt8] = []
-        hex.reserveCapacity(32)
-        for byte in mac.prefix(16) {
-            hex.append(MessageIDGenerator.hexDigits[Int(byte >> 4)])
-            hex.append(MessageIDGenerator.hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        return hexString(mac.prefix(16))
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

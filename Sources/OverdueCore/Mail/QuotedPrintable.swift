@@ -25,7 +25,6 @@ enum QuotedPrintable {
         return out
     }
 
-    private static let hex = Array("0123456789ABCDEF".utf8)
     private static let from = Array("From ".utf8)
 
     private static func encodeLine(_ line: ArraySlice<UInt8>, into out: inout [UInt8]) {
@@ -54,8 +53,7 @@ enum QuotedPrintable {
                 out.append(byte)
             } else {
                 out.append(UInt8(ascii: "="))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
+                ByteText.appendHex(UInt64(byte), minimumCount: 2, uppercase: true, to: &out)
             }
             length += width
         }

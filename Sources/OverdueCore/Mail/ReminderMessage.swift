@@ -3,10 +3,14 @@ import Foundation
 /// RFC 3986: everything but unreserved characters as `%XX` of its UTF-8 bytes.
 func percentEncoded(_ text: String) -> String {
     let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-    let hex = Array("0123456789ABCDEF".utf8)
     var out: [UInt8] = []
     for byte in text.utf8 {
-        if unreserved.contains(byte) { out.append(byte) } else { out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] }
+        if unreserved.contains(byte) {
+            out.append(byte)
+        } else {
+            out.append(UInt8(ascii: "%"))
+            ByteText.appendHex(UInt64(byte), minimumCount: 2, uppercase: true, to: &out)
+        }
     }
     return String(decoding: out, as: UTF8.self)
 }

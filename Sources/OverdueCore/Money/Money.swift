@@ -26,15 +26,9 @@ public struct Money: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.minorUnits < rhs.minorUnits }
 
     public static func format(_ minorUnits: Int64, digits: Int) -> String {
-        let negative = minorUnits < 0
-        let magnitude = minorUnits.magnitude
-        guard digits > 0 else { return (negative ? "-" : "") + String(magnitude) }
-        var scale: UInt64 = 1
-        for _ in 0..<digits { scale *= 10 }
-        let whole = magnitude / scale
-        let fraction = String(magnitude % scale)
-        let padded = String(repeating: "0", count: digits - fraction.count) + fraction
-        return (negative ? "-" : "") + "\(whole).\(padded)"
+        var out: [UInt8] = []
+        ByteText.appendDecimal(minorUnits, digits: digits, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

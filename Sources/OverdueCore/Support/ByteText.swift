@@ -1,24 +1,21 @@
-/// Appending plain ASCII values (dates, decimal amounts, integers) to a UTF-8 byte buffer.
+/// Plain ASCII values (integers, dates, decimal amounts, hex) written into a UTF-8 byte buffer:
+/// the one implementation of each, which the String forms (`LocalDate.description`,
+/// `Money.format`, `hexString`) are made from.
 ///
-/// The import writes a million audit details and invoice rows, and `plan --all` a million JSON lines; building them as bytes in a
-/// reused buffer, instead of through interpolated Strings, is most of what keeps it within a
-/// small multiple of sqlite3's own `.import`. Output is byte-identical to `LocalDate.description`
-/// and `Money.decimalString`.
+/// The import writes a million audit details and invoice rows, and `plan --all` a million JSON
+/// lines; building them as bytes in a reused buffer, instead of through interpolated Strings,
+/// is most of what keeps those within a small multiple of sqlite3's own `.import` and `SELECT`.
 public enum ByteText {
     @inlinable public static func append(_ text: String, to out: inout [UInt8]) { out.append(contentsOf: text.utf8) }
 
     @inlinable public static func append(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendDigits(value.magnitude, minimumCount: 1, to: &out)
-        } else {
-            appendDigits(UInt64(value), minimumCount: 1, to: &out)
-        }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude, minimumCount: 1, to: &out)
     }
 
     /// `YYYY-MM-DD`.
     @inlinable public static func append(_ date: LocalDate, to out: inout [UInt8]) {
-        appendDigits(UInt64(date.year), minimumCount: 4, to: &out)
+        append(Int64(date.year), minimumCount: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendDigits(UInt64(date.month), minimumCount: 2, to: &out)
         out.append(UInt8(ascii: "-"))
@@ -27,9 +24,14 @@ public enum ByteText {
 
     /// The amount with exactly the currency's minor digits (`1200.00`, `1200`, `12.500`).
     @inlinable public static func append(_ money: Money, to out: inout [UInt8]) {
-        let digits = money.currency.minorDigits
-        let magnitude = money.minorUnits.magnitude
-        if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
+        appendDecimal(money.minorUnits, digits: money.currency.minorDigits, to: &out)
+    }
+
+    /// `minorUnits` as a plain decimal with exactly `digits` digits after the point (none and
+    /// no point when `digits` is 0).
+    @inlinable public static func appendDecimal(_ minorUnits: Int64, digits: Int, to out: inout [UInt8]) {
+        let magnitude = minorUnits.magnitude
+        if minorUnits < 0 { out.append(UInt8(ascii: "-")) }
         guard digits > 0 else { return appendDigits(magnitude, minimumCount: 1, to: &out) }
         var scale: UInt64 = 1
         for _ in 0..<digits { scale *= 10 }
@@ -38,10 +40,55 @@ public enum ByteText {
         appendDigits(magnitude % scale, minimumCount: digits, to: &out)
     }
 
-    /// The bytes a hex string spells, or nil when it is not an even run of hex digits (for
-    /// values read back from the ledger's meta table, which a person could have edited).
+    /// Decimal digits of `value`, zero-padded to at least `minimumCount`.
+    @inlinable public static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
+        var divisor: UInt64 = 1, count = 1
+        while value / divisor >= 10 {
+            divisor *= 10
+            count += 1
+        }
+        if count < minimumCount { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: minimumCount - count)) }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    @inlinable static func append(_ value: Int64, minimumCount: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude, minimumCount: minimumCount, to: &out)
+    }
+
+    // MARK: Hex
+
+    /// Hex digits of `value`, zero-padded to at least `minimumCount`: the one hex encoder, for
+    /// hashes and Message-IDs (lower case), JSON's `\uXXXX`, quoted-printable's `=XX` and
+    /// URLs' `%XX` (upper case), and code points in error messages.
+    @inlinable public static func appendHex(_ value: UInt64, minimumCount: Int, uppercase: Bool = false, to out: inout [UInt8]) {
+        var count = 1
+        while count < 16, value >> (4 * UInt64(count)) != 0 { count += 1 }
+        if count < minimumCount { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: minimumCount - count)) }
+        let letters = uppercase ? UInt8(ascii: "A") - 10 : UInt8(ascii: "a") - 10
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(index))) & 0x0F
+            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : letters + nibble)
+        }
+    }
+
+    /// `appendHex` as a String.
+    public static func hex(_ value: UInt64, minimumCount: Int, uppercase: Bool = false) -> String {
+        var out: [UInt8] = []
+        appendHex(value, minimumCount: minimumCount, uppercase: uppercase, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes a hex string spells (either case), or nil when it is not an even run of hex
+    /// digits: stored hashes and secrets are read back through this, and a person could have
+    /// edited them.
     public static func decodeHex(_ hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
+        let digits = hex.utf8
         guard digits.count % 2 == 0 else { return nil }
         func nibble(_ c: UInt8) -> UInt8? {
             switch c {
@@ -53,42 +100,29 @@ public enum ByteText {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(digits.count / 2)
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
-            bytes.append(high << 4 | low)
+        var high: UInt8?
+        for c in digits {
+            guard let value = nibble(c) else { return nil }
+            if let h = high {
+                bytes.append(h << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
         }
         return bytes
     }
+}
 
-    /// The bytes a lower-case hex string spells (hashes are stored as 32-byte blobs and shown
-    /// as hex); non-hex input gives garbage, never a crash, and cannot come from `AuditChain`.
-    @inlinable public static func bytes(fromHex hex: String) -> [UInt8] {
-        var hex = hex
-        return hex.withUTF8 { source in
-            let count = source.count / 2
-            return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                func nibble(_ c: UInt8) -> UInt8 { (c >= UInt8(ascii: "a") ? c &- 87 : c &- 48) & 0x0F }
-                for i in 0..<count { buffer[i] = nibble(source[2 * i]) << 4 | nibble(source[2 * i + 1]) }
-                initialized = count
-            }
-        }
-    }
+/// Lower-case hex of a byte sequence, two digits a byte (hashes, Message-IDs, secrets).
+public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in bytes { ByteText.appendHex(UInt64(byte), minimumCount: 2, to: &out) }
+    return String(decoding: out, as: UTF8.self)
+}
 
-    @inlinable public static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            var v = value
-            var i = buffer.count
-            repeat {
-                i -= 1
-                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            } while v > 0
-            while buffer.count - i < minimumCount {
-                i -= 1
-                buffer[i] = UInt8(ascii: "0")
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
-        }
-    }
+extension Unicode.Scalar {
+    /// `U+00E9`: how error messages name a character.
+    public var codePoint: String { "U+" + ByteText.hex(UInt64(value), minimumCount: 4, uppercase: true) }
 }

@@ -28,7 +28,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     public func write(to out: inout [UInt8]) {
         switch self {
         case .string(let s): JSONValue.writeString(s, to: &out)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .int(let i): ByteText.append(i, to: &out)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
@@ -39,37 +39,39 @@ public indirect enum JSONValue: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let pairs):
-            out.append(UInt8(ascii: "{"))
-            for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
+            var object = JSONObjectWriter()
+            for (key, value) in pairs {
+                object.key(key, to: &out)
                 value.write(to: &out)
             }
-            out.append(UInt8(ascii: "}"))
+            object.end(to: &out)
         }
-    }
-
-    public func write(to out: inout String) { out += serialized }
-
-    public static func writeString(_ s: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        writeString(s, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
     }
 
     public static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // The common case, nothing to escape: checked and copied on the contiguous UTF-8 in
-        // place (`allSatisfy` over the `UTF8View` cost more than the copy).
         var s = s
-        let copied = s.withUTF8 { utf8 -> Bool in
-            for byte in utf8 where !JSONValue.isPlain(byte) { return false }
-            out.append(contentsOf: utf8)
-            return true
-        }
-        if !copied { writeEscaped(s, to: &out) }
+        s.withUTF8 { writeString(contiguous: $0, to: &out) }
+    }
+
+    /// `writeString` for text already encoded as UTF-8 (a date or an amount written by `ByteText`).
+    public static func writeString(utf8: [UInt8], to out: inout [UInt8]) {
+        utf8.withUnsafeBufferPointer { writeString(contiguous: $0, to: &out) }
+    }
+
+    private static func writeString(contiguous utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // The common case, nothing to escape: checked and copied on the contiguous UTF-8 in place.
+        if isPlain(utf8) {
+            out.append(contentsOf: utf8)
+        } else {
+            writeEscaped(String(decoding: utf8, as: UTF8.self), to: &out)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func isPlain(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in utf8 where !isPlain(byte) { return false }
+        return true
     }
 
     /// A UTF-8 byte that can be copied as is: not a control, quote, backslash or DEL, and not
@@ -79,7 +81,6 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private static func writeEscaped(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out.append(contentsOf: "\\\"".utf8)
@@ -91,11 +92,33 @@ public indirect enum JSONValue: Sendable, Equatable {
                 let v = scalar.value
                 if v < 0x20 || v == 0x7F || v == 0x2028 || v == 0x2029 || (0x80...0x9F).contains(v) {
                     out.append(contentsOf: "\\u".utf8)
-                    for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int((v >> UInt32(shift)) & 0xF)]) }
+                    ByteText.appendHex(UInt64(v), minimumCount: 4, to: &out)
                 } else {
                     out.append(contentsOf: String(scalar).utf8)
                 }
             }
         }
+    }
+}
+
+/// Writes a JSON object member by member straight into bytes, for values that are not in a
+/// `JSONValue` tree (the import's audit details); `JSONValue.object` is written through it too.
+public struct JSONObjectWriter {
+    private var members = 0
+
+    public init() {}
+
+    /// `{` before the first member, `,` before the others, then `"key":`; the caller writes the value.
+    public mutating func key(_ key: String, to out: inout [UInt8]) {
+        out.append(members == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        JSONValue.writeString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        members += 1
+    }
+
+    /// `}`, or `{}` for an object without members.
+    public func end(to out: inout [UInt8]) {
+        if members == 0 { out.append(UInt8(ascii: "{")) }
+        out.append(UInt8(ascii: "}"))
     }
 }
