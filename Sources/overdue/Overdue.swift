@@ -21,6 +21,7 @@ struct Overdue: ParsableCommand {
             RunCommand.self, TickCommand.self, InitCommand.self, PlanCommand.self, ImportCommand.self,
             InvoiceCommand.self, ClientCommand.self, AuditCommand.self, StatusCommand.self,
             ConfigCommand.self, PreviewCommand.self, SendTestCommand.self,
+            EvidenceCommand.self,
         ]
     )
 }

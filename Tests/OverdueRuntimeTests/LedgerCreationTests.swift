@@ -31,7 +31,7 @@ final class LedgerCreationTests: XCTestCase {
                     do {
                         let store = try SQLiteLedgerStore(path: path, creating: .ifMissing)
                         // Fully migrated, once: fees (2), the lifecycle trigger (3).
-                        if try store.schemaVersion() != 3 { failures.add("\(path): schema version \(try store.schemaVersion())") }
+                        if try store.schemaVersion() != 4 { failures.add("\(path): schema version \(try store.schemaVersion())") }
                         store.close()
                     } catch {
                         failures.add("\(error)")

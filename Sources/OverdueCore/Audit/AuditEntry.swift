@@ -42,6 +42,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case reminderRequeued = "reminder.requeued"
     case reminderSuperseded = "reminder.superseded"
     case ownerNotified = "owner.notified"
+    /// An evidence packet was written (details: file, files, manifest's SHA-256, public key).
+    case evidenceExported = "evidence.exported"
 }
 
 /// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.
@@ -175,6 +177,10 @@ public enum AuditChain {
         return nil
     }
 }
+
+/// SHA-256 of `bytes` as lower-case hex: the digest of a message as sent and of each file of an
+/// evidence packet.
+public func sha256Hex(_ bytes: [UInt8]) -> String { hexString(SHA256.hash(data: bytes)) }
 
 /// Lower-case hex of a byte sequence (hashes, Message-IDs), without a String per byte.
 public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {

@@ -105,12 +105,15 @@ public struct SendingMark: Sendable, Equatable {
     public var recipients: [String]
     /// The message's Subject, stored with its dispatches (nil keeps what is stored).
     public var subject: String?
+    /// The exact bytes about to go to the server, kept as proof of notice (nil keeps what is stored).
+    public var data: [UInt8]?
 
-    public init(dispatchIDs: [Int64], messageID: String, recipients: [String], subject: String? = nil) {
+    public init(dispatchIDs: [Int64], messageID: String, recipients: [String], subject: String? = nil, data: [UInt8]? = nil) {
         self.dispatchIDs = dispatchIDs
         self.messageID = messageID
         self.recipients = recipients
         self.subject = subject
+        self.data = data
     }
 }
 

@@ -1,0 +1,149 @@
+"""Proof of notice: `overdue evidence` packs an invoice's statement, the messages exactly as the
+mail server accepted them, its audit entries and a signed manifest; `evidence verify` checks the
+packet offline and names the file and reason of any edited byte. Real SMTP server on 127.0.0.1."""
+import hashlib
+import json
+import os
+import stat
+import zipfile
+
+from conftest import invoice_row, run_overdue
+from smtp_servers import certs, password_file, servers, smtp_config  # noqa: F401
+
+LADDER_TICKS = ["2026-02-26T10:00:00Z", "2026-03-01T10:00:00Z", "2026-03-08T10:00:00Z",
+                "2026-03-31T10:00:00Z", "2026-04-30T10:00:00Z", "2026-06-01T10:00:00Z"]
+
+
+def through_the_ladder(ws, server, password_file, certs):
+    ws.write_config(smtp=smtp_config(server.port, password_file=password_file, ca_file=certs["ca"]))
+    ws.run("import", ws.write_csv("invoices.csv", [invoice_row("INV-7", due="2026-03-01")]), check=0)
+    for at in LADDER_TICKS:
+        ws.run("tick", "--as-of", at, check=0)
+    ws.run("invoice", "pay", "INV-7", "200.00", "--on", "2026-06-02", check=0)
+    packet = ws.dir / "INV-7.zip"
+    ws.run("evidence", "INV-7", "--out", packet, check=0)
+    return packet
+
+
+def entries(packet):
+    with zipfile.ZipFile(packet) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def rewrite(packet, target, edit):
+    """A copy of the packet with `edit` applied to one file's bytes."""
+    files = entries(packet)
+    files[target] = edit(files[target])
+    out = packet.with_name("tampered.zip")
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out
+
+
+def flip(data, at=None):
+    at = len(data) // 2 if at is None else at
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+
+
+def test_a_packet_holds_every_message_byte_for_byte_as_the_server_accepted_it_and_verifies_offline(
+        ws, servers, certs, password_file):
+    server = servers.aiosmtpd("starttls")
+    packet = through_the_ladder(ws, server, password_file, certs)
+    files = entries(packet)
+    emls = sorted(name for name in files if name.startswith("messages/"))
+    assert [name.split("-", 1)[1] for name in emls] == [
+        "courtesy.eml", "friendly.eml", "reminder-7.eml", "reminder-30.eml", "final-notice.eml", "hand-off.eml"]
+    accepted = [raw for _, raw in server.messages()]
+    assert [files[name] for name in emls] == accepted
+
+    # Each reminder.sent entry carries the SHA-256 of the exact bytes, and the packet's audit
+    # file holds exactly the invoice's entries with their hashes.
+    audit = [json.loads(line) for line in files["audit.jsonl"].decode().splitlines()]
+    sent = [e for e in audit if e["event"] == "reminder.sent"]
+    assert [e["details"]["sha256"] for e in sent] == [hashlib.sha256(raw).hexdigest() for raw in accepted]
+    ledger_audit = [json.loads(line) for line in ws.run("audit", "--invoice", "INV-7", "--format", "json",
+                                                         check=0).stdout.splitlines()]
+    assert [e["hash"] for e in audit] == [e["hash"] for e in ledger_audit if e["event"] != "evidence.exported"]
+
+    manifest = json.loads(files["manifest.json"])
+    assert {f["name"]: f["sha256"] for f in manifest["files"]} == {
+        name: hashlib.sha256(data).hexdigest() for name, data in files.items() if not name.startswith("manifest.")}
+    statement = files["statement.html"].decode()
+    for text in ["INV-7", "Acme Ltd", "Jane Doe Design", "200.00 EUR", "1000.00 EUR", *(e["details"]["message_id"].replace("<", "&lt;").replace(">", "&gt;") for e in sent)]:
+        assert text in statement
+
+    # The key: created beside the ledger, owner-only, printed by `evidence key`, named in the manifest.
+    key_file = ws.db_path.parent / "evidence-signing-key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    public = ws.run("evidence", "key", check=0).stdout.strip()
+    assert manifest["public_key"] == public
+
+    # Offline: no config, no ledger.
+    os.remove(ws.db_path)
+    checked = run_overdue("evidence", "verify", packet, "--key", public)
+    assert checked.returncode == 0, checked.stderr
+    assert "OK" in checked.stdout and "6 messages" in checked.stdout
+
+
+def test_the_export_is_audited(ws, servers, certs, password_file):
+    server = servers.aiosmtpd("starttls")
+    packet = through_the_ladder(ws, server, password_file, certs)
+    exported = [json.loads(line) for line in ws.run("audit", "--event", "evidence.exported", "--format", "json",
+                                                     check=0).stdout.splitlines()]
+    assert len(exported) == 1 and exported[0]["invoice"] == "INV-7"
+    assert exported[0]["details"]["manifest_sha256"] == hashlib.sha256(entries(packet)["manifest.json"]).hexdigest()
+
+
+def test_an_edited_byte_in_any_file_of_the_packet_fails_verification_naming_the_file(ws, servers, certs, password_file):
+    server = servers.aiosmtpd("starttls")
+    packet = through_the_ladder(ws, server, password_file, certs)
+    eml = sorted(name for name in entries(packet) if name.startswith("messages/"))[2]
+
+    def in_body(data):
+        return flip(data, data.index(b"\r\n\r\n") + 10)
+
+    cases = {
+        "statement.html": flip,
+        eml: in_body,
+        "audit.jsonl": lambda d: d.replace(b'"stage":"reminder-7"', b'"stage":"reminder-8"', 1),
+        "manifest.json": lambda d: d.replace(b'"invoice":"INV-7"', b'"invoice":"INV-8"'),
+        "manifest.sig": lambda d: flip(d, 5),
+    }
+    for target, edit in cases.items():
+        tampered = rewrite(packet, target, edit)
+        assert entries(tampered)[target] != entries(packet)[target]
+        result = run_overdue("evidence", "verify", tampered)
+        assert result.returncode == 65, (target, result.stdout, result.stderr)
+        assert f"{target}:" in result.stderr or (target == "manifest.json" and "manifest.sig:" in result.stderr), (target, result.stderr)
+    # The edited message also disagrees with the digest its audit entry recorded when it was sent.
+    result = run_overdue("evidence", "verify", rewrite(packet, eml, in_body))
+    assert "recorded when it was sent" in result.stderr
+
+    # A file added to the packet, or one taken out, fails too.
+    extra = packet.with_name("extra.zip")
+    with zipfile.ZipFile(extra, "w") as z:
+        for name, data in entries(packet).items():
+            z.writestr(name, data)
+        z.writestr("messages/99-forged.eml", b"Message-ID: <forged@x>\r\n\r\nhello\r\n")
+    result = run_overdue("evidence", "verify", extra)
+    assert result.returncode == 65 and "messages/99-forged.eml:" in result.stderr
+    missing = packet.with_name("missing.zip")
+    with zipfile.ZipFile(missing, "w") as z:
+        for name, data in entries(packet).items():
+            if name != eml:
+                z.writestr(name, data)
+    result = run_overdue("evidence", "verify", missing)
+    assert result.returncode == 65 and f"{eml}: listed in the manifest but missing" in result.stderr
+
+
+def test_a_packet_signed_by_another_key_fails_against_the_owners_key(ws, servers, certs, password_file, tmp_path):
+    server = servers.aiosmtpd("starttls")
+    packet = through_the_ladder(ws, server, password_file, certs)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "overdue.toml").write_text(ws.config_path.read_text().replace(str(ws.db_path), str(other / "overdue.sqlite")))
+    other_key = run_overdue("evidence", "key", "--config", other / "overdue.toml").stdout.strip()
+    assert other_key and other_key != ws.run("evidence", "key", check=0).stdout.strip()
+    result = run_overdue("evidence", "verify", packet, "--key", other_key)
+    assert result.returncode == 65 and "manifest.sig:" in result.stderr
