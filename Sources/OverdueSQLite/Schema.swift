@@ -69,9 +69,13 @@ enum Schema {
     // server under its Message-ID (a retry re-renders the Date header, so the accepted
     // message is the last one marked `sending`) and their SHA-256 (hex), which the
     // `reminder.sent` entry carries, so an exported .eml can be checked against the chain.
+    // `messages.invoice` names the invoice of a message sent without a dispatch (the letter
+    // before action), which is no stage of the ladder.
     private static let version5 = """
         ALTER TABLE messages ADD COLUMN data BLOB;
         ALTER TABLE messages ADD COLUMN sha256 TEXT;
+        ALTER TABLE messages ADD COLUMN invoice TEXT;
+        CREATE INDEX messages_by_invoice ON messages(invoice) WHERE invoice IS NOT NULL;
         """
 
     private static let version1 = """

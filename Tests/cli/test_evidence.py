@@ -147,3 +147,49 @@ def test_a_packet_signed_by_another_key_fails_against_the_owners_key(ws, servers
     assert other_key and other_key != ws.run("evidence", "key", check=0).stdout.strip()
     result = run_overdue("evidence", "verify", packet, "--key", other_key)
     assert result.returncode == 65 and "manifest.sig:" in result.stderr
+
+
+def test_the_letter_before_action_goes_to_the_client_once_by_the_owners_decision_and_is_in_the_packet(
+        ws, servers, certs, password_file):
+    import email
+    import email.policy
+    import shutil
+    from conftest import ROOT
+    for suffix in ["txt", "html"]:
+        shutil.copy(ROOT / "config" / "templates" / f"demand.{suffix}", ws.templates / f"demand.{suffix}")
+    server = servers.aiosmtpd("starttls")
+    through_the_ladder(ws, server, password_file, certs)
+    ladder = server.messages()
+    # The decision notice (to the owner) offers the demand and says the amount is within the limit.
+    notice = email.message_from_bytes(ladder[-1][1])
+    body = " ".join(next(p for p in notice.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode().split())
+    assert "within your limit of 12500.00 EUR" in body and "overdue invoice demand INV-7 --send" in body
+
+    preview = ws.run("invoice", "demand", "INV-7", "--preview", "--as-of", "2026-06-03T10:00:00Z", check=0).stdout
+    assert "LETTER BEFORE ACTION" in preview and "within 30 days" in preview
+    assert len(server.messages()) == len(ladder)
+    assert ws.run("audit", "--event", "demand.sent", "--format", "json", check=0).stdout == ""
+
+    sent = ws.run("invoice", "demand", "INV-7", "--send", "--as-of", "2026-06-03T10:00:00Z", check=0)
+    assert "sent the letter before action" in sent.stdout
+    envelope, raw = server.messages()[-1]
+    assert envelope["rcpt_tos"] == ["ap@acme.example"]
+    letter = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(letter["Subject"]).startswith("Letter before action: invoice INV-7")
+    text = next(p for p in letter.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert "1,000.00" in text and "3 June 2026" in text   # the balance after the 200.00 payment; the letter's date
+    [entry] = [json.loads(line) for line in ws.run("audit", "--event", "demand.sent", "--format", "json", check=0).stdout.splitlines()]
+    assert entry["invoice"] == "INV-7" and entry["details"]["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert entry["details"]["message_id"] == letter["Message-ID"]
+
+    again = ws.run("invoice", "demand", "INV-7", "--send")
+    assert again.returncode == 65 and "sent already" in again.stderr
+    assert len(server.messages()) == len(ladder) + 1
+
+    packet = ws.dir / "after-demand.zip"
+    ws.run("evidence", "INV-7", "--out", packet, check=0)
+    files = entries(packet)
+    assert files["messages/07-demand.eml"] == raw
+    assert "demand.sent" in files["audit.jsonl"].decode()
+    assert "letter before action" in files["statement.html"].decode()
+    assert run_overdue("evidence", "verify", packet).returncode == 0

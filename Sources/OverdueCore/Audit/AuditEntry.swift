@@ -42,6 +42,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case reminderRequeued = "reminder.requeued"
     case reminderSuperseded = "reminder.superseded"
     case ownerNotified = "owner.notified"
+    /// The letter before action went to the client (details as `reminder.sent`).
+    case demandSent = "demand.sent"
     /// An evidence packet was written (details: file, files, manifest's SHA-256, public key).
     case evidenceExported = "evidence.exported"
 }

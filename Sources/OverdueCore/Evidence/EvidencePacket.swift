@@ -33,7 +33,7 @@ public enum EvidencePacket {
     }
 
     /// The files of the packet, manifest and signature last. Each message is named after the
-    /// stage its audit entry records (`messages/01-reminder-30.eml`).
+    /// stage its audit entry records (`messages/01-reminder-30.eml`; the letter before action `NN-demand.eml`).
     public static func build(invoice: String, createdAt: Date, statement: String, messages: [SentMessage],
                              audit: [AuditEntry], signingKey: Curve25519.Signing.PrivateKey) throws -> [EvidenceFile] {
         var files = [EvidenceFile(name: statementName, data: Array(statement.utf8))]
@@ -43,8 +43,8 @@ public enum EvidencePacket {
             auditBytes.append(0x0A)
         }
         for (index, message) in messages.enumerated() {
-            let stage = audit.last(where: { $0.detailsJSON.contains("\"message_id\":" + JSONValue.string(message.messageID).serialized) })?
-                .stage ?? "message"
+            let entry = audit.last { $0.detailsJSON.contains("\"message_id\":" + JSONValue.string(message.messageID).serialized) }
+            let stage = entry?.stage ?? (entry?.event == AuditEvent.demandSent.rawValue ? "demand" : "message")
             let safe = String(stage.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
             let number = index + 1 < 10 ? "0\(index + 1)" : "\(index + 1)"
             files.append(EvidenceFile(name: "messages/\(number)-\(safe.isEmpty ? "message" : safe).eml", data: message.data))

@@ -20,7 +20,7 @@ public enum EvidenceStatement {
     /// Message-ID), with the Subject their dispatch kept.
     public static func notices(from audit: [AuditEntry], dispatches: [Dispatch]) -> [Notice] {
         audit.compactMap { entry -> Notice? in
-            guard entry.event == AuditEvent.reminderSent.rawValue || entry.event == "demand.sent",
+            guard entry.event == AuditEvent.reminderSent.rawValue || entry.event == AuditEvent.demandSent.rawValue,
                   let details = (try? JSONSerialization.jsonObject(with: Data(entry.detailsJSON.utf8))) as? [String: Any] else {
                 return nil
             }
@@ -111,7 +111,8 @@ public enum EvidenceStatement {
 
                 """
             for notice in notices {
-                html += "<tr><td>\(formatTimestamp(notice.at))</td><td>\(e(notice.stage ?? notice.event))"
+                let label = notice.stage ?? (notice.event == AuditEvent.demandSent.rawValue ? "letter before action" : notice.event)
+                html += "<tr><td>\(formatTimestamp(notice.at))</td><td>\(e(label))"
                 if let subject = notice.subject { html += "<br><em>\(e(subject))</em>" }
                 for address in notice.recipients { html += "<br>\(e(address))" }
                 html += "</td><td class=\"mono\">\(e(notice.messageID ?? "-"))<br>\(e(notice.reply ?? "-"))<br>\(e(notice.sha256 ?? "-"))</td></tr>\n"
