@@ -22,6 +22,7 @@ struct Overdue: ParsableCommand {
             InvoiceCommand.self, ClientCommand.self, AuditCommand.self, StatusCommand.self,
             ConfigCommand.self, PreviewCommand.self, SendTestCommand.self,
             EvidenceCommand.self,
+            ReportCommand.self,
         ]
     )
 }
