@@ -193,3 +193,18 @@ def test_the_letter_before_action_goes_to_the_client_once_by_the_owners_decision
     assert "demand.sent" in files["audit.jsonl"].decode()
     assert "letter before action" in files["statement.html"].decode()
     assert run_overdue("evidence", "verify", packet).returncode == 0
+
+
+def test_verify_refuses_what_is_not_a_packet_and_export_an_unknown_invoice(ws, tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip at all")
+    result = run_overdue("evidence", "verify", junk)
+    assert result.returncode == 65 and "not a zip archive" in result.stderr
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("statement.html", b"<p>hello</p>")
+    result = run_overdue("evidence", "verify", empty)
+    assert result.returncode == 65 and "manifest.json: missing" in result.stderr
+    ws.run("import", ws.write_csv("invoices.csv", [invoice_row("INV-1")]), check=0)
+    result = ws.run("evidence", "NOPE", "--out", tmp_path / "x.zip")
+    assert result.returncode == 65 and "NOPE" in result.stderr and not (tmp_path / "x.zip").exists()
