@@ -70,6 +70,7 @@ def test_a_packet_holds_every_message_byte_for_byte_as_the_server_accepted_it_an
     assert {f["name"]: f["sha256"] for f in manifest["files"]} == {
         name: hashlib.sha256(data).hexdigest() for name, data in files.items() if not name.startswith("manifest.")}
     statement = files["statement.html"].decode()
+    assert "hand-off (decision notice to the owner, not to the client)" in statement
     for text in ["INV-7", "Acme Ltd", "Jane Doe Design", "200.00 EUR", "1000.00 EUR", *(e["details"]["message_id"].replace("<", "&lt;").replace(">", "&gt;") for e in sent)]:
         assert text in statement
 

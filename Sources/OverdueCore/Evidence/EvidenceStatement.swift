@@ -14,6 +14,8 @@ public enum EvidenceStatement {
         public var reply: String?
         public var sha256: String?
         public var subject: String?
+        /// The hand-off's decision notice: it went to the owner, not to the client.
+        public var toOwner = false
     }
 
     /// The sent messages recorded in `audit` (each `reminder.sent` and the like that names a
@@ -27,7 +29,8 @@ public enum EvidenceStatement {
             return Notice(at: entry.asOf ?? entry.at, event: entry.event, stage: entry.stage,
                           recipients: details["recipients"] as? [String] ?? [], messageID: details["message_id"] as? String,
                           reply: details["reply"] as? String, sha256: details["sha256"] as? String,
-                          subject: dispatches.first(where: { $0.stage == entry.stage })?.subject)
+                          subject: dispatches.first(where: { $0.stage == entry.stage })?.subject,
+                          toOwner: dispatches.first(where: { $0.stage == entry.stage })?.action == .escalate)
         }
     }
 
@@ -111,7 +114,8 @@ public enum EvidenceStatement {
 
                 """
             for notice in notices {
-                let label = notice.stage ?? (notice.event == AuditEvent.demandSent.rawValue ? "letter before action" : notice.event)
+                let label = (notice.stage ?? (notice.event == AuditEvent.demandSent.rawValue ? "letter before action" : notice.event))
+                    + (notice.toOwner ? " (decision notice to the owner, not to the client)" : "")
                 html += "<tr><td>\(formatTimestamp(notice.at))</td><td>\(e(label))"
                 if let subject = notice.subject { html += "<br><em>\(e(subject))</em>" }
                 for address in notice.recipients { html += "<br>\(e(address))" }
