@@ -147,10 +147,23 @@ struct DecisionFacts {
         let number = OwnerNotices.shellQuoted(invoice.number)
         var options = [Option(text: "Hand it to a collections agency. The audit trail is your evidence:",
                               command: "overdue audit --invoice \(number) --format csv")]
+        // A court expects the letter before action first; it goes into the evidence packet.
+        let demand: Prose = " Send the client the letter before action first (the formal demand: the full amount, 30 days to "
+            + "pay or reply; look at it with --preview):"
         if let limit = smallClaimsLimit, limit.currency == invoice.currency, amountDue.minorUnits <= limit.minorUnits {
-            options.append(Option(text: "Take it to small claims court: \(unbroken: amountDue) is within your limit of \(unbroken: limit).",
-                                  command: nil))
+            let court: Prose = "Take it to small claims court: \(unbroken: amountDue) is within your limit of \(unbroken: limit)."
+            options.append(Option(text: court + demand, command: "overdue invoice demand \(number) --send"))
+        } else {
+            let why: Prose = smallClaimsLimit.map { limit in limit.currency == invoice.currency
+                ? "\(unbroken: amountDue) is above your small claims limit of \(unbroken: limit)"
+                : "your small claims limit is in \(unbroken: limit.currency.code), not \(unbroken: invoice.currency.code)"
+            } ?? "no small_claims_limit is configured"
+            let court: Prose = "Take legal action (" + why + ", so not small claims court)."
+            options.append(Option(text: court + demand,
+                                  command: "overdue invoice demand \(number) --send"))
         }
+        options.append(Option(text: "Collect the evidence for an agency or a court, signed and checkable offline:",
+                              command: "overdue evidence \(number)"))
         options.append(Option(text: "Write it off and never work with this client again:",
                               command: "overdue invoice write-off \(number) --block-client"))
         self.options = options

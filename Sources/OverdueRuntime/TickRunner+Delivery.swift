@@ -120,7 +120,7 @@ extension TickRunner {
             // Durable before the first byte: a crash from here on leaves the batch `sending`, i.e. ambiguous.
             try store.markSending(batch.items.map {
                 SendingMark(dispatchIDs: [$0.dispatch.id], messageID: $0.message.messageID, recipients: $0.message.recipients,
-                            subject: $0.dispatch.action == .email ? $0.message.subject : nil)
+                            subject: $0.dispatch.action == .email ? $0.message.subject : nil, data: $0.message.data)
             }, context: change)
         }
         var next = 0

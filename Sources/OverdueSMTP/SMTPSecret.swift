@@ -54,7 +54,7 @@ extension SMTPSettings.Secret {
 
 /// The secret file's bytes. Like ssh with a private key, a file that others than its owner may
 /// read is refused: the password is already exposed, and using it would hide that.
-func readSecretFile(_ path: String) throws(FileReadError) -> Data {
+public func readSecretFile(_ path: String) throws(FileReadError) -> Data {
     var info = stat()
     guard stat(path, &info) == 0 else { throw FileReadError(reason: String(cString: strerror(errno))) }
     if info.st_mode & 0o077 != 0 {
@@ -64,8 +64,8 @@ func readSecretFile(_ path: String) throws(FileReadError) -> Data {
     return try readWholeFile(path)
 }
 
-struct FileReadError: Error {
-    let reason: String
+public struct FileReadError: Error {
+    public let reason: String
     /// The disk was full: it may have room by the next attempt.
     var temporary = false
 }

@@ -66,6 +66,10 @@ extension SQLiteLedgerStore {
                     ON CONFLICT (message_id) DO UPDATE SET recipients = ?2, state = 'sending', attempts = attempts + 1,
                         next_attempt_at = NULL, updated_at = ?3
                     """).bind(.text(mark.messageID), .text(addresses), .int(now)).run()
+                if let data = mark.data {
+                    try db.prepare("UPDATE messages SET data = ?, sha256 = ? WHERE message_id = ?")
+                        .bind(.blob(data), .text(sha256Hex(data)), .text(mark.messageID)).run()
+                }
                 guard let messageRow = try scalar("SELECT id FROM messages WHERE message_id = ?", .text(mark.messageID)) else {
                     throw OverdueError(.ioError, "\(db.path): message \(mark.messageID) vanished while being recorded")
                 }
@@ -126,7 +130,7 @@ extension SQLiteLedgerStore {
         for id in recorded.dispatchIDs {
             // What the audit entry states, in one narrow read.
             let row = try db.prepare("""
-                SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id
+                SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id, m.sha256
                 FROM dispatches d LEFT JOIN messages m ON m.id = d.message LEFT JOIN invoices i ON i.number = d.invoice
                 WHERE d.id = ?
                 """)
@@ -136,6 +140,7 @@ extension SQLiteLedgerStore {
             }
             let invoice = row.text(0), stage = row.text(1), attempts = row.int(2), recipients = splitAddresses(row.text(3))
             let messageRow = row.isNull(4) ? nil : row.int(4), messageID = row.optionalText(5), clientID = row.optionalText(6)
+            let sha256 = row.optionalText(7)
             row.reset()
             try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
                 .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).run()
@@ -149,6 +154,7 @@ extension SQLiteLedgerStore {
             case .sent(let text):
                 event = .reminderSent
                 details.append(("reply", .string(text)))
+                if let sha256 { details.append(("sha256", .string(sha256))) }
             case .retry(let at, let text):
                 event = .reminderDeferred
                 details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]

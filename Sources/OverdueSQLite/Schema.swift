@@ -4,7 +4,7 @@ import OverdueCore
 /// have been applied; pending ones run in one transaction together with the version bump, so a
 /// database is always at exactly one version. Append new migrations; never edit a shipped one.
 enum Schema {
-    static let migrations: [String] = [version1, version2, version3, version4]
+    static let migrations: [String] = [version1, version2, version3, version4, version5]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -73,6 +73,19 @@ enum Schema {
                 || ' ambiguous>sent ambiguous>released failed>released ',
             ' ' || OLD.state || '>' || NEW.state || ' ') = 0
         BEGIN SELECT RAISE(ABORT, 'illegal dispatch state change'); END;
+        """
+
+    // Version 5 (proof of notice): each message keeps the exact bytes last handed to the
+    // server under its Message-ID (a retry re-renders the Date header, so the accepted
+    // message is the last one marked `sending`) and their SHA-256 (hex), which the
+    // `reminder.sent` entry carries, so an exported .eml can be checked against the chain.
+    // `messages.invoice` names the invoice of a message sent without a dispatch (the letter
+    // before action), which is no stage of the ladder.
+    private static let version5 = """
+        ALTER TABLE messages ADD COLUMN data BLOB;
+        ALTER TABLE messages ADD COLUMN sha256 TEXT;
+        ALTER TABLE messages ADD COLUMN invoice TEXT;
+        CREATE INDEX messages_by_invoice ON messages(invoice) WHERE invoice IS NOT NULL;
         """
 
     private static let version1 = """

@@ -21,6 +21,8 @@ struct Overdue: ParsableCommand {
             RunCommand.self, TickCommand.self, InitCommand.self, PlanCommand.self, ImportCommand.self,
             ImportPaymentsCommand.self, InvoiceCommand.self, ClientCommand.self, AuditCommand.self, StatusCommand.self,
             ConfigCommand.self, PreviewCommand.self, SendTestCommand.self,
+            EvidenceCommand.self,
+            ReportCommand.self,
         ]
     )
 }

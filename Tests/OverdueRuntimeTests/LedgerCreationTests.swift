@@ -30,8 +30,8 @@ final class LedgerCreationTests: XCTestCase {
                     gate.wait()
                     do {
                         let store = try SQLiteLedgerStore(path: path, creating: .ifMissing)
-                        // Fully migrated, once: fees (2), the lifecycle trigger (3), payment references (4).
-                        if try store.schemaVersion() != 4 { failures.add("\(path): schema version \(try store.schemaVersion())") }
+                        // Fully migrated, once: fees (2), the lifecycle trigger (3), payment references (4), message bytes (5).
+                        if try store.schemaVersion() != 5 { failures.add("\(path): schema version \(try store.schemaVersion())") }
                         store.close()
                     } catch {
                         failures.add("\(error)")

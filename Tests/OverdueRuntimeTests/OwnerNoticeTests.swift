@@ -105,10 +105,10 @@ final class OwnerNoticeTests: XCTestCase {
     }
 
     func testSmallClaimsIsOfferedOnlyWithinTheLimitInTheSameCurrency() {
-        XCTAssertTrue(decision(limit: Money(minorUnits: 104_000, currency: eur)).body.contains("small claims court"))
-        XCTAssertFalse(decision(limit: Money(minorUnits: 103_999, currency: eur)).body.contains("small claims court"))
-        XCTAssertFalse(decision(limit: Money(minorUnits: 10_000_000, currency: Currency(code: "USD")!)).body.contains("small claims court"))
-        XCTAssertFalse(decision(limit: nil).body.contains("small claims court"))
+        XCTAssertTrue(decision(limit: Money(minorUnits: 104_000, currency: eur)).body.contains("Take it to small claims court"))
+        XCTAssertFalse(decision(limit: Money(minorUnits: 103_999, currency: eur)).body.contains("Take it to small claims court"))
+        XCTAssertFalse(decision(limit: Money(minorUnits: 10_000_000, currency: Currency(code: "USD")!)).body.contains("Take it to small claims court"))
+        XCTAssertFalse(decision(limit: nil).body.contains("Take it to small claims court"))
     }
 
     func testCommandsQuoteInvoiceNumbersTheShellWouldSplit() {

@@ -46,6 +46,10 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case paymentRecorded = "payment.recorded"
     /// A file of the watched folder refused and moved to `rejected/`.
     case importRejected = "import.rejected"
+    /// The letter before action went to the client (details as `reminder.sent`).
+    case demandSent = "demand.sent"
+    /// An evidence packet was written (details: file, files, manifest's SHA-256, public key).
+    case evidenceExported = "evidence.exported"
 }
 
 /// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.
@@ -215,3 +219,7 @@ public enum AuditChain {
         return nil
     }
 }
+
+/// SHA-256 of `bytes` as lower-case hex: the digest of a message as sent and of each file of an
+/// evidence packet.
+public func sha256Hex(_ bytes: [UInt8]) -> String { hexString(SHA256.hash(data: bytes)) }

@@ -105,12 +105,15 @@ public struct SendingMark: Sendable, Equatable {
     public var recipients: [String]
     /// The message's Subject, stored with its dispatches (nil keeps what is stored).
     public var subject: String?
+    /// The exact bytes about to go to the server, kept as proof of notice (nil keeps what is stored).
+    public var data: [UInt8]?
 
-    public init(dispatchIDs: [Int64], messageID: String, recipients: [String], subject: String? = nil) {
+    public init(dispatchIDs: [Int64], messageID: String, recipients: [String], subject: String? = nil, data: [UInt8]? = nil) {
         self.dispatchIDs = dispatchIDs
         self.messageID = messageID
         self.recipients = recipients
         self.subject = subject
+        self.data = data
     }
 }
 
@@ -149,7 +152,7 @@ public struct AuditFilter: Sendable {
 /// Every mutating method is one transaction that also appends its audit entries, so a change
 /// and its record are never apart. Methods throw `OverdueError` (65 for a bad invoice state
 /// or unknown number/id, 74 for database failures).
-public typealias LedgerStore = LedgerCommands & ListeningStore & Outbox & PlanningSource & AuditLog & DaemonState
+public typealias LedgerStore = LedgerCommands & ListeningStore & SentMessageStore & Outbox & PlanningSource & AuditLog & DaemonState
 
 /// Everything a tick reads and writes: what it plans from, the dispatches it queues and
 /// delivers, the audit trail and the daemon state it leaves for `overdue status`.

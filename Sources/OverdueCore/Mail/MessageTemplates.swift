@@ -21,6 +21,25 @@ public struct MessageTemplates: Sendable {
 
     let stages: [String: StageTemplates]
 
+    /// The letter before action (`overdue invoice demand`): `demand.txt` (required) and
+    /// `demand.html` (optional) from the templates folder, under the stage name `demand`,
+    /// checked like a stage's templates.
+    public static let demandSubject = "Letter before action: invoice {{invoice.number}}, {{invoice.amount_due_text}} outstanding"
+
+    public static func loadDemand(_ config: Config) throws(OverdueError) -> MessageTemplates {
+        let textPath = (config.daemon.templates as NSString).appendingPathComponent("demand.txt")
+        guard let textSource = try readTemplate(textPath) else {
+            throw .config("\(textPath): the letter before action needs this template (the shipped one is config/templates/demand.txt)")
+        }
+        let subject = try parse(demandSubject, asText: true, place: { _ in "demand subject" })
+        let text = try parse(textSource, asText: true, place: { "\(textPath):\($0)" })
+        let htmlPath = (config.daemon.templates as NSString).appendingPathComponent("demand.html")
+        let html = try readTemplate(htmlPath).map { source throws(OverdueError) in
+            try parse(source, asText: false, place: { "\(htmlPath):\($0)" })
+        }
+        return MessageTemplates(stages: ["demand": StageTemplates(subject: subject, text: text, html: html)])
+    }
+
     /// Loads and checks the templates of every `email` stage of `config`.
     public static func load(_ config: Config) throws(OverdueError) -> MessageTemplates {
         let configText = (try? String(contentsOfFile: config.path, encoding: .utf8)) ?? ""

@@ -112,6 +112,8 @@ enum ReminderValues {
             TemplateField("currency", .text { $0.invoice.currency.code }),
         ]),
         TemplateField("days_overdue", .text { String($0.daysOverdue) }),
+        /// The message's own local date (the date a letter before action counts its 30 days from).
+        TemplateField("date", .date { $0.date }),
         TemplateField("overdue", .flag { $0.daysOverdue > 0 }),
         TemplateField("due_today", .flag { $0.daysOverdue == 0 }),
         TemplateField("sent_late", .flag { $0.daysOverdue > $0.stage.days }),

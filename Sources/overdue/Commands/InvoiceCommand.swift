@@ -10,6 +10,7 @@ struct InvoiceCommand: ParsableCommand {
             InvoiceList.self, InvoiceShow.self, InvoiceAdd.self, InvoicePay.self, InvoiceHold.self,
             InvoiceRelease.self, InvoiceCancel.self, InvoiceEscalate.self, InvoiceWriteOff.self, InvoiceResolve.self,
             InvoiceRequeue.self, InvoiceWaive.self,
+            InvoiceDemand.self,
         ]
     )
 }
