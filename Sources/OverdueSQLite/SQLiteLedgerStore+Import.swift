@@ -24,22 +24,32 @@ extension SQLiteLedgerStore {
     /// - `paid` is the imported total; payments recorded with `invoice pay` add to it.
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
+        var next = rows.makeIterator()
+        return try importInvoices(clients: ImportPosition.clients(of: rows), rowCount: rows.count, source: source,
+                                  context: context) { next.next() }
+    }
+
+    /// `importInvoices` from a stream: the file's clients (from `CSVImport.check`, in id byte
+    /// order) and then its `rowCount` rows, pulled one at a time, so an import holds one chunk of
+    /// rows, never the file.
+    public func importInvoices(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
+                               rows next: () throws -> ImportRow?) throws -> ImportSummary {
         try locked {
             var importer = try Importer(store: self, now: storedSeconds(context.at))
-            var position = ImportPosition(rows)
+            var position = ImportPosition(clients: clients)
             var committed = 0
             do {
                 while true {
                     try writing(context, batched: true) { audit in
-                        try upsert(rows, source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
-                                   importer: &importer, audit: &audit)
+                        try upsert(source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
+                                   importer: &importer, audit: &audit, rows: next)
                     }
-                    committed = position.nextRow
-                    if position.isDone(rows) { break }
+                    committed = position.rowsDone
+                    if position.isDone { break }
                     Thread.sleep(forTimeInterval: SQLiteLedgerStore.importChunk.pause)
                 }
             } catch var error as OverdueError where committed > 0 {
-                error.details.append("\(source): \(committed) of \(rows.count) rows were imported before this failure; run the same import again to finish it")
+                error.details.append("\(source): \(committed) of \(rowCount) rows were imported before this failure; run the same import again to finish it")
                 throw error
             }
             return importer.summary
@@ -52,8 +62,8 @@ extension SQLiteLedgerStore {
     static let importChunk = (seconds: 0.5, pause: 0.11)
 
     /// Upserts from `position` on, clients first, until done or `chunkSeconds` have passed.
-    private func upsert(_ rows: [ImportRow], source: String, from position: inout ImportPosition, chunkSeconds: Double?,
-                        importer: inout Importer, audit: inout AuditAppender) throws {
+    private func upsert(source: String, from position: inout ImportPosition, chunkSeconds: Double?,
+                        importer: inout Importer, audit: inout AuditAppender, rows next: () throws -> ImportRow?) throws {
         try importer.beginChunk()
         let started = DispatchTime.now().uptimeNanoseconds
         var counter = 0
@@ -62,38 +72,39 @@ extension SQLiteLedgerStore {
             guard let chunkSeconds, counter & 63 == 0 else { return false }
             return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 >= chunkSeconds
         }
-        // Rows are read in place through a buffer pointer: iterating the array copied each
-        // row (a retain and release per field) a million times.
-        try rows.withUnsafeBufferPointer { rows in
-            while position.nextClient < position.clients.count {
-                let (id, index) = position.clients[position.nextClient]
-                let wanted = rows[index]
-                try importer.upsertClient(id: id, name: wanted.clientName, emails: wanted.clientEmails, audit: &audit)
-                position.nextClient += 1
-                if overtime() { return }
-            }
-            while position.nextRow < rows.count {
-                let index = position.nextRow
-                let invoice = Invoice(number: rows[index].number, clientID: rows[index].clientID,
-                                      issueDate: rows[index].issueDate, dueDate: rows[index].dueDate,
-                                      amount: rows[index].amount, paid: rows[index].paid, status: rows[index].status)
-                try importer.upsertInvoice(invoice, origin: (source, rows[index].line), audit: &audit)
-                position.nextRow += 1
-                if overtime() { return }
-            }
+        while position.nextClient < position.clients.count {
+            let client = position.clients[position.nextClient]
+            try importer.upsertClient(id: client.id, name: client.name, emails: client.emails, audit: &audit)
+            position.nextClient += 1
+            if overtime() { return try importer.finish() }
         }
+        while let row = try next() {
+            let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate, dueDate: row.dueDate,
+                                  amount: row.amount, paid: row.paid, status: row.status)
+            try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
+            position.rowsDone += 1
+            if overtime() { return try importer.finish() }
+        }
+        position.isDone = true
         try importer.finish()
     }
 
     /// What `importInvoices` would do, exactly (same rules, same warnings), with nothing kept:
     /// the import runs in its transaction and is rolled back. For `import --dry-run`.
     public func previewImport(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
+        var next = rows.makeIterator()
+        return try previewImport(clients: ImportPosition.clients(of: rows), source: source, context: context) { next.next() }
+    }
+
+    /// `previewImport` from a stream, as `importInvoices(clients:rowCount:source:context:rows:)`.
+    public func previewImport(clients: [ImportClient], source: String, context: ChangeContext,
+                              rows next: () throws -> ImportRow?) throws -> ImportSummary {
         struct RolledBack: Error { var summary: ImportSummary }
         do {
             _ = try writing(context, batched: true) { audit -> ImportSummary in
                 var importer = try Importer(store: self, now: storedSeconds(context.at))
-                var position = ImportPosition(rows)
-                try upsert(rows, source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit)
+                var position = ImportPosition(clients: clients)
+                try upsert(source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit, rows: next)
                 throw RolledBack(summary: importer.summary)
             }
         } catch let rolledBack as RolledBack {
@@ -122,20 +133,22 @@ extension SQLiteLedgerStore {
     }
 }
 
-/// Where a chunked import is: each client once (id byte order, the index of its last row),
-/// then every row in file order.
+/// Where a chunked import is: each client once (in id byte order), then the rows in file order.
 private struct ImportPosition {
-    var clients: [(id: String, index: Int)]
+    let clients: [ImportClient]
     var nextClient = 0
-    var nextRow = 0
+    var rowsDone = 0
+    var isDone = false
 
-    init(_ rows: [ImportRow]) {
-        var lastRow: [String: Int] = [:]
-        for index in rows.indices { lastRow[rows[index].clientID] = index }
-        clients = lastRow.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }
+    init(clients: [ImportClient]) { self.clients = clients }
+
+    /// The clients of rows given in memory: each with its last row's name and addresses.
+    static func clients(of rows: [ImportRow]) -> [ImportClient] {
+        var last: [String: Int] = [:]
+        for index in rows.indices { last[rows[index].clientID] = index }
+        return last.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { ImportClient(id: $0.key, name: rows[$0.value].clientName, emails: rows[$0.value].clientEmails) }
     }
-
-    func isDone(_ rows: [ImportRow]) -> Bool { nextClient == clients.count && nextRow == rows.count }
 }
 
 /// The import's state across its chunks: prepared statements, the clients seen so far and the
@@ -150,14 +163,12 @@ private struct Importer {
 
     /// Prepared once per import and reused for every row.
     private let lookup: Statement
-    private let insert: Statement
     /// The ledger had no invoices when the import began, and no other process has committed
     /// anything since (decided again at each chunk, see `beginChunk`).
     private var insertFirst: Bool?
     /// `PRAGMA data_version` at the previous chunk: it changes when another connection commits.
     private var dataVersion: Int64?
-    /// In `insertFirst` mode: hash values of the numbers inserted so far, and their rows.
-    private var seen: Set<Int> = []
+    /// New invoices, written 64 to a statement; flushed before the chunk commits.
     private var batched: BatchInsert
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
@@ -170,12 +181,6 @@ private struct Importer {
         lookup = try store.db.prepare("""
             SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
             FROM invoices WHERE number = ?
-            """)
-        insert = try store.db.prepare("""
-            INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
-                paid_imported_minor, status, hold, hold_reason, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?11)
-            ON CONFLICT (number) DO NOTHING
             """)
         batched = BatchInsert(store.db, prefix: """
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
@@ -237,18 +242,10 @@ private struct Importer {
 
     mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
         let currency = invoice.currency
-        // Into an empty ledger (the large first import) a number not seen earlier in the file is
-        // new: it is batched without a lookup. The set holds hash values, so a collision only
-        // sends a row down the careful path below.
-        if insertFirst == true {
-            if seen.insert(invoice.number.hashValue).inserted {
-                try batchRow(invoice)
-                return try auditInserted(invoice, origin: origin, audit: &audit)
-            }
-            try batched.flush()   // the earlier row must be in the table before it is compared
-        }
-        guard let old = try existing(invoice.number) else {
-            guard try insertRow(invoice) else { throw OverdueError(.ioError, "\(db.path): invoice \(invoice.number): insert failed") }
+        // Every number arrives once (the file was checked), so a batched row is never looked
+        // up before it is written; into an empty ledger (the large first import) nothing is.
+        guard insertFirst != true, let old = try existing(invoice.number) else {
+            try batchRow(invoice)
             return try auditInserted(invoice, origin: origin, audit: &audit)
         }
         let issue = invoice.issueDate.description, due = invoice.dueDate.description
@@ -300,28 +297,6 @@ private struct Importer {
     /// Writes the rows still batched; called before the transaction commits.
     mutating func finish() throws {
         try batched.flush()
-    }
-
-    /// Inserts a new invoice; false when the number already exists (nothing written).
-    private mutating func insertRow(_ invoice: Invoice) throws -> Bool {
-        issueBytes.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.issueDate, to: &issueBytes)
-        dueBytes.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.dueDate, to: &dueBytes)
-        insert.reset()
-        try insert.bind(.text(invoice.number), at: 1)
-        try insert.bind(.text(invoice.clientID), at: 2)
-        try insert.bind(.utf8(issueBytes), at: 3)
-        try insert.bind(.utf8(dueBytes), at: 4)
-        try insert.bind(.text(invoice.currency.code), at: 5)
-        try insert.bind(.int(invoice.amount.minorUnits), at: 6)
-        try insert.bind(.int(invoice.paid.minorUnits), at: 7)
-        try insert.bind(.text(invoice.status.rawValue), at: 8)
-        try insert.bind(.bool(invoice.onHold), at: 9)
-        try insert.bind(.optional(invoice.holdReason), at: 10)
-        try insert.bind(.int(now), at: 11)
-        try insert.run()
-        return db.changes == 1
     }
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).

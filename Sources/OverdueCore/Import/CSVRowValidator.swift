@@ -19,9 +19,19 @@ struct CSVRowValidator {
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
     private var lastCurrency: (code: String, currency: Currency?)?
 
-    init(fileName: String, expectedRows: Int = 0) {
+    /// Whether repeated invoice numbers are looked for (a second pass over a checked file
+    /// leaves them out, and the million-entry table with them).
+    private let checksNumbers: Bool
+
+    init(fileName: String, checksNumbers: Bool = true) {
         self.fileName = fileName
-        numbers.reserveCapacity(expectedRows)
+        self.checksNumbers = checksNumbers
+    }
+
+    /// Every client the rows named, in id byte order.
+    var importClients: [ImportClient] {
+        clients.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { ImportClient(id: $0.key, name: $0.value.name, emails: $0.value.emails) }
     }
 
     // MARK: Header
@@ -118,7 +128,7 @@ struct CSVRowValidator {
             report(line, "due_date", "\(dueDate) is before issue_date \(issueDate)")
         }
         // One hash per row in the usual case: insert, and put the first line back on a repeat.
-        if let number, let first = numbers.updateValue(line, forKey: number) {
+        if checksNumbers, let number, let first = numbers.updateValue(line, forKey: number) {
             numbers[number] = first
             report(line, "number", "invoice \(quoted(number)) appears twice (first on line \(first))")
         }
