@@ -35,6 +35,12 @@ extension SQLiteLedgerStore {
     public func importInvoices(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
                                rows next: () throws -> ImportRow?) throws -> ImportSummary {
         try locked {
+            // The rows go in in key order (invoices, audit) or in chunks of a sorted list
+            // (clients), so pages are written once and a small page cache serves; the ledger's
+            // larger one would only fill with pages the import has finished with.
+            let cacheSize = try db.scalarInt("PRAGMA cache_size") ?? -2000
+            try db.execute("PRAGMA cache_size = \(SQLiteLedgerStore.importCacheKiB)")
+            defer { try? db.execute("PRAGMA cache_size = \(cacheSize)") }
             var importer = try Importer(store: self, now: storedSeconds(context.at))
             var position = ImportPosition(clients: clients)
             var committed = 0
@@ -60,6 +66,9 @@ extension SQLiteLedgerStore {
     /// it then lets go: SQLite's busy handler polls a waiting writer at most 100 ms apart, so a
     /// longer pause is one that every waiter gets into.
     static let importChunk = (seconds: 0.5, pause: 0.11)
+
+    /// The page cache of an import, in SQLite's negative-KiB form.
+    static let importCacheKiB = -8192
 
     /// Upserts from `position` on, clients first, until done or `chunkSeconds` have passed.
     private func upsert(source: String, from position: inout ImportPosition, chunkSeconds: Double?,
@@ -166,10 +175,19 @@ private struct Importer {
     /// The ledger had no invoices when the import began, and no other process has committed
     /// anything since (decided again at each chunk, see `beginChunk`).
     private var insertFirst: Bool?
+    /// The same for clients: the ledger had none, so a client is added without a lookup.
+    private var clientsFirst: Bool?
     /// `PRAGMA data_version` at the previous chunk: it changes when another connection commits.
     private var dataVersion: Int64?
     /// New invoices, written 64 to a statement; flushed before the chunk commits.
     private var batched: BatchInsert
+    /// Hash values of the numbers this import has batched: a number seen again (rows given in
+    /// memory may repeat one; a checked file never does) is flushed and compared, not inserted
+    /// twice. A collision only sends a row down the careful path.
+    private var seen: Set<Int> = []
+    /// New clients in `clientsFirst` mode, batched the same way; flushed before any invoice
+    /// (which refers to its client) is written.
+    private var newClients: BatchInsert
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
@@ -186,6 +204,7 @@ private struct Importer {
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
                 paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
             """, columns: 12)
+        newClients = BatchInsert(store.db, prefix: "INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES", columns: 5)
         details.reserveCapacity(256)
     }
 
@@ -197,14 +216,18 @@ private struct Importer {
         let version = try db.scalarInt("PRAGMA data_version")
         if insertFirst == nil {
             insertFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
+            clientsFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM clients)") == 1
         } else if version != dataVersion {
             insertFirst = false
+            clientsFirst = false
         }
         dataVersion = version
     }
 
     mutating func upsertClient(id: String, name: String, emails: [String], audit: inout AuditAppender) throws {
-        if let current = try store.fetchClient(id) {
+        // Each client comes once (an import lists the file's clients once): into a ledger that had
+        // none, every one is new.
+        if let current = clientsFirst == true ? nil : try store.fetchClient(id) {
             var changes: [(String, JSONValue)] = []
             // An empty name or address list (from `invoice add` naming only the id) keeps what is stored.
             if !name.isEmpty, current.name != name { changes.append(("name", change(.string(current.name), .string(name)))) }
@@ -222,8 +245,9 @@ private struct Importer {
             guard !name.isEmpty, !emails.isEmpty else {
                 throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
             }
-            try db.prepare("INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(.text(id), .text(name), .text(joinAddresses(emails)), .int(now), .int(now)).run()
+            newClients.append(.text(id)); newClients.append(.text(name)); newClients.append(.text(joinAddresses(emails)))
+            newClients.append(.int(now)); newClients.append(.int(now))
+            try newClients.endRow()
             try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
         }
     }
@@ -241,10 +265,13 @@ private struct Importer {
     }
 
     mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
+        if !newClients.isEmpty { try newClients.flush() }
         let currency = invoice.currency
-        // Every number arrives once (the file was checked), so a batched row is never looked
-        // up before it is written; into an empty ledger (the large first import) nothing is.
-        guard insertFirst != true, let old = try existing(invoice.number) else {
+        // Into an empty ledger (the large first import) a number not seen before is new: it is
+        // batched without a lookup. Any other row is looked up, with its earlier self written first.
+        let new = seen.insert(invoice.number.hashValue).inserted
+        if !new { try batched.flush() }
+        guard let old = new && insertFirst == true ? nil : try existing(invoice.number) else {
             try batchRow(invoice)
             return try auditInserted(invoice, origin: origin, audit: &audit)
         }
@@ -296,6 +323,7 @@ private struct Importer {
 
     /// Writes the rows still batched; called before the transaction commits.
     mutating func finish() throws {
+        try newClients.flush()
         try batched.flush()
     }
 

@@ -20,7 +20,7 @@ final class ImportStreamingTests: XCTestCase {
         switch try CSVImport.check(fileName: "in.csv", read: reader(bytes, piece: piece)) {
         case .failure(let failure): return .failure(failure)
         case .success(let checked):
-            var rows = CSVImportRows(fileName: "in.csv", read: reader(bytes, piece: piece))
+            var rows = CSVImportRows(fileName: "in.csv", read: reader(bytes, piece: piece), checked: checked)
             var list: [ImportRow] = []
             while let row = try rows.next() { list.append(row) }
             XCTAssertEqual(list.count, checked.rows)
@@ -32,8 +32,8 @@ final class ImportStreamingTests: XCTestCase {
         let records = [
             ImportFixture.record(["number": "INV-1", "client_name": "Acme, \"the\" GmbH"]),
             ImportFixture.record(["number": "INV-2", "client_id": "bolt", "client_name": "Bolt AG",
-                                  "client_email": "a@bolt.example\r\nb@bolt.example"]),
-            ImportFixture.record(["number": "INV-3"]),
+                                  "client_email": "a@bolt.example;\r\nb@bolt.example"]),
+            ImportFixture.record(["number": "INV-3", "client_name": "Acme, \"the\" GmbH"]),
         ]
         var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
         bytes += Array((ImportFixture.header + "\r\n" + records[0] + "\r\n\r\n" + records[1] + "\n\n" + records[2]).utf8)
@@ -91,12 +91,23 @@ final class ImportStreamingTests: XCTestCase {
 
     func testARowThatNoLongerPassesOnTheSecondReadIsAnErrorNotARow() throws {
         let good = ImportFixture.file([ImportFixture.record()])
-        _ = try CSVImport.check(fileName: "in.csv", read: reader(good, piece: 1 << 20)).get()
+        let checked = try CSVImport.check(fileName: "in.csv", read: reader(good, piece: 1 << 20)).get()
         let changed = ImportFixture.file([ImportFixture.record(["amount": "-1"])])
-        var rows = CSVImportRows(fileName: "in.csv", read: reader(changed, piece: 1 << 20))
+        var rows = CSVImportRows(fileName: "in.csv", read: reader(changed, piece: 1 << 20), checked: checked)
         XCTAssertThrowsError(try rows.next()) { error in
             XCTAssertEqual((error as? OverdueError)?.message, "in.csv: the file changed while it was imported")
             XCTAssertEqual((error as? OverdueError)?.exitCode, .dataError)
+        }
+    }
+
+    func testARowAddedAfterTheCheckIsAnErrorNotARow() throws {
+        let good = ImportFixture.file([ImportFixture.record()])
+        let checked = try CSVImport.check(fileName: "in.csv", read: reader(good, piece: 1 << 20)).get()
+        let longer = ImportFixture.file([ImportFixture.record(), ImportFixture.record(["number": "INV-2"])])
+        var rows = CSVImportRows(fileName: "in.csv", read: reader(longer, piece: 1 << 20), checked: checked)
+        XCTAssertEqual(try rows.next()?.number, "INV-1")
+        XCTAssertThrowsError(try rows.next()) { error in
+            XCTAssertEqual((error as? OverdueError)?.message, "in.csv: the file changed while it was imported")
         }
     }
 }

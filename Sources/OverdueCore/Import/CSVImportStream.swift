@@ -17,9 +17,12 @@ public struct ImportClient: Sendable, Equatable {
 
 /// What the checking pass over a valid file found: its clients in id byte order (the order
 /// SQLite's BINARY collation sorts them) and how many rows it has.
-public struct CSVImportCheck: Sendable, Equatable {
+public struct CSVImportCheck: Sendable {
     public var clients: [ImportClient]
     public var rows: Int
+    /// The checking pass's table of clients, handed to the writing pass so the file's clients
+    /// are held once, not once per pass.
+    var known: [String: CSVRowValidator.KnownClient]
 }
 
 extension CSVImport {
@@ -47,7 +50,7 @@ extension CSVImport {
                                    "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
         }
         guard validator.problems.isEmpty else { return .failure(validator.problems.failure) }
-        return .success(CSVImportCheck(clients: validator.importClients, rows: rows))
+        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients))
     }
 
     /// Parses a whole file held in memory (`invoice add`'s one row, tests): the same two passes.
@@ -65,7 +68,7 @@ extension CSVImport {
             switch try check(fileName: fileName, read: reader()) {
             case .failure(let failure): return .failure(failure)
             case .success(let checked):
-                var rows = CSVImportRows(fileName: fileName, read: reader())
+                var rows = CSVImportRows(fileName: fileName, read: reader(), checked: checked)
                 var list: [ImportRow] = []
                 list.reserveCapacity(checked.rows)
                 while let row = try rows.next() { list.append(row) }
@@ -89,17 +92,28 @@ public struct CSVImportRows {
     private var pending: [ImportRow] = []
     private var nextIndex = 0
     private var ended = false
+    /// Rows the checking pass counted, and rows handed out so far.
+    private let expected: Int
+    private var given = 0
 
-    public init(fileName: String, read: @escaping CSVFileRead) {
+    public init(fileName: String, read: @escaping CSVFileRead, checked: CSVImportCheck) {
         self.fileName = fileName
-        validator = CSVRowValidator(fileName: fileName, checksNumbers: false)
+        expected = checked.rows
+        validator = CSVRowValidator(fileName: fileName, checksNumbers: false, clients: checked.known)
         blocks = CSVBlocks(read: read)
+    }
+
+    private func changed(_ problems: [String] = []) -> OverdueError {
+        OverdueError(.dataError, "\(fileName): the file changed while it was imported", details: problems)
     }
 
     /// The next row in file order; nil after the last.
     public mutating func next() throws -> ImportRow? {
         while nextIndex == pending.count {
-            if ended { return nil }
+            if ended {
+                guard given == expected else { throw changed() }
+                return nil
+            }
             pending.removeAll(keepingCapacity: true)
             nextIndex = 0
             ended = try !blocks.nextBlock { fields, line, problem in
@@ -111,10 +125,11 @@ public struct CSVImportRows {
                 return true
             }
             if !validator.problems.isEmpty {
-                throw OverdueError(.dataError, "\(fileName): the file changed while it was imported",
-                                   details: validator.problems.failure.problems)
+                throw changed(validator.problems.failure.problems)
             }
         }
+        if given == expected { throw changed() }
+        given += 1
         defer { nextIndex += 1 }
         return pending[nextIndex]
     }

@@ -13,8 +13,8 @@ struct CSVRowValidator {
     private var numbers: [String: Int] = [:]
     /// Client id → what its first row said, to hold later rows to it (and to skip re-validating
     /// the same address list a thousand times).
-    private var clients: [String: KnownClient] = [:]
-    private typealias KnownClient = (line: Int, name: String, rawEmails: String, emails: [String])
+    private(set) var clients: [String: KnownClient] = [:]
+    typealias KnownClient = (line: Int, name: String, rawEmails: String, emails: [String])
     /// Per-row scratch, kept to avoid an allocation per row.
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
     private var lastCurrency: (code: String, currency: Currency?)?
@@ -23,9 +23,11 @@ struct CSVRowValidator {
     /// leaves them out, and the million-entry table with them).
     private let checksNumbers: Bool
 
-    init(fileName: String, checksNumbers: Bool = true) {
+    /// `clients`: what an earlier pass over the same file learnt about its clients.
+    init(fileName: String, checksNumbers: Bool = true, clients: [String: KnownClient] = [:]) {
         self.fileName = fileName
         self.checksNumbers = checksNumbers
+        self.clients = clients
     }
 
     /// Every client the rows named, in id byte order.

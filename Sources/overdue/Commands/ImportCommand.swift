@@ -36,7 +36,7 @@ struct ImportCommand: ParsableCommand {
             }
             let store = try openImportLedger(config)
             defer { store.close() }
-            var rows = CSVImportRows(fileName: file, read: try InputFile(file).read(into:))
+            var rows = CSVImportRows(fileName: file, read: try InputFile(file).read(into:), checked: checked)
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
                 let summary = try store.previewImport(clients: checked.clients, source: file, context: changeNow()) { try rows.next() }
