@@ -67,8 +67,9 @@ extension SQLiteLedgerStore {
     /// longer pause is one that every waiter gets into.
     static let importChunk = (seconds: 0.5, pause: 0.11)
 
-    /// The page cache of an import, in SQLite's negative-KiB form.
-    static let importCacheKiB = -8192
+    /// The page cache of an import, in SQLite's negative-KiB form: enough for the clients a
+    /// new invoice's foreign key is checked against, the rest passes through once.
+    static let importCacheKiB = -32768
 
     /// Upserts from `position` on, clients first, until done or `chunkSeconds` have passed.
     private func upsert(source: String, from position: inout ImportPosition, chunkSeconds: Double?,
