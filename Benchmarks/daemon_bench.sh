@@ -100,7 +100,8 @@ elapsed() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); ech
 tick() {   # $1 binary, then an optional prefix (env LD_PRELOAD=...)
     local b=$1 seconds summary; shift
     fresh_ledger
-    seconds=$(elapsed "$@" "$b" tick --config "$work/overdue.toml" --log-level warning)
+    # Peak resident memory of the tick's process (kB), as /usr/bin/time -v reports it.
+    seconds=$(elapsed "$@" /usr/bin/time -f %M -o "$work/lastpeak" "$b" tick --config "$work/overdue.toml" --log-level warning)
     summary=$("$b" status --config "$work/overdue.toml" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_tick_summary"])')
     case "$summary" in *"sent $count,"*) ;; *) echo "tick did not send $count: $summary" >&2; exit 1 ;; esac
     echo "$seconds"
@@ -120,11 +121,12 @@ cc -shared -fPIC -o "$work/slowfsync.so" "$work/slowfsync.c"
 labels=(after); bins=("$bin")
 [ -n "$before" ] && labels=(before after) && bins=("$before" "$bin")
 echo "== one tick sending $count reminders of $size bytes to smtp-sink, $runs runs each (median [min-max] seconds)"
-for label in "${labels[@]}"; do : > "$work/tick-$label"; : > "$work/nofsync-$label"; : > "$work/slowfsync-$label"; done
+for label in "${labels[@]}"; do : > "$work/peak-$label"; : > "$work/tick-$label"; : > "$work/nofsync-$label"; : > "$work/slowfsync-$label"; done
 : > "$work/source"; : > "$work/source-d"
 for run in $(seq 1 "$runs"); do
     for index in "${!labels[@]}"; do
         tick "${bins[$index]}" >> "$work/tick-${labels[$index]}"
+        cat "$work/lastpeak" >> "$work/peak-${labels[$index]}"
         # Diagnostic: fsync made a no-op (LD_PRELOAD): what the durable commits cost.
         tick "${bins[$index]}" env LD_PRELOAD="$work/nofsync.so" >> "$work/nofsync-${labels[$index]}"
         tick "${bins[$index]}" env LD_PRELOAD="$work/slowfsync.so" >> "$work/slowfsync-${labels[$index]}"
@@ -144,6 +146,8 @@ for index in "${!labels[@]}"; do
         "$(echo "$median / $source_median" | bc -l)" "$(echo "$median / $sourced_median" | bc -l)"
     printf '%-44s %s [%s-%s]  ratio %.2f\n' "  same without fsync (diagnostic)" "$nofsync" "$nlow" "$nhigh" \
         "$(echo "$nofsync / $source_median" | bc -l)"
+    read -r peak _ peak_high < <(stats < "$work/peak-$label")
+    printf '%-44s %s [max %s] MiB (target <= 64)\n' "  peak RSS of the tick (median)" "$(echo "$peak / 1024" | bc)" "$(echo "$peak_high / 1024" | bc)"
     read -r slow slow_low slow_high < <(stats < "$work/slowfsync-$label")
     printf '%-44s %s [%s-%s]  ratio %.2f\n' "  same with a ${flush_ms} ms flush (diagnostic)" "$slow" "$slow_low" "$slow_high" \
         "$(echo "$slow / $source_median" | bc -l)"
@@ -168,6 +172,7 @@ idle_run() {   # $1 label, $2 binary
     # RssFile is library and program pages (clean copies of files, shared with other processes);
     # RssAnon and Private_* are this process's own memory.
     grep -E '^(VmRSS|VmHWM|RssAnon|RssFile)' "/proc/$daemon/status" | tr -s ' \t' ' ' | paste -sd ' '
+    printf 'RssAnon %s MiB (target <= 8)\n' "$(awk '/^RssAnon/ {printf "%.1f", $2 / 1024}' "/proc/$daemon/status")"
     grep -E '^(Pss|Private_Clean|Private_Dirty):' "/proc/$daemon/smaps_rollup" | tr -s ' \t' ' ' | paste -sd ' ' || true
     printf 'threads %s; CPU over %ss idle: %s ticks of 1/%s s; context switches: %s\n' "$(ls /proc/$daemon/task | wc -l)" \
         "$idle" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$(python3 -c '

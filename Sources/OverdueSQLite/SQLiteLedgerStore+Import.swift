@@ -24,22 +24,38 @@ extension SQLiteLedgerStore {
     /// - `paid` is the imported total; payments recorded with `invoice pay` add to it.
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
+        var next = rows.makeIterator()
+        return try importInvoices(clients: ImportPosition.clients(of: rows), rowCount: rows.count, source: source,
+                                  context: context) { next.next() }
+    }
+
+    /// `importInvoices` from a stream: the file's clients (from `CSVImport.check`, in id byte
+    /// order) and then its `rowCount` rows, pulled one at a time, so an import holds one chunk of
+    /// rows, never the file.
+    public func importInvoices(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
+                               rows next: () throws -> ImportRow?) throws -> ImportSummary {
         try locked {
+            // The rows go in in key order (invoices, audit) or in chunks of a sorted list
+            // (clients), so pages are written once and a small page cache serves; the ledger's
+            // larger one would only fill with pages the import has finished with.
+            let cacheSize = try db.scalarInt("PRAGMA cache_size") ?? -2000
+            try db.execute("PRAGMA cache_size = \(SQLiteLedgerStore.importCacheKiB)")
+            defer { try? db.execute("PRAGMA cache_size = \(cacheSize)") }
             var importer = try Importer(store: self, now: storedSeconds(context.at))
-            var position = ImportPosition(rows)
+            var position = ImportPosition(clients: clients)
             var committed = 0
             do {
                 while true {
                     try writing(context, batched: true) { audit in
-                        try upsert(rows, source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
-                                   importer: &importer, audit: &audit)
+                        try upsert(source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
+                                   importer: &importer, audit: &audit, rows: next)
                     }
-                    committed = position.nextRow
-                    if position.isDone(rows) { break }
+                    committed = position.rowsDone
+                    if position.isDone { break }
                     Thread.sleep(forTimeInterval: SQLiteLedgerStore.importChunk.pause)
                 }
             } catch var error as OverdueError where committed > 0 {
-                error.details.append("\(source): \(committed) of \(rows.count) rows were imported before this failure; run the same import again to finish it")
+                error.details.append("\(source): \(committed) of \(rowCount) rows were imported before this failure; run the same import again to finish it")
                 throw error
             }
             return importer.summary
@@ -51,9 +67,13 @@ extension SQLiteLedgerStore {
     /// longer pause is one that every waiter gets into.
     static let importChunk = (seconds: 0.5, pause: 0.11)
 
+    /// The page cache of an import, in SQLite's negative-KiB form: enough for the clients a
+    /// new invoice's foreign key is checked against, the rest passes through once.
+    static let importCacheKiB = -32768
+
     /// Upserts from `position` on, clients first, until done or `chunkSeconds` have passed.
-    private func upsert(_ rows: [ImportRow], source: String, from position: inout ImportPosition, chunkSeconds: Double?,
-                        importer: inout Importer, audit: inout AuditAppender) throws {
+    private func upsert(source: String, from position: inout ImportPosition, chunkSeconds: Double?,
+                        importer: inout Importer, audit: inout AuditAppender, rows next: () throws -> ImportRow?) throws {
         try importer.beginChunk()
         let started = DispatchTime.now().uptimeNanoseconds
         var counter = 0
@@ -62,38 +82,39 @@ extension SQLiteLedgerStore {
             guard let chunkSeconds, counter & 63 == 0 else { return false }
             return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 >= chunkSeconds
         }
-        // Rows are read in place through a buffer pointer: iterating the array copied each
-        // row (a retain and release per field) a million times.
-        try rows.withUnsafeBufferPointer { rows in
-            while position.nextClient < position.clients.count {
-                let (id, index) = position.clients[position.nextClient]
-                let wanted = rows[index]
-                try importer.upsertClient(id: id, name: wanted.clientName, emails: wanted.clientEmails, audit: &audit)
-                position.nextClient += 1
-                if overtime() { return }
-            }
-            while position.nextRow < rows.count {
-                let index = position.nextRow
-                let invoice = Invoice(number: rows[index].number, clientID: rows[index].clientID,
-                                      issueDate: rows[index].issueDate, dueDate: rows[index].dueDate,
-                                      amount: rows[index].amount, paid: rows[index].paid, status: rows[index].status)
-                try importer.upsertInvoice(invoice, origin: (source, rows[index].line), audit: &audit)
-                position.nextRow += 1
-                if overtime() { return }
-            }
+        while position.nextClient < position.clients.count {
+            let client = position.clients[position.nextClient]
+            try importer.upsertClient(id: client.id, name: client.name, emails: client.emails, audit: &audit)
+            position.nextClient += 1
+            if overtime() { return try importer.finish() }
         }
+        while let row = try next() {
+            let invoice = Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate, dueDate: row.dueDate,
+                                  amount: row.amount, paid: row.paid, status: row.status)
+            try importer.upsertInvoice(invoice, origin: (source, row.line), audit: &audit)
+            position.rowsDone += 1
+            if overtime() { return try importer.finish() }
+        }
+        position.isDone = true
         try importer.finish()
     }
 
     /// What `importInvoices` would do, exactly (same rules, same warnings), with nothing kept:
     /// the import runs in its transaction and is rolled back. For `import --dry-run`.
     public func previewImport(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
+        var next = rows.makeIterator()
+        return try previewImport(clients: ImportPosition.clients(of: rows), source: source, context: context) { next.next() }
+    }
+
+    /// `previewImport` from a stream, as `importInvoices(clients:rowCount:source:context:rows:)`.
+    public func previewImport(clients: [ImportClient], source: String, context: ChangeContext,
+                              rows next: () throws -> ImportRow?) throws -> ImportSummary {
         struct RolledBack: Error { var summary: ImportSummary }
         do {
             _ = try writing(context, batched: true) { audit -> ImportSummary in
                 var importer = try Importer(store: self, now: storedSeconds(context.at))
-                var position = ImportPosition(rows)
-                try upsert(rows, source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit)
+                var position = ImportPosition(clients: clients)
+                try upsert(source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit, rows: next)
                 throw RolledBack(summary: importer.summary)
             }
         } catch let rolledBack as RolledBack {
@@ -122,20 +143,22 @@ extension SQLiteLedgerStore {
     }
 }
 
-/// Where a chunked import is: each client once (id byte order, the index of its last row),
-/// then every row in file order.
+/// Where a chunked import is: each client once (in id byte order), then the rows in file order.
 private struct ImportPosition {
-    var clients: [(id: String, index: Int)]
+    let clients: [ImportClient]
     var nextClient = 0
-    var nextRow = 0
+    var rowsDone = 0
+    var isDone = false
 
-    init(_ rows: [ImportRow]) {
-        var lastRow: [String: Int] = [:]
-        for index in rows.indices { lastRow[rows[index].clientID] = index }
-        clients = lastRow.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, $0.value) }
+    init(clients: [ImportClient]) { self.clients = clients }
+
+    /// The clients of rows given in memory: each with its last row's name and addresses.
+    static func clients(of rows: [ImportRow]) -> [ImportClient] {
+        var last: [String: Int] = [:]
+        for index in rows.indices { last[rows[index].clientID] = index }
+        return last.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { ImportClient(id: $0.key, name: rows[$0.value].clientName, emails: rows[$0.value].clientEmails) }
     }
-
-    func isDone(_ rows: [ImportRow]) -> Bool { nextClient == clients.count && nextRow == rows.count }
 }
 
 /// The import's state across its chunks: prepared statements, the clients seen so far and the
@@ -150,15 +173,22 @@ private struct Importer {
 
     /// Prepared once per import and reused for every row.
     private let lookup: Statement
-    private let insert: Statement
     /// The ledger had no invoices when the import began, and no other process has committed
     /// anything since (decided again at each chunk, see `beginChunk`).
     private var insertFirst: Bool?
+    /// The same for clients: the ledger had none, so a client is added without a lookup.
+    private var clientsFirst: Bool?
     /// `PRAGMA data_version` at the previous chunk: it changes when another connection commits.
     private var dataVersion: Int64?
-    /// In `insertFirst` mode: hash values of the numbers inserted so far, and their rows.
-    private var seen: Set<Int> = []
+    /// New invoices, written 64 to a statement; flushed before the chunk commits.
     private var batched: BatchInsert
+    /// Hash values of the numbers this import has batched: a number seen again (rows given in
+    /// memory may repeat one; a checked file never does) is flushed and compared, not inserted
+    /// twice. A collision only sends a row down the careful path.
+    private var seen: Set<Int> = []
+    /// New clients in `clientsFirst` mode, batched the same way; flushed before any invoice
+    /// (which refers to its client) is written.
+    private var newClients: BatchInsert
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
@@ -172,16 +202,11 @@ private struct Importer {
             SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
             FROM invoices WHERE number = ?
             """)
-        insert = try store.db.prepare("""
-            INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
-                paid_imported_minor, status, hold, hold_reason, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?11)
-            ON CONFLICT (number) DO NOTHING
-            """)
         batched = BatchInsert(store.db, prefix: """
             INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
                 paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
             """, columns: 12)
+        newClients = BatchInsert(store.db, prefix: "INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES", columns: 5)
         details.reserveCapacity(256)
     }
 
@@ -193,14 +218,18 @@ private struct Importer {
         let version = try db.scalarInt("PRAGMA data_version")
         if insertFirst == nil {
             insertFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
+            clientsFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM clients)") == 1
         } else if version != dataVersion {
             insertFirst = false
+            clientsFirst = false
         }
         dataVersion = version
     }
 
     mutating func upsertClient(id: String, name: String, emails: [String], audit: inout AuditAppender) throws {
-        if let current = try store.fetchClient(id) {
+        // Each client comes once (an import lists the file's clients once): into a ledger that had
+        // none, every one is new.
+        if let current = clientsFirst == true ? nil : try store.fetchClient(id) {
             var changes: [(String, JSONValue)] = []
             // An empty name or address list (from `invoice add` naming only the id) keeps what is stored.
             if !name.isEmpty, current.name != name { changes.append(("name", change(.string(current.name), .string(name)))) }
@@ -218,8 +247,9 @@ private struct Importer {
             guard !name.isEmpty, !emails.isEmpty else {
                 throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
             }
-            try db.prepare("INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(.text(id), .text(name), .text(joinAddresses(emails)), .int(now), .int(now)).run()
+            newClients.append(.text(id)); newClients.append(.text(name)); newClients.append(.text(joinAddresses(emails)))
+            newClients.append(.int(now)); newClients.append(.int(now))
+            try newClients.endRow()
             try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
         }
     }
@@ -237,19 +267,14 @@ private struct Importer {
     }
 
     mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
+        if !newClients.isEmpty { try newClients.flush() }
         let currency = invoice.currency
-        // Into an empty ledger (the large first import) a number not seen earlier in the file is
-        // new: it is batched without a lookup. The set holds hash values, so a collision only
-        // sends a row down the careful path below.
-        if insertFirst == true {
-            if seen.insert(invoice.number.hashValue).inserted {
-                try batchRow(invoice)
-                return try auditInserted(invoice, origin: origin, audit: &audit)
-            }
-            try batched.flush()   // the earlier row must be in the table before it is compared
-        }
-        guard let old = try existing(invoice.number) else {
-            guard try insertRow(invoice) else { throw OverdueError(.ioError, "\(db.path): invoice \(invoice.number): insert failed") }
+        // Into an empty ledger (the large first import) a number not seen before is new: it is
+        // batched without a lookup. Any other row is looked up, with its earlier self written first.
+        let new = seen.insert(invoice.number.hashValue).inserted
+        if !new { try batched.flush() }
+        guard let old = new && insertFirst == true ? nil : try existing(invoice.number) else {
+            try batchRow(invoice)
             return try auditInserted(invoice, origin: origin, audit: &audit)
         }
         let issue = invoice.issueDate.description, due = invoice.dueDate.description
@@ -300,29 +325,8 @@ private struct Importer {
 
     /// Writes the rows still batched; called before the transaction commits.
     mutating func finish() throws {
+        try newClients.flush()
         try batched.flush()
-    }
-
-    /// Inserts a new invoice; false when the number already exists (nothing written).
-    private mutating func insertRow(_ invoice: Invoice) throws -> Bool {
-        issueBytes.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.issueDate, to: &issueBytes)
-        dueBytes.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.dueDate, to: &dueBytes)
-        insert.reset()
-        try insert.bind(.text(invoice.number), at: 1)
-        try insert.bind(.text(invoice.clientID), at: 2)
-        try insert.bind(.utf8(issueBytes), at: 3)
-        try insert.bind(.utf8(dueBytes), at: 4)
-        try insert.bind(.text(invoice.currency.code), at: 5)
-        try insert.bind(.int(invoice.amount.minorUnits), at: 6)
-        try insert.bind(.int(invoice.paid.minorUnits), at: 7)
-        try insert.bind(.text(invoice.status.rawValue), at: 8)
-        try insert.bind(.bool(invoice.onHold), at: 9)
-        try insert.bind(.optional(invoice.holdReason), at: 10)
-        try insert.bind(.int(now), at: 11)
-        try insert.run()
-        return db.changes == 1
     }
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).

@@ -198,3 +198,33 @@ def test_new_invoice_for_blocked_client_warns(ws):
     ws.run("client", "block", "acme", "--reason", "never again", check=0)
     result = ws.run("import", ws.write_csv("new.csv", [invoice_row("INV-3")]), check=0)
     assert "acme" in result.stderr and "blocked" in result.stderr
+
+
+def test_a_file_of_many_blocks_with_a_bad_last_row_imports_nothing(ws):
+    # Over 2 MiB: the file is read a block (1 MiB) at a time, and every block is checked before
+    # the first row is written.
+    rows = [invoice_row(f"INV-{i:06d}", client=f"c{i % 500}", client_name=f"Client {i % 500} with a longer name")
+            for i in range(25_000)]
+    rows[-1] = invoice_row("INV-LAST", amount="12,00")
+    seed(ws)
+    before = ledger_state(ws)
+    path = ws.write_csv("big.csv", rows)
+    assert path.stat().st_size > 2 * 2**20
+    result = ws.run("import", path)
+    assert result.returncode == 65, result.stderr
+    assert f"{path}:25001: amount:" in result.stderr
+    assert ledger_state(ws) == before
+
+
+def test_a_file_of_many_blocks_imports_every_row_with_its_line(ws):
+    rows = [invoice_row(f"INV-{i:06d}", client=f"c{i % 500}", client_name=f"Client {i % 500} with a longer name")
+            for i in range(25_000)]
+    path = ws.write_csv("big.csv", rows)
+    result = ws.run("import", path, check=0)
+    assert "25000 added" in result.stdout
+    lines = {}
+    for entry in map(json.loads, ws.run("audit", "--format", "json", check=0).stdout.splitlines()):
+        if entry["event"] == "invoice.imported":
+            lines[entry["invoice"]] = entry["details"]["line"]
+    assert len(lines) == 25_000
+    assert all(lines[f"INV-{i:06d}"] == i + 2 for i in range(25_000))

@@ -42,28 +42,6 @@ public enum CSVImport {
     public static func parse(_ data: Data, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
         data.withUnsafeBytes { parse($0.bindMemory(to: UInt8.self), fileName: fileName) }
     }
-
-    /// Parses bytes the caller keeps alive for the call (e.g. a memory-mapped file).
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
-        var reader = CSVRecordReader(bytes)
-        var validator = CSVRowValidator(fileName: fileName, expectedRows: bytes.count / 64)
-        guard let header = reader.next() else {
-            validator.problems.add(fileName, line: 1, "header",
-                                   "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
-            return .failure(validator.problems.failure)
-        }
-        guard validator.readHeader(reader.fields, line: header.line, problem: header.problem) else {
-            return .failure(validator.problems.failure)
-        }
-        var rows: [ImportRow] = []
-        rows.reserveCapacity(bytes.count / 96)
-        while let record = reader.next() {
-            if let row = validator.row(reader.fields, line: record.line, problem: record.problem), validator.problems.isEmpty {
-                rows.append(row)
-            }
-        }
-        return validator.problems.isEmpty ? .success(rows) : .failure(validator.problems.failure)
-    }
 }
 
 /// The columns of the import format.

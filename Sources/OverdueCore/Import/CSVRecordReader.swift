@@ -32,20 +32,23 @@ struct CSVRecordReader: ~Copyable {
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
-    private var position: Int
+    /// Where the next record is read from.
+    private(set) var position: Int
     /// The physical line (1-based) `position` is on.
-    private var line = 1
+    private(set) var line: Int
     private let scratch: UnsafeMutableBufferPointer<UInt8>
     private var scratchUsed = 0
 
     /// The fields of the record last returned by `next()`; valid until the next call.
     private(set) var fields: [UnsafeBufferPointer<UInt8>] = []
 
-    /// Reads `bytes`, skipping a UTF-8 byte order mark at the start. `bytes` must outlive the reader.
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// Reads `bytes`, skipping a UTF-8 byte order mark at the start of a file. `bytes` must
+    /// outlive the reader. A block of a file read in parts starts on `line`, after the file's start.
+    init(_ bytes: UnsafeBufferPointer<UInt8>, line: Int = 1, fileStart: Bool = true) {
         self.bytes = bytes
+        self.line = line
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
-        position = bytes.count >= 3 && bytes[0] == bom[0] && bytes[1] == bom[1] && bytes[2] == bom[2] ? 3 : 0
+        position = fileStart && bytes.count >= 3 && bytes[0] == bom[0] && bytes[1] == bom[1] && bytes[2] == bom[2] ? 3 : 0
         // Unescaped text is never longer than its source, so one record never needs more than
         // the whole input; untouched pages of the allocation cost nothing.
         scratch = .allocate(capacity: max(bytes.count, 1))

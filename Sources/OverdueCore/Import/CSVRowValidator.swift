@@ -13,15 +13,27 @@ struct CSVRowValidator {
     private var numbers: [String: Int] = [:]
     /// Client id → what its first row said, to hold later rows to it (and to skip re-validating
     /// the same address list a thousand times).
-    private var clients: [String: KnownClient] = [:]
-    private typealias KnownClient = (line: Int, name: String, rawEmails: String, emails: [String])
+    private(set) var clients: [String: KnownClient] = [:]
+    typealias KnownClient = (line: Int, name: String, rawEmails: String, emails: [String])
     /// Per-row scratch, kept to avoid an allocation per row.
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
     private var lastCurrency: (code: String, currency: Currency?)?
 
-    init(fileName: String, expectedRows: Int = 0) {
+    /// Whether repeated invoice numbers are looked for (a second pass over a checked file
+    /// leaves them out, and the million-entry table with them).
+    private let checksNumbers: Bool
+
+    /// `clients`: what an earlier pass over the same file learnt about its clients.
+    init(fileName: String, checksNumbers: Bool = true, clients: [String: KnownClient] = [:]) {
         self.fileName = fileName
-        numbers.reserveCapacity(expectedRows)
+        self.checksNumbers = checksNumbers
+        self.clients = clients
+    }
+
+    /// Every client the rows named, in id byte order.
+    var importClients: [ImportClient] {
+        clients.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .map { ImportClient(id: $0.key, name: $0.value.name, emails: $0.value.emails) }
     }
 
     // MARK: Header
@@ -118,7 +130,7 @@ struct CSVRowValidator {
             report(line, "due_date", "\(dueDate) is before issue_date \(issueDate)")
         }
         // One hash per row in the usual case: insert, and put the first line back on a repeat.
-        if let number, let first = numbers.updateValue(line, forKey: number) {
+        if checksNumbers, let number, let first = numbers.updateValue(line, forKey: number) {
             numbers[number] = first
             report(line, "number", "invoice \(quoted(number)) appears twice (first on line \(first))")
         }

@@ -26,24 +26,27 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let config = try loadConfig(options)
-            let bytes = try readInput(file)
-            let rows: [ImportRow]
-            switch CSVImport.parse(bytes, fileName: file) {
-            case .success(let parsed): rows = parsed
+            // Two passes over the file, a block at a time: every row is checked before anything is
+            // written, and memory holds one block, never the file.
+            let checked: CSVImportCheck
+            switch try CSVImport.check(fileName: file, read: try InputFile(file).read(into:)) {
+            case .success(let result): checked = result
             case .failure(let failure):
                 throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
                                    details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.total) problem(s); nothing imported"])
             }
             let store = try openImportLedger(config)
             defer { store.close() }
+            var rows = CSVImportRows(fileName: file, read: try InputFile(file).read(into:), checked: checked)
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
-                let summary = try store.previewImport(rows, source: file, context: changeNow())
+                let summary = try store.previewImport(clients: checked.clients, source: file, context: changeNow()) { try rows.next() }
                 for warning in summary.warnings { printError(warning) }
                 print("\(file): would add \(summary.inserted), update \(summary.updated), leave \(summary.unchanged) unchanged (dry run: nothing written)")
                 return
             }
-            let summary = try store.importInvoices(rows, source: file, context: changeNow())
+            let summary = try store.importInvoices(clients: checked.clients, rowCount: checked.rows, source: file,
+                                                   context: changeNow()) { try rows.next() }
             for warning in summary.warnings { printError(warning) }
             print("\(file): \(summary.inserted) added, \(summary.updated) updated, \(summary.unchanged) unchanged")
         }
@@ -74,15 +77,26 @@ private enum DryRunFolder {
     }
 }
 
-/// Reads a whole input file; a missing or unreadable file is exit 66 (EX_NOINPUT).
-func readInput(_ path: String) throws -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw OverdueError(.noInput, "\(path): cannot open for reading")
+/// An input file read from start to end; a missing or unreadable file is exit 66 (EX_NOINPUT).
+/// Closed when the last reader lets go of it.
+final class InputFile {
+    private let path: String
+    private let fd: Int32
+
+    init(_ path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OverdueError(.noInput, "\(path): cannot open for reading") }
     }
-    defer { try? handle.close() }
-    do {
-        return Array(try handle.readToEnd() ?? Data())
-    } catch {
-        throw OverdueError(.noInput, "\(path): cannot read: \(error.localizedDescription)")
+
+    deinit { close(fd) }
+
+    /// The next bytes into `buffer`; 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw OverdueError(.noInput, "\(path): cannot read: \(String(cString: strerror(errno)))") }
+        }
     }
 }

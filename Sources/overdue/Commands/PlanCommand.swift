@@ -31,6 +31,8 @@ struct PlanCommand: ParsableCommand {
             let out = Output()
             var tableLines: [PlanLine] = []
             var waitingForWindow = 0
+            // Read once: the property wrapper's getter is a measurable share of a million lines.
+            let all = all
             try store.forEachInvoiceContext { context in
                 let line = planner.plan(context, atLocal: local)
                 if line.reason == .window { waitingForWindow += 1 }
