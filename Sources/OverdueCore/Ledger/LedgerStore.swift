@@ -166,6 +166,13 @@ public protocol LedgerCommands: AnyObject {
     func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary
     /// `import --dry-run`: the summary and warnings `importInvoices` would give, nothing written.
     func previewImport(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary
+    /// `importInvoices` from a stream (`overdue import`): the file's clients, from
+    /// `CSVImport.check`, then its `rowCount` checked rows pulled one at a time.
+    func importInvoices(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
+                        rows next: () throws -> ImportRow?) throws -> ImportSummary
+    /// `previewImport` from a stream, as the streaming `importInvoices`.
+    func previewImport(clients: [ImportClient], source: String, context: ChangeContext,
+                       rows next: () throws -> ImportRow?) throws -> ImportSummary
     func addInvoice(_ invoice: Invoice, client: Client, context: ChangeContext) throws -> ImportSummary
     func invoice(_ number: String) throws -> Invoice?
     /// All invoices, ordered by number (byte order); `status` nil means every status.

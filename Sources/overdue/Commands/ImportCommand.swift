@@ -100,3 +100,15 @@ final class InputFile {
         }
     }
 }
+
+/// The whole of a small input file (a payment export), read through `InputFile`.
+func readInput(_ path: String) throws -> [UInt8] {
+    let file = try InputFile(path)
+    var bytes: [UInt8] = []
+    var block = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = try block.withUnsafeMutableBytes { try file.read(into: $0) }
+        if count == 0 { return bytes }
+        bytes.append(contentsOf: block[..<count])
+    }
+}
