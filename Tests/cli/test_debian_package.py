@@ -94,8 +94,20 @@ class Recorded:
 
 
 @pytest.fixture(scope="module")
-def container(tmp_path_factory):
-    deb = build_deb()
+def deb():
+    return build_deb()
+
+
+def test_lintian_reports_no_errors(deb):
+    if shutil.which("lintian") is None:
+        pytest.skip("lintian is not installed (scripts/setup.sh installs it)")
+    result = subprocess.run(["lintian", "--no-tag-display-limit", str(deb)], capture_output=True, text=True, timeout=600)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("E:")]
+    assert not errors, result.stdout
+
+
+@pytest.fixture(scope="module")
+def container(deb, tmp_path_factory):
     lower = base_root()
     work = tmp_path_factory.mktemp("container")
     upper, scratch, merged = work / "upper", work / "work", work / "root"
