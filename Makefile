@@ -63,7 +63,8 @@ install: $(BIN)
 		systemd/overdue.service > "$(DESTDIR)$(UNITDIR)/overdue.service"
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/overdue.service"
 	$(INSTALL) -m 0644 man/overdue.1 "$(DESTDIR)$(MANDIR)/man1/overdue.1"
-	"$(BIN)" --generate-completion-script bash > "$(DESTDIR)$(BASHCOMPDIR)/overdue"
+	# bash-completion sources the script: a #! line would only mislead (lintian warns).
+	"$(BIN)" --generate-completion-script bash | sed '1{/^#!/d}' > "$(DESTDIR)$(BASHCOMPDIR)/overdue"
 	"$(BIN)" --generate-completion-script zsh > "$(DESTDIR)$(ZSHCOMPDIR)/_overdue"
 	"$(BIN)" --generate-completion-script fish > "$(DESTDIR)$(FISHCOMPDIR)/overdue.fish"
 	chmod 0644 "$(DESTDIR)$(BASHCOMPDIR)/overdue" "$(DESTDIR)$(ZSHCOMPDIR)/_overdue" \

@@ -75,7 +75,7 @@ def test_unit_declares_the_service_contract():
     assert settings["ExecStart"] == "/usr/local/bin/overdue run --config /etc/overdue/overdue.toml"
     # A minimal Debian has no /bin/kill: the config is checked, then the shell's kill builtin signals.
     reloads = re.findall(r"^ExecReload=(.*)$", unit, flags=re.M)
-    assert reloads == ["/usr/local/bin/overdue config check --config /etc/overdue/overdue.toml",
+    assert reloads == ["+/usr/bin/env -u CREDENTIALS_DIRECTORY /usr/local/bin/overdue config check --config /etc/overdue/overdue.toml",
                        "/bin/sh -c 'kill -HUP \"$MAINPID\"'"]
     assert settings["Restart"] == "on-failure"
     assert (settings["User"], settings["Group"]) == ("overdue", "overdue") and "DynamicUser" not in settings

@@ -7,6 +7,9 @@ set -u
 results=/root/results
 mkdir -p "$results"
 exec >"$results/scenario.log" 2>&1
+date +%s.%N >"$results/started"
+exec 9>"$results/trace.log"
+BASH_XTRACEFD=9
 set -x
 
 step() { local name=$1; shift; "$@" >"$results/$name.out" 2>&1; echo $? >"$results/$name.rc"; }
@@ -15,7 +18,7 @@ cd /root
 
 # An SMTP server inside the container: Postfix's smtp-sink, each message appended to one file.
 mkdir -p /var/tmp/sink && chown nobody /var/tmp/sink
-smtp-sink -u nobody -D /var/tmp/sink/mail 127.0.0.1:2525 10 &
+smtp-sink -a -u nobody -D /var/tmp/sink/mail 127.0.0.1:2525 10 &
 
 # Installation: enabled, but not started before it is configured.
 step install apt-get install -y --no-install-recommends ./overdue.deb
@@ -48,7 +51,7 @@ cp /var/tmp/sink/mail "$results/sink.mail" 2>/dev/null
 step status overdue status
 step ledger_running modes /var/lib/overdue /var/lib/overdue/overdue.sqlite /var/lib/overdue/overdue.sqlite-wal /var/lib/overdue/overdue.sqlite-shm
 # A payment recorded from the root shell while the service runs keeps every file the service's.
-step pay overdue invoice pay INV-2 100.00
+step pay overdue invoice pay INV-1 100.00
 step pay_negative overdue invoice pay INV-2 -5
 step ledger_after_pay modes /var/lib/overdue/overdue.sqlite /var/lib/overdue/overdue.sqlite-wal /var/lib/overdue/overdue.sqlite-shm
 
@@ -77,4 +80,4 @@ step after_remove ls /etc/overdue/overdue.toml /etc/overdue/smtp-password /var/l
 step purge apt-get purge -y overdue
 step after_purge_config ls -d /etc/overdue
 step after_purge_ledger ls /var/lib/overdue/overdue.sqlite
-echo done >"$results/finished"
+date +%s.%N >"$results/finished"
