@@ -27,7 +27,9 @@ func invoiceJSON(_ invoice: Invoice) -> JSONValue {
 }
 
 struct InvoiceList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List invoices in number order.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List invoices in number order.",
+        usage: "overdue invoice list [--status <status>] [--client <ID>]\n    [--format <format>] [--config <PATH>]")
     @OptionGroup var options: ConfigOption
     @Option(help: "Only this status: open, paid, cancelled, escalated, written_off.") var status: String?
     @Option(help: ArgumentHelp("Only this client's invoices.", valueName: "ID"), transform: Identifier.nfc) var client: String?
@@ -142,6 +144,12 @@ func parseFormat(_ text: String, allowed: [OutputFormat]) throws -> OutputFormat
 struct InvoiceAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add one invoice (and its client, if new).",
+        usage: """
+            overdue invoice add <number> --client <ID> [--client-name <name>]
+                [--client-email <addresses>] --issued <YYYY-MM-DD>
+                --due <YYYY-MM-DD> --amount <amount> --currency <currency>
+                [--paid <amount>] [--config <PATH>]
+            """,
         discussion: "Values are checked exactly as in CSV import. A blocked client's new invoice is added with a warning.")
     @OptionGroup var options: ConfigOption
     @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
@@ -186,7 +194,7 @@ struct InvoiceAdd: ParsableCommand {
 struct InvoicePay: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pay", abstract: "Record a payment; partial payments add up.",
-        usage: "overdue invoice pay <number> <amount> [--on <YYYY-MM-DD>] [--config <path>]")
+        usage: "overdue invoice pay <number> <amount> [--on <YYYY-MM-DD>]\n    [--config <PATH>]")
     @OptionGroup var options: ConfigOption
     @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     // Collected as leftovers so that `-5` reaches validate(): as a plain argument the parser
@@ -277,7 +285,9 @@ struct InvoiceEscalate: ParsableCommand {
 }
 
 struct InvoiceWriteOff: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "write-off", abstract: "Write an invoice off; optionally block its client for good.")
+    static let configuration = CommandConfiguration(
+        commandName: "write-off", abstract: "Write an invoice off; optionally block its client for good.",
+        usage: "overdue invoice write-off <number> [--block-client] [--reason <reason>]\n    [--config <PATH>]")
     @OptionGroup var options: ConfigOption
     @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Flag(name: .customLong("block-client"), help: "Also block the client: never reminded again, new invoices warn.") var blockClient = false
@@ -299,7 +309,8 @@ struct InvoiceWriteOff: ParsableCommand {
 
 struct InvoiceResolve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resolve", abstract: "Settle an ambiguous dispatch: record it as sent, or release it to be sent again.")
+        commandName: "resolve", abstract: "Settle an ambiguous dispatch: record it as sent, or release it to be sent again.",
+        usage: "overdue invoice resolve <number> --stage <stage> (--sent | --resend)\n    [--config <PATH>]")
     @OptionGroup var options: ConfigOption
     @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "The stage of the ambiguous dispatch.") var stage: String
