@@ -10,8 +10,23 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh
 
-echo "== building overdue" >&2
-swift build --product overdue 2>&1 | grep -E "error|Build complete" >&2 || true
+echo "== building overdue (the first build takes several minutes)" >&2
+# SwiftPM's "[done/total] Compiling ..." lines as progress: in place on a terminal, every 20th
+# step otherwise; the whole log when the build fails.
+log="$(mktemp)"
+set +e
+swift build --product overdue 2>&1 | tee "$log" | awk -v tty="$([ -t 2 ] && echo 1)" '
+    /^\[[0-9]+\/[0-9]+\]/ {
+        split(substr($1, 2), n, "/")
+        if (tty) { printf "\r\033[K%s", substr($0, 1, 76) > "/dev/stderr" }
+        else if (n[1] % 20 == 0 || n[1] == n[2]) { print > "/dev/stderr" }
+        next
+    }
+    /Build of product|Build complete|Compiling|error:/ { if (tty) printf "\r\033[K" > "/dev/stderr"; print > "/dev/stderr" }'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" != 0 ]; then cat "$log" >&2; exit "$status"; fi
+rm -f "$log"
 bin="$(swift build --show-bin-path)/overdue"
 test -x "$bin"
 
@@ -85,6 +100,21 @@ echo "== overdue audit --event 'reminder.*'" >&2
 "$bin" audit --event 'reminder.*'
 echo "== overdue audit verify" >&2
 "$bin" audit verify
-echo "== demo/outbox: $(ls "$demo/outbox" | wc -l) messages; the first one:" >&2
-first="$(ls "$demo/outbox" | head -n 1)"
-[ -n "$first" ] && sed -n '1,40p' "$demo/outbox/$first"
+echo "== demo/outbox: $(ls "$demo/outbox" | wc -l) messages; the one to 田中商事 (Tanaka), decoded:" >&2
+message="$(grep -l 'keiri@tanaka.example' "$demo/outbox"/*.eml 2>/dev/null | head -n 1 || true)"
+[ -n "$message" ] || message="$(ls "$demo/outbox"/*.eml 2>/dev/null | head -n 1 || true)"
+if [ -n "$message" ]; then
+    # The .eml is quoted-printable MIME as it goes on the wire; shown here as a mail program would.
+    /usr/bin/python3 - "$message" <<'PY'
+import sys
+from email import policy
+from email.parser import BytesParser
+message = BytesParser(policy=policy.default).parse(open(sys.argv[1], "rb"))
+for name in ["From", "To", "Cc", "Subject", "Date"]:
+    if message[name]:
+        print(f"{name}: {message[name]}")
+print()
+print(message.get_body(preferencelist=("plain",)).get_content().rstrip())
+PY
+    echo "== the raw message (MIME, quoted-printable) is $message" >&2
+fi

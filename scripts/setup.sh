@@ -11,6 +11,8 @@ packages=(
     postfix                # smtp-sink / smtp-source for fault injection and benchmarks
     systemd                # systemd-analyze verify / security for the unit tests
     make strace procps
+    dpkg-dev lintian       # make deb: dpkg-deb, dpkg-shlibdeps, strip; lintian checks the .deb
+    debootstrap systemd-container  # the package test boots a bare Debian 12 with systemd-nspawn
 )
 
 missing=()

@@ -30,6 +30,26 @@ final class LedgerFile {
         identity = FileIdentity(info)
     }
 
+    /// Creates the empty file a new ledger is made in: 0600 whatever the umask (a root shell's
+    /// 0022 would give SQLite's 0644), since it holds client data. Made by root (the owner's
+    /// `overdue import` before the service's first start), it is given to the owner of its
+    /// folder, the service's account. SQLite gives `-wal` and `-shm` the database's mode, and,
+    /// run as root, its owner, so those follow.
+    static func createPrivate(at path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OverdueError(.cannotCreate, "\(path): cannot create the database: \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        var folder = stat()
+        let parent = (path as NSString).deletingLastPathComponent
+        if geteuid() == 0, stat(parent.isEmpty ? "." : parent, &folder) == 0, folder.st_uid != 0 || folder.st_gid != 0,
+           fchown(fd, folder.st_uid, folder.st_gid) != 0 {
+            throw OverdueError(.cannotCreate, "\(path): cannot give the database to the owner of its folder: \(String(cString: strerror(errno)))")
+        }
+        guard fchmod(fd, 0o600) == 0 else {
+            throw OverdueError(.cannotCreate, "\(path): cannot make the database private (0600): \(String(cString: strerror(errno)))")
+        }
+    }
+
     func close() {
         guard descriptor >= 0 else { return }
         Glibc.close(descriptor)

@@ -105,6 +105,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         let scratch = (folder.isEmpty ? "" : folder + "/") + ".\(name).new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { for suffix in ["", "-wal", "-shm"] { unlink(scratch + suffix) } }
         do {
+            try LedgerFile.createPrivate(at: scratch)
             let blank = try SQLiteConnection(path: scratch)
             defer { blank.close() }   // the last connection checkpoints and removes -wal and -shm
             _ = try switchToWAL(blank)

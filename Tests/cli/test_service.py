@@ -73,9 +73,13 @@ def test_unit_declares_the_service_contract():
     settings = dict(re.findall(r"^(\w+)=(.*)$", unit, flags=re.M))
     assert settings["Type"] == "notify"
     assert settings["ExecStart"] == "/usr/local/bin/overdue run --config /etc/overdue/overdue.toml"
-    assert settings["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    # A minimal Debian has no /bin/kill: the config is checked, then the shell's kill builtin signals.
+    reloads = re.findall(r"^ExecReload=(.*)$", unit, flags=re.M)
+    assert reloads == ["+/usr/bin/env -u CREDENTIALS_DIRECTORY /usr/local/bin/overdue config check --config /etc/overdue/overdue.toml",
+                       "/bin/sh -c 'kill -HUP \"$MAINPID\"'"]
     assert settings["Restart"] == "on-failure"
-    assert settings["DynamicUser"] == "yes"
+    assert (settings["User"], settings["Group"]) == ("overdue", "overdue") and "DynamicUser" not in settings
+    assert settings["ConditionPathExists"] == "/etc/overdue/smtp-password"
     assert settings["StateDirectory"] == "overdue"
     assert settings["ConfigurationDirectory"] == "overdue"
     assert settings["LoadCredential"] == "smtp-password:/etc/overdue/smtp-password"

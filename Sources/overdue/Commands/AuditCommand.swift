@@ -15,6 +15,7 @@ struct AuditListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "Show audit entries, oldest first (the default when no subcommand is given).",
+        usage: "overdue audit [list] [--invoice <NUMBER>] [--client <ID>]\n    [--event <EVENT>] [--since <T>] [--until <T>] [--format <format>]\n    [--config <PATH>]",
         discussion: """
             --since/--until take an RFC 3339 date-time with offset, or a date YYYY-MM-DD, which
             means the whole day in daemon.timezone (--since from its start, --until to its end).

@@ -45,7 +45,7 @@ struct ClientList: ParsableCommand {
 struct ClientShow: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a client and its invoices.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var id: String
+    @Argument(help: "The client id.", transform: Identifier.nfc) var id: String
     @Option(help: "table or json.") var format: String = "table"
 
     func run() throws {
@@ -77,7 +77,7 @@ struct ClientShow: ParsableCommand {
 struct ClientHold: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop reminders for all of a client's invoices.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var id: String
+    @Argument(help: "The client id.", transform: Identifier.nfc) var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws { try applyChange(options, "client \(id): on hold") { try $0.setClientHold(id, onHold: true, reason: reason, context: $1) } }
 }
@@ -85,7 +85,7 @@ struct ClientHold: ParsableCommand {
 struct ClientRelease: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a held client.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var id: String
+    @Argument(help: "The client id.", transform: Identifier.nfc) var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws { try applyChange(options, "client \(id): released") { try $0.setClientHold(id, onHold: false, reason: reason, context: $1) } }
 }
@@ -93,7 +93,7 @@ struct ClientRelease: ParsableCommand {
 struct ClientBlock: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "block", abstract: "Block a client: never reminded again; new invoices warn.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var id: String
+    @Argument(help: "The client id.", transform: Identifier.nfc) var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws { try applyChange(options, "client \(id): blocked") { try $0.setClientBlocked(id, blocked: true, reason: reason, context: $1) } }
 }
@@ -101,7 +101,7 @@ struct ClientBlock: ParsableCommand {
 struct ClientUnblock: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "unblock", abstract: "Unblock a client.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var id: String
+    @Argument(help: "The client id.", transform: Identifier.nfc) var id: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws { try applyChange(options, "client \(id): unblocked") { try $0.setClientBlocked(id, blocked: false, reason: reason, context: $1) } }
 }

@@ -28,7 +28,9 @@ func invoiceJSON(_ invoice: Invoice) -> JSONValue {
 }
 
 struct InvoiceList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List invoices in number order.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List invoices in number order.",
+        usage: "overdue invoice list [--status <status>] [--client <ID>]\n    [--format <format>] [--config <PATH>]")
     @OptionGroup var options: ConfigOption
     @Option(help: "Only this status: open, paid, cancelled, escalated, written_off.") var status: String?
     @Option(help: ArgumentHelp("Only this client's invoices.", valueName: "ID"), transform: Identifier.nfc) var client: String?
@@ -64,7 +66,7 @@ struct InvoiceList: ParsableCommand {
 struct InvoiceShow: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one invoice with its client and dispatch history.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "table or json.") var format: String = "table"
 
     func run() throws {
@@ -143,17 +145,23 @@ func parseFormat(_ text: String, allowed: [OutputFormat]) throws -> OutputFormat
 struct InvoiceAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Add one invoice (and its client, if new).",
+        usage: """
+            overdue invoice add <number> --client <ID> [--client-name <name>]
+                [--client-email <addresses>] --issued <YYYY-MM-DD>
+                --due <YYYY-MM-DD> --amount <amount> --currency <currency>
+                [--paid <amount>] [--config <PATH>]
+            """,
         discussion: "Values are checked exactly as in CSV import. A blocked client's new invoice is added with a warning.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: ArgumentHelp("Client id.", valueName: "ID"), transform: Identifier.nfc) var client: String
     @Option(name: .customLong("client-name"), help: "Client name (required for a new client).") var clientName: String?
     @Option(name: .customLong("client-email"), help: "Client address(es), ';'-separated (required for a new client).") var clientEmail: String?
     @Option(help: ArgumentHelp("Issue date.", valueName: "YYYY-MM-DD")) var issued: String
     @Option(help: ArgumentHelp("Due date.", valueName: "YYYY-MM-DD")) var due: String
-    @Option(help: "Amount, e.g. 1200.00.") var amount: String
+    @Option(parsing: .unconditional, help: "Amount invoiced, e.g. 1200.00.") var amount: String
     @Option(help: "ISO 4217 currency code.") var currency: String
-    @Option(help: "Amount already paid.") var paid: String = "0"
+    @Option(parsing: .unconditional, help: "Amount already paid, e.g. 200.00.") var paid: String = "0"
 
     func run() throws {
         try runReportingErrors {
@@ -185,14 +193,31 @@ struct InvoiceAdd: ParsableCommand {
 }
 
 struct InvoicePay: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pay", abstract: "Record a payment; partial payments add up.")
+    static let configuration = CommandConfiguration(
+        commandName: "pay", abstract: "Record a payment; partial payments add up.",
+        usage: "overdue invoice pay <number> <amount> [--on <YYYY-MM-DD>]\n    [--config <PATH>]")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
-    @Argument(help: "Amount paid, e.g. 200.00.") var amount: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
+    // Collected as leftovers so that `-5` reaches validate(): as a plain argument the parser
+    // would take it for an option, skip it, and report the amount as missing.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Amount paid, in the invoice's currency, e.g. 200.00.", valueName: "amount"))
+    var amountWords: [String] = []
     @Option(help: ArgumentHelp("Payment date (default: today in daemon.timezone).", valueName: "YYYY-MM-DD")) var on: String?
+
+    func validate() throws {
+        guard let word = amountWords.first else { throw ValidationError("Missing expected argument '<amount>'") }
+        if word.count > 1, word.hasPrefix("-"), word.dropFirst().allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
+            throw ValidationError("<amount>: \(word) is negative; a payment is a positive amount, e.g. 200.00")
+        }
+        if word.hasPrefix("-") { throw ValidationError("Unknown option '\(word)'") }
+        if let extra = amountWords.dropFirst().first {
+            throw ValidationError(extra.hasPrefix("-") ? "Unknown option '\(extra)'" : "Unexpected argument '\(extra)'")
+        }
+    }
 
     func run() throws {
         try runReportingErrors {
+            let amount = amountWords[0]
             let config = try loadConfig(options)
             let store = try openLedger(config)
             guard let invoice = try store.invoice(number) else { throw OverdueError.data("invoice \(number): not found") }
@@ -220,7 +245,7 @@ struct InvoicePay: ParsableCommand {
 struct InvoiceHold: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hold", abstract: "Stop reminders for an invoice (e.g. disputed).")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
     func run() throws { try applyChange(options, "invoice \(number): on hold") { try $0.setInvoiceHold(number, onHold: true, reason: reason, context: $1) } }
@@ -229,7 +254,7 @@ struct InvoiceHold: ParsableCommand {
 struct InvoiceRelease: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a held invoice.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
     func run() throws { try applyChange(options, "invoice \(number): released") { try $0.setInvoiceHold(number, onHold: false, reason: reason, context: $1) } }
@@ -239,7 +264,7 @@ struct InvoiceRelease: ParsableCommand {
 struct InvoiceCancel: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel an invoice: no more reminders.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws {
         try applyChange(options, "invoice \(number): \(InvoiceStatus.cancelled.rawValue)") {
@@ -251,7 +276,7 @@ struct InvoiceCancel: ParsableCommand {
 struct InvoiceEscalate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "escalate", abstract: "Mark an invoice escalated now: no more client reminders.")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
     func run() throws {
         try applyChange(options, "invoice \(number): \(InvoiceStatus.escalated.rawValue)") {
@@ -261,9 +286,11 @@ struct InvoiceEscalate: ParsableCommand {
 }
 
 struct InvoiceWriteOff: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "write-off", abstract: "Write an invoice off; optionally block its client for good.")
+    static let configuration = CommandConfiguration(
+        commandName: "write-off", abstract: "Write an invoice off; optionally block its client for good.",
+        usage: "overdue invoice write-off <number> [--block-client] [--reason <reason>]\n    [--config <PATH>]")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Flag(name: .customLong("block-client"), help: "Also block the client: never reminded again, new invoices warn.") var blockClient = false
     @Option(help: "Why (recorded in the audit trail).") var reason: String?
 
@@ -283,9 +310,10 @@ struct InvoiceWriteOff: ParsableCommand {
 
 struct InvoiceResolve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resolve", abstract: "Settle an ambiguous dispatch: record it as sent, or release it to be sent again.")
+        commandName: "resolve", abstract: "Settle an ambiguous dispatch: record it as sent, or release it to be sent again.",
+        usage: "overdue invoice resolve <number> --stage <stage> (--sent | --resend)\n    [--config <PATH>]")
     @OptionGroup var options: ConfigOption
-    @Argument(transform: Identifier.nfc) var number: String
+    @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "The stage of the ambiguous dispatch.") var stage: String
     @Flag(help: "It did reach the client: record it as sent.") var sent = false
     @Flag(help: "It did not: send it again on the next tick.") var resend = false

@@ -8,6 +8,7 @@ struct PreviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
         abstract: "Print the full message (RFC 5322) that would be sent for an invoice.",
+        usage: "overdue preview <invoice> [--stage <stage>] [--as-of <T>]\n    [--config <PATH>]",
         discussion: """
             Without --stage, the stage the plan says is due now, else the next stage ahead
             (rendered with days_overdue as on the day it becomes due): the client's reminder for

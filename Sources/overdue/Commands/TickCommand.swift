@@ -9,6 +9,7 @@ struct TickCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tick",
         abstract: "Run one tick: plan, send what is due, record everything, then exit.",
+        usage: "overdue tick [--as-of <T>] [--dry-run] [--log-level <level>]\n    [--config <PATH>]",
         discussion: """
             Plans every invoice at the tick's instant, records every dispatch it will make in one \
             transaction, then sends what is due inside the send window (new reminders, retries whose time \
