@@ -12,6 +12,7 @@ struct InvoiceDemand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demand",
         abstract: "Preview or send the letter before action (template demand) to the client.",
+        usage: "overdue invoice demand <number> [--preview] [--send]\n    [--as-of <T>] [--config <PATH>]",
         discussion: """
             The formal demand a small-claims court expects before a claim: the full amount
             claimed and 30 days from the letter's date to pay or reply (templates/demand.txt, and

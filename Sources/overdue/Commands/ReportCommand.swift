@@ -50,7 +50,8 @@ func csvLine(_ cells: [String]) -> String { cells.map(CSVCell.output).joined(sep
 struct AgingReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aging",
-        abstract: "Open balances by client and currency in buckets: not due, 1-30, 31-60, 61-90, 90+ days overdue.")
+        abstract: "Open balances by client and currency in buckets: not due, 1-30, 31-60, 61-90, 90+ days overdue.",
+        usage: "overdue report aging [--as-of <T>] [--format <format>] [--year <Y>]\n    [--config <PATH>]")
 
     @OptionGroup var options: ReportOptions
 
@@ -100,7 +101,8 @@ struct AgingReportCommand: ParsableCommand {
 struct WriteOffReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "write-offs",
-        abstract: "Invoices written off in a tax year (default: the year of --as-of), for the accountant's bad-debt list.")
+        abstract: "Invoices written off in a tax year (default: the year of --as-of), for the accountant's bad-debt list.",
+        usage: "overdue report write-offs [--as-of <T>] [--format <format>] [--year <Y>]\n    [--config <PATH>]")
 
     @OptionGroup var options: ReportOptions
 
@@ -150,6 +152,7 @@ struct SummaryReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Whether the ladder works: days sales outstanding, money collected after each stage, reminders, replies, bounces.",
+        usage: "overdue report summary [--as-of <T>] [--format <format>] [--year <Y>]\n    [--config <PATH>]",
         discussion: """
             The period is --year Y (1 January to 31 December, or to the date of --as-of in the
             current year), else the 365 days up to the date of --as-of. Days sales outstanding =
