@@ -31,3 +31,16 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(error.exitCode.rawValue)
     }
 }
+
+extension Result where Failure == CSVImportFailure {
+    /// The value, or the file's refusal as one error (exit 65) listing every problem, then how
+    /// many there were and that `nothing` was written.
+    func get(orRefuse file: String, nothing: String = "nothing recorded") throws -> Success {
+        switch self {
+        case .success(let value): return value
+        case .failure(let failure):
+            throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
+                               details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.total) problem(s); \(nothing)"])
+        }
+    }
+}

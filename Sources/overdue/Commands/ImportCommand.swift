@@ -28,13 +28,8 @@ struct ImportCommand: ParsableCommand {
             let config = try loadConfig(options)
             // Two passes over the file, a block at a time: every row is checked before anything is
             // written, and memory holds one block, never the file.
-            let checked: CSVImportCheck
-            switch try CSVImport.check(fileName: file, read: try InputFile(file).read(into:)) {
-            case .success(let result): checked = result
-            case .failure(let failure):
-                throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
-                                   details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.total) problem(s); nothing imported"])
-            }
+            let checked = try CSVImport.check(fileName: file, read: try InputFile(file).read(into:))
+                .get(orRefuse: file, nothing: "nothing imported")
             let store = try openImportLedger(config)
             defer { store.close() }
             var rows = CSVImportRows(fileName: file, read: try InputFile(file).read(into:), checked: checked)

@@ -34,15 +34,3 @@ struct ImportPaymentsCommand: ParsableCommand {
         }
     }
 }
-
-extension Result where Failure == CSVImportFailure {
-    /// The value, or the refusal as one error (exit 65) listing every problem.
-    func get(orRefuse file: String) throws -> Success {
-        switch self {
-        case .success(let value): return value
-        case .failure(let failure):
-            throw OverdueError(.dataError, failure.problems.first ?? "\(file): invalid CSV",
-                               details: Array(failure.problems.dropFirst()) + ["\(file): \(failure.total) problem(s); nothing recorded"])
-        }
-    }
-}
