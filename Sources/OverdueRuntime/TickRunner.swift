@@ -49,6 +49,8 @@ import OverdueCore
 public final class TickRunner {
     public let config: Config
     let store: any TickLedger
+    /// Takes the files of `import.watch` into the ledger (the store itself, when it can).
+    let importer: (any ListeningStore & LedgerCommands)?
     let transport: any MailTransport
     let composer: any MessageComposer
     let planner: EscalationPlanner
@@ -63,9 +65,11 @@ public final class TickRunner {
     ///   - clock: the real clock; audit entries record its time.
     ///   - asOf: `--as-of`: the instant every decision is made at, instead of the clock's.
     public init(config: Config, store: any TickLedger, transport: any MailTransport, composer: any MessageComposer,
-                clock: any WallClock = SystemClock(), asOf: Date? = nil, log: Logger = Logger()) {
+                clock: any WallClock = SystemClock(), asOf: Date? = nil, log: Logger = Logger(),
+                importer: (any ListeningStore & LedgerCommands)? = nil) {
         self.config = config
         self.store = store
+        self.importer = importer
         self.transport = transport
         self.composer = composer
         self.planner = EscalationPlanner(config: config)
@@ -114,10 +118,8 @@ public final class TickRunner {
         try store.appendAudit([AuditRecord(.tickStarted, details: [("as_of", .string(formatTimestamp(instant)))])], context: change)
         // Listen before planning: payments and invoices that arrived reach the ledger first.
         if let watch = config.importWatch {
-            guard let listening = store as? any ListeningStore & LedgerCommands else {
-                throw OverdueError.config("import.watch: this ledger cannot import files")
-            }
-            try importWatchedFolder(watch, into: listening)
+            guard let importer else { throw OverdueError.config("import.watch: this ledger cannot import files") }
+            try importWatchedFolder(watch, into: importer)
         }
 
         let (lines, heldByWindow) = try TickRunner.plannedLines(planner, store: store, at: instant)

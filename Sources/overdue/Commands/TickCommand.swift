@@ -64,12 +64,12 @@ enum DaemonWiring {
 
     /// A runner with the configured transport and templates. Throws 78 when the templates or
     /// the SMTP secret cannot be had, before anything is sent.
-    static func makeRunner(_ config: Config, store: any TickLedger, asOf: Date?, log: Logger) throws -> TickRunner {
+    static func makeRunner(_ config: Config, store: any LedgerStore, asOf: Date?, log: Logger) throws -> TickRunner {
         let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config), messageIDs: try messageIDs(store))
         let transport = try makeTransport(config.smtp)
         store.onPersistenceFailure = { log.error($0) }
         return TickRunner(config: config, store: store, transport: transport, composer: composer, clock: commandClock,
-                          asOf: asOf, log: log)
+                          asOf: asOf, log: log, importer: store)
     }
 
     /// The Message-ID secret, made on first use and kept in the ledger so IDs stay stable across restarts.
