@@ -13,6 +13,9 @@ packages=(
     make strace procps
     dpkg-dev lintian       # make deb: dpkg-deb, dpkg-shlibdeps, strip; lintian checks the .deb
     debootstrap systemd-container  # the package test boots a bare Debian 12 with systemd-nspawn
+    dovecot-imapd          # IMAP server the inbox tests start on 127.0.0.1 with their own config
+    postgresql-15 libpq-dev  # the PostgreSQL ledger: libpq to build, a server the tests start unprivileged
+    iproute2               # network namespaces for the several-daemons tests
 )
 
 missing=()
