@@ -42,7 +42,9 @@ extension SQLiteLedgerStore {
             guard let client = try fetchClient(invoice.clientID) else {
                 throw OverdueError(.ioError, "\(db.path): invoice \(number): client \(invoice.clientID) is missing")
             }
-            return InvoiceContext(invoice: invoice, client: client, dispatches: try fetchDispatches(invoice: number))
+            var context = InvoiceContext(invoice: invoice, client: client, dispatches: try fetchDispatches(invoice: number))
+            context.payments = try fetchPayments(invoice: number, currency: invoice.currency)
+            return context
         }
     }
 

@@ -101,3 +101,16 @@ public enum InterestError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension Result where Failure == InterestError {
+    /// The claim, or the error a command stops with: 78 for a missing reference rate (the fix
+    /// is an `[interest.rates]` entry), 65 for an amount too large to compute.
+    public func get(invoice number: String) throws(OverdueError) -> Success {
+        switch self {
+        case .success(let value): return value
+        case .failure(let problem):
+            let code: ExitCode = if case .noReferenceRate = problem { .config } else { .dataError }
+            throw OverdueError(code, "invoice \(number.escapingControls()): interest: \(problem)")
+        }
+    }
+}
