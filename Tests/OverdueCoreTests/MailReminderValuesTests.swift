@@ -131,6 +131,7 @@ final class MailReminderValuesTests: XCTestCase {
         var fixture = try fixture()
         fixture.config.business.paymentInstructions = "ref {invoice}"
         fixture.config.business.signature = "Jane"
+        fixture.config.interest = InterestPolicy(basis: .statutory(.de))
         fixture.context.dispatches = [dispatch(1, "reminder-7", "2026-02-09", .sent)]
         var paths: Set<String> = []
         func walk(_ value: Any, _ path: String) {
