@@ -61,6 +61,10 @@ def test_plan_json_adds_the_claim_last_with_payments_by_their_dates(ws):
     assert parsed["amount_due"] == "8000.00"
     assert parsed["interest"] == {"interest": "180.65", "compensation": "40.00", "claim_total": "8220.65"}
     assert line.endswith(',"interest":{"interest":"180.65","compensation":"40.00","claim_total":"8220.65"}}')
+    # invoice show states the same claim, from the same payments.
+    shown = json.loads(ws.run("invoice", "show", "INV-1", "--as-of", "2024-08-14", "--format", "json", check=0).stdout)
+    assert (shown["interest"]["interest"], shown["interest"]["claim_total"]) == ("180.65", "8220.65")
+    assert [p["principal"] for p in shown["interest"]["periods"]] == ["10000.00", "10000.00", "8000.00"]
     # The table keeps its columns.
     assert "interest" not in ws.run("plan", "--as-of", "2024-08-14", "--all", check=0).stdout
 

@@ -62,27 +62,20 @@ public struct InterestClaim: Sendable, Equatable {
         reductions.sort { $0.from < $1.from }
         let debtWhenDue = principal
 
-        let regime: InterestRegime?
-        let fixed: InterestRate?
-        switch policy.basis {
-        case .statutory(let r): (regime, fixed) = (r, nil)
-        case .fixed(let rate): (regime, fixed) = (nil, rate)
-        }
+        var regime: InterestRegime?
+        if case .statutory(let statutory) = policy.basis { regime = statutory }
         guard asOf >= first, regime != InterestRegime.none else {
             return .success(InterestClaim(interest: zero, compensation: zero, periods: [], asOf: asOf))
         }
 
-        // The rate of the day `day`, by the policy's rule; a UK debt's rate is looked up once.
-        var ukRate: InterestRate?
+        // The rate of the day `day` by the policy's rule: a fixed rate, the reference rate of the
+        // half-year interest started in (uk), or of the day's own half-year (eu, de).
         func rate(on day: LocalDate) -> Result<InterestRate, InterestError> {
-            if let fixed { return .success(fixed) }
-            guard let regime else { return .failure(.tooLarge) }
-            if regime.fixesRateForTheDebt, let ukRate { return .success(ukRate) }
-            let half = HalfYear(containing: regime.fixesRateForTheDebt ? first : day)
-            return policy.referenceRate(half, regime: regime).map { reference in
-                let total = reference + regime.points
-                if regime.fixesRateForTheDebt { ukRate = total }
-                return total
+            switch policy.basis {
+            case .fixed(let rate): return .success(rate)
+            case .statutory(let regime):
+                let half = HalfYear(containing: regime.fixesRateForTheDebt ? first : day)
+                return policy.referenceRate(half, regime: regime).map { $0 + regime.points }
             }
         }
 
