@@ -14,6 +14,8 @@ public struct Config: Sendable {
     public var stages: [Stage]
     /// `[import] watch`: the folder each tick imports new CSV files from (absolute); nil when unset.
     public var importWatch: String?
+    /// `[inbox]`: where replies and bounces arrive; nil when unset.
+    public var inbox: InboxSettings?
 
     public init(path: String, daemon: DaemonSettings, sendWindow: SendWindow?, business: Business,
                 smtp: SMTPSettings, delivery: DeliveryPolicy, stages: [Stage]) {
