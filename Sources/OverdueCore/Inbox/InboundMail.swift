@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One message read from the inbox, parsed leniently (RFC 5322 headers, a MIME tree of
@@ -56,6 +57,9 @@ public struct InboundMail: Sendable, Equatable {
         }
         return out
     }
+
+    /// The key a message without a Message-ID is recorded under: the SHA-256 of its bytes.
+    public static func digestKey(_ raw: [UInt8]) -> String { "sha256:" + hexString(SHA256.hash(data: raw)) }
 
     // MARK: Parsing
 
