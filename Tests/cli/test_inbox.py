@@ -581,3 +581,12 @@ def test_end_to_end_reply_to_a_sent_reminder_stops_that_invoice_and_a_bounce_sto
     reminders = [m for _, raw in smtp.messages() for m in [email.message_from_bytes(raw)] if m["Subject"].startswith(("Invoice", "Reminder"))]
     assert all(m["Auto-Submitted"] is None for m in reminders)
     assert notices  # the owner heard of the reply and the bounce
+
+
+def test_config_check_reads_the_inbox_secret_and_names_the_key(ws, imap, certs):  # noqa: F811
+    setup_ledger(ws, imap, certs)
+    ws.run("config", "check", check=0)
+    (ws.dir / "imap-password").chmod(0o644)
+    result = ws.run("config", "check", check=78)
+    assert "inbox.password_file:" in result.stderr and "chmod 600" in result.stderr
+    assert IMAP_PASSWORD not in result.stderr
