@@ -590,3 +590,23 @@ def test_config_check_reads_the_inbox_secret_and_names_the_key(ws, imap, certs):
     result = ws.run("config", "check", check=78)
     assert "inbox.password_file:" in result.stderr and "chmod 600" in result.stderr
     assert IMAP_PASSWORD not in result.stderr
+
+
+def test_imap_with_starttls_reads_replies_as_imaps_does(ws, imap, certs):  # noqa: F811
+    setup_ledger(ws, imap, certs, url=imap.url(tls=False))
+    ws.run("tick", "--as-of", FIRST_TICK, check=0)
+    imap.deliver(gmail_reply(sent_messages(ws)["INV-3"]))
+    ws.run("tick", "--as-of", "2026-03-02", check=0)
+    assert held(ws) == {"INV-3"}
+
+
+def test_the_owner_notice_of_a_reply_carries_the_excerpt_and_the_release_command(ws, imap, certs):  # noqa: F811
+    sent = first_tick(ws, imap, certs)
+    imap.deliver(gmail_reply(sent["INV-1"], body="Paid on Friday, see remittance 4711."))
+    before = set(ws.outbox.glob("*.eml"))
+    ws.run("tick", "--as-of", "2026-03-02", check=0)
+    [notice] = [email.message_from_bytes(p.read_bytes()) for p in set(ws.outbox.glob("*.eml")) - before]
+    assert notice["To"] == "jane@janedoe.example" and notice["Auto-Submitted"] == "auto-generated"
+    assert notice["Subject"] == "Reply from client acme about invoice INV-1"
+    text = notice.get_payload(decode=True).decode()
+    assert "> Paid on Friday, see remittance 4711." in text and "overdue invoice release INV-1" in text
