@@ -15,8 +15,10 @@ extension TickRunner {
         guard let settings = config.inbox, let (reader, inboxStore, messageIDs) = inbox else { return true }
         let cursor = try store.meta(MetaKey.inboxCursor).flatMap(InboxCursor.init(text:))
         let position: InboxCursor
+        var read = 0
         do {
             position = try reader.read(after: cursor, limit: TickRunner.inboxBatch) { validity, item in
+                read += 1
                 try take(item, uidValidity: validity, into: inboxStore, messageIDs: messageIDs)
             }
         } catch let error as OverdueError where error.exitCode == .unavailable {
@@ -26,6 +28,7 @@ extension TickRunner {
                 ? "nothing is sent until it is read (inbox.required)" : "reminders go on without it"))
             return false
         }
+        if read > 0 { log.info("inbox: \(read) new message(s) read") }
         if cursor != position {
             if cursor?.uidValidity != position.uidValidity, cursor != nil {
                 log.notice("inbox: UIDVALIDITY changed (\(cursor!.uidValidity) -> \(position.uidValidity)); the mailbox was read again")
