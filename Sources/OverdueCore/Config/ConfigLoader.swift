@@ -14,7 +14,8 @@ import TOMLKit
 /// `config/overdue.toml`. Unknown tables and keys are errors: a misspelt key would otherwise
 /// be silently ignored and its default used.
 public enum ConfigLoader {
-    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import", "interest"]
+    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import", "interest",
+                                        "inbox"]
 
     /// Reads the file at `path` and parses it. A missing or unreadable file, or one that is not
     /// UTF-8, is a config error naming the path.
@@ -73,6 +74,7 @@ public enum ConfigLoader {
         let importWatch = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
         var interest: InterestPolicy?
         if root["interest"] != nil { interest = section("interest", in: root, diagnostics).flatMap(InterestSection.read) }
+        let inbox = section("inbox", in: root, diagnostics).flatMap { InboxSection.read($0, folder: folder) }
 
         if let error = diagnostics.error() { throw error }
         guard let daemon, !sendWindowFailed, let business, let smtp, let delivery, let stages else {
@@ -84,6 +86,7 @@ public enum ConfigLoader {
                             smtp: smtp, delivery: delivery, stages: stages)
         config.importWatch = importWatch ?? nil
         config.interest = interest
+        config.inbox = inbox ?? nil
         return config
     }
 
