@@ -50,6 +50,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case demandSent = "demand.sent"
     /// An evidence packet was written (details: file, files, manifest's SHA-256, public key).
     case evidenceExported = "evidence.exported"
+    /// The chain's head was mailed to the owner and the server accepted it (`AuditWitness`).
+    case auditWitnessed = "audit.witnessed"
 }
 
 /// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.

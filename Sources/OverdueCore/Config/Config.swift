@@ -14,6 +14,8 @@ public struct Config: Sendable {
     public var stages: [Stage]
     /// `[import] watch`: the folder each tick imports new CSV files from (absolute); nil when unset.
     public var importWatch: String?
+    /// `[audit] witness`: how often the audit chain's head is mailed to the owner; nil when unset.
+    public var auditWitness: Interval?
 
     public init(path: String, daemon: DaemonSettings, sendWindow: SendWindow?, business: Business,
                 smtp: SMTPSettings, delivery: DeliveryPolicy, stages: [Stage]) {

@@ -14,7 +14,7 @@ import TOMLKit
 /// `config/overdue.toml`. Unknown tables and keys are errors: a misspelt key would otherwise
 /// be silently ignored and its default used.
 public enum ConfigLoader {
-    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import"]
+    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import", "audit"]
 
     /// Reads the file at `path` and parses it. A missing or unreadable file, or one that is not
     /// UTF-8, is a config error naming the path.
@@ -71,6 +71,7 @@ public enum ConfigLoader {
         let delivery = section("delivery", in: root, diagnostics).flatMap(DeliverySection.read)
         let stages = StageSection.readAll(root["stage"], diagnostics: diagnostics)
         let importWatch = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
+        let witness = section("audit", in: root, diagnostics).flatMap(AuditSection.read)
 
         if let error = diagnostics.error() { throw error }
         guard let daemon, !sendWindowFailed, let business, let smtp, let delivery, let stages else {
@@ -81,6 +82,7 @@ public enum ConfigLoader {
         var config = Config(path: path, daemon: daemon, sendWindow: sendWindow, business: business,
                             smtp: smtp, delivery: delivery, stages: stages)
         config.importWatch = importWatch ?? nil
+        config.auditWitness = witness ?? nil
         return config
     }
 

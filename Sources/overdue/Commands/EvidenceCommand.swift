@@ -36,14 +36,20 @@ struct EvidenceExportCommand: ParsableCommand {
             guard let context = try store.invoiceContext(invoice) else { throw OverdueError.data("invoice \(invoice): not found") }
             var audit: [AuditEntry] = []
             try store.auditEntries(AuditFilter(invoice: invoice)) { audit.append($0) }
+            var witnessEntries: [AuditEntry] = []
+            try store.auditEntries(AuditFilter(event: AuditEvent.auditWitnessed.rawValue)) { witnessEntries.append($0) }
+            let witnesses = witnessEntries.compactMap(AuditWitness.Record.init)
             let key = try EvidenceKey.loadOrCreate(config)
             let now = Date()
             let statement = EvidenceStatement.html(
                 business: config.business, client: context.client, invoice: context.invoice,
                 payments: try store.payments(invoice: invoice), fees: try store.fees(invoice: invoice),
-                notices: EvidenceStatement.notices(from: audit, dispatches: context.dispatches), generatedAt: now)
+                notices: EvidenceStatement.notices(from: audit, dispatches: context.dispatches), generatedAt: now,
+                audit: audit, witnesses: config.auditWitness == nil && witnesses.isEmpty ? nil : witnesses)
             let files = try EvidencePacket.build(invoice: invoice, createdAt: now, statement: statement,
-                                                 messages: try store.sentMessages(invoice: invoice), audit: audit, signingKey: key)
+                                                 messages: try store.sentMessages(invoice: invoice),
+                                                 audit: EvidenceWitnesses.auditPart(audit, witnessEntries: witnessEntries),
+                                                 signingKey: key)
             let path = out ?? "evidence-\(String(invoice.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) ? Character($0) : "_" })).zip"
             try EvidenceZip.write(files, to: path, modified: now)
             let manifest = files.first { $0.name == EvidencePacket.manifestName }?.data ?? []
