@@ -11,7 +11,7 @@ struct EvidenceCommand: ParsableCommand {
         discussion: """
             overdue evidence INVOICE [--out FILE.zip] writes statement.html, messages/*.eml (each byte for
             byte what the mail server accepted), audit.jsonl (the invoice's audit entries with their
-            hashes) and manifest.json (the SHA-256 of every file), signed with this installation's
+            hashes, and the audit witnesses covering them) and manifest.json (the SHA-256 of every file), signed with this installation's
             Ed25519 key (manifest.sig). The key is created on first use beside the ledger
             (evidence-signing-key, mode 0600); overdue evidence key prints its public half.
             """,
