@@ -96,14 +96,11 @@ final class InputFile {
     }
 }
 
-/// The whole of a small input file (a payment export), read through `InputFile`.
+/// The whole of a small input file (a payment export); one that cannot be read is exit 66 (EX_NOINPUT).
 func readInput(_ path: String) throws -> [UInt8] {
-    let file = try InputFile(path)
-    var bytes: [UInt8] = []
-    var block = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = try block.withUnsafeMutableBytes { try file.read(into: $0) }
-        if count == 0 { return bytes }
-        bytes.append(contentsOf: block[..<count])
+    do {
+        return try readWholeFile(path)
+    } catch {
+        throw OverdueError(.noInput, "\(path): cannot read: \(error.reason)")
     }
 }
