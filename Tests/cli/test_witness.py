@@ -2,9 +2,12 @@
 once per interval and records `audit.witnessed` only after the server accepted it; the
 evidence packet lists the witness that covers each entry and still verifies. Real SMTP servers
 on 127.0.0.1; time is faked with --as-of."""
+import datetime
 import email
+import hashlib
 import json
 import re
+import sqlite3
 import zipfile
 
 from conftest import invoice_row, run_overdue
@@ -133,3 +136,45 @@ def test_a_bad_witness_interval_is_a_config_error_naming_file_line_and_key(ws, s
     ws.write_config(ws.config_text(smtp=plain(server)) + '\n[audit]\nwitnes = "1d"\n')
     result = ws.run("config", "check")
     assert result.returncode == 78 and "audit.witnes" in result.stderr
+
+
+def canonical(row):
+    """The text an entry's hash is taken over (`AuditLine.write` without the hashes)."""
+    seq, at, as_of, event, invoice, client, stage, details = row
+    stamp = lambda seconds: datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f'{{"seq":{seq},"at":"{stamp(at)}"' + (f',"as_of":"{stamp(as_of)}"' if as_of is not None else "")
+    for name, value in [("event", event), ("invoice", invoice), ("client", client), ("stage", stage)]:
+        text += f',"{name}":' + json.dumps(value, ensure_ascii=False)
+    return text + f',"details":{details}}}'
+
+
+def test_a_trail_rewritten_after_the_witness_passes_its_own_check_but_not_the_witnessed_hash(ws, servers):
+    server = servers.faulty("")
+    configure(ws, server)
+    ws.run("import", ws.write_csv("invoices.csv", [invoice_row("INV-7", due="2026-03-01", amount="1200.00")]), check=0)
+    ws.run("tick", "--as-of", "2026-02-26T10:00:00Z", check=0)
+    [witness] = witnessed(ws)
+    head = f'{witness["details"]["head_seq"]}:{witness["details"]["head_hash"]}'
+
+    # Someone with the ledger file lowers the invoice's amount and recomputes every later link.
+    con = sqlite3.connect(ws.db_path)
+    con.execute("DROP TRIGGER audit_no_update")
+    rows = con.execute("SELECT seq, at, as_of, event, invoice, client, stage, details, prev_hash, hash FROM audit ORDER BY seq").fetchall()
+    prev = "0" * 64
+    for row in rows:
+        assert hashlib.sha256(f"{prev}\n{canonical(row[:8])}".encode()).hexdigest() == row[9].hex(), "the test hashes as overdue does"
+        prev = row[9].hex()
+    prev = "0" * 64
+    for row in rows:
+        details = row[7].replace("1200.00", "12.00")
+        digest = hashlib.sha256(f"{prev}\n{canonical((*row[:7], details))}".encode()).hexdigest()
+        con.execute("UPDATE audit SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                    (details, bytes.fromhex(prev), bytes.fromhex(digest), row[0]))
+        prev = digest
+    con.execute("UPDATE meta SET value = ? WHERE key = 'audit.head'", (f"{rows[-1][0]} {prev}",))
+    con.commit()
+    con.close()
+
+    ws.run("audit", "verify", check=0)   # the chain links again: its own check cannot tell
+    result = ws.run("audit", "verify", "--witness", head, check=65)
+    assert "the trail was rewritten after the witness" in result.stderr
