@@ -13,21 +13,39 @@ public struct FileReadError: Error, Sendable {
     }
 }
 
-/// The whole of a small file (a secret, a payment export), read with `read(2)`: the one
-/// whole-file reader of the edges, so every caller gets the same EINTR handling and the OS's
-/// reason on failure, which it words for its own exit code.
+/// A file read from start to end with `read(2)`, a block at a time (a CSV import streams it);
+/// closed when the last reader lets go of it. The one reader of the edges, so every caller gets
+/// the same EINTR handling and the OS's reason on failure, which it words for its own exit code.
+public final class ReadableFile {
+    private let fd: Int32
+
+    public init(_ path: String) throws(FileReadError) {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileReadError(reason: String(cString: strerror(errno))) }
+    }
+
+    deinit { close(fd) }
+
+    /// The next bytes into `buffer`; 0 at the end.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(FileReadError) -> Int {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw FileReadError(reason: String(cString: strerror(errno))) }
+        }
+    }
+}
+
+/// The whole of a small file (a secret, a payment export).
 public func readWholeFile(_ path: String) throws(FileReadError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileReadError(reason: String(cString: strerror(errno))) }
-    defer { close(fd) }
+    let file = try ReadableFile(path)
     var bytes: [UInt8] = []
     var block = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let count = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw FileReadError(reason: String(cString: strerror(errno)))
-        }
+        // withUnsafeMutableBytes rethrows untyped: carry the typed error out in a Result.
+        let count = try block.withUnsafeMutableBytes { buffer in
+            Result { () throws(FileReadError) -> Int in try file.read(into: buffer) }
+        }.get()
         if count == 0 { return bytes }
         bytes.append(contentsOf: block[..<count])
     }
