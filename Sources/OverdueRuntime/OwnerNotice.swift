@@ -6,6 +6,7 @@ public struct OwnerNotice: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case decision, deliveryFailed = "delivery-failed", importRejected = "import-rejected"
         case reply, bounce, autoReply = "auto-reply"
+        case witness = "audit-witness"
     }
 
     public var kind: Kind

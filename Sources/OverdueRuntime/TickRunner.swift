@@ -191,6 +191,7 @@ public final class TickRunner {
                                             in: planner.timeZone)
         }
         try store.appendAudit([AuditRecord(.tickFinished, details: summary.auditDetails)], context: change)
+        try witnessIfDue()
         try store.setMeta(MetaKey.lastTickAt, formatTimestamp(clock.now()))
         try store.setMeta(MetaKey.lastTickAsOf, formatTimestamp(instant))
         try store.setMeta(MetaKey.lastTickSummary, summary.text)

@@ -62,29 +62,5 @@ public func readSecretFile(_ path: String) throws(FileReadError) -> Data {
         let mode = String(info.st_mode & 0o777, radix: 8)
         throw FileReadError(reason: "may be read or changed by others than its owner (mode 0\(mode)); chmod 600 it")
     }
-    return try readWholeFile(path)
-}
-
-public struct FileReadError: Error {
-    public let reason: String
-    /// The disk was full: it may have room by the next attempt.
-    var temporary = false
-}
-
-/// The file's bytes, or the OS's reason why not (`Permission denied`, `No such file or directory`).
-func readWholeFile(_ path: String) throws(FileReadError) -> Data {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileReadError(reason: String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var data = Data()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw FileReadError(reason: String(cString: strerror(errno)))
-        }
-        if count == 0 { return data }
-        data.append(contentsOf: buffer[..<count])
-    }
+    return Data(try readWholeFile(path))
 }

@@ -10,6 +10,25 @@ extension SQLiteLedgerStore {
     /// a family: `reminder` and `reminder.*` both match every `reminder.…` event.
     /// `since` and `until` bound `at` inclusively, at whole-second precision.
     public func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
+        try matchingEntries(filter, newestFirst: false) { entry in
+            try body(entry)
+            return true
+        }
+    }
+
+    /// The newest matching entry: the same query read from the end, stopping at the first row.
+    public func lastAuditEntry(_ filter: AuditFilter) throws -> AuditEntry? {
+        var last: AuditEntry?
+        try matchingEntries(filter, newestFirst: true) { entry in
+            last = entry
+            return false
+        }
+        return last
+    }
+
+    /// The entries `filter` matches in `seq` order (descending when `newestFirst`), while `body`
+    /// returns true.
+    private func matchingEntries(_ filter: AuditFilter, newestFirst: Bool, _ body: (AuditEntry) throws -> Bool) throws {
         var family: String?
         var exact = filter.event
         if let event = filter.event {
@@ -26,11 +45,13 @@ extension SQLiteLedgerStore {
                 WHERE (?1 IS NULL OR invoice = ?1) AND (?2 IS NULL OR client = ?2)
                   AND ((?3 IS NULL AND ?4 IS NULL) OR event = ?3 OR substr(event, 1, length(?4)) = ?4)
                   AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at <= ?6)
-                ORDER BY seq
+                ORDER BY seq \(newestFirst ? "DESC" : "ASC")
                 """)
             try cursor.bind(.optional(filter.invoice), .optional(filter.client), .optional(exact), .optional(family),
                             .optional(filter.since.map(storedSeconds)), .optional(filter.until.map(storedSeconds)))
-            while try cursor.step() { try body(cursor.auditEntry()) }
+            while try cursor.step() {
+                if try !body(cursor.auditEntry()) { break }
+            }
         }
     }
 

@@ -94,6 +94,22 @@ final class MailReminderValuesTests: XCTestCase {
         XCTAssertEqual(lateSeven["date"] as? String, "2026-03-03", "min_days_between (3) after 2026-03-01, less a day")
     }
 
+    /// One rule: the dates a message promises are the ones the planner will act on, send window included.
+    func testPayByAndHandOffDateAreWhereThePlannerActsNext() throws {
+        var fixture = try fixture()
+        // 2026-03-17, the hand-off's first day, is a Tuesday: with no window on Tuesdays it comes a day later.
+        fixture.config.sendWindow = SendWindow(days: [.mon, .wed, .thu, .fri], start: LocalTime(secondsSinceMidnight: 9 * 3600),
+                                               end: LocalTime(secondsSinceMidnight: 17 * 3600), holidays: [])
+        let values = try values(fixture, daysOverdue: 30)
+        XCTAssertEqual((values["hand_off"] as? [String: Any])?["date"] as? String, "2026-03-18")
+        XCTAssertEqual((values["pay_by"] as? [String: Any])?["date"] as? String, "2026-03-17")
+        var sent = fixture.context
+        sent.dispatches = [dispatch(1, "reminder-30", "2026-03-02", .sent)]
+        let next = try XCTUnwrap(EscalationPlanner(config: fixture.config).nextAction(sent, from: parseTimestamp("2026-03-02T12:00:00Z")!))
+        XCTAssertEqual(LocalDateTime(next.at, in: fixture.config.daemon.timezone).date, LocalDate("2026-03-18"))
+        XCTAssertEqual(next.line.action, .escalate)
+    }
+
     func testAmountsAddUpWithFeesAndHaveTextForPeople() throws {
         var fixture = try fixture()
         let eur = Currency(code: "EUR")!

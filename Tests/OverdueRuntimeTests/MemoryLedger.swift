@@ -179,6 +179,12 @@ final class MemoryLedger: Outbox, PlanningSource, AuditLog, DaemonState {
         }
     }
 
+    func lastAuditEntry(_ filter: AuditFilter) throws -> AuditEntry? {
+        var last: AuditEntry?
+        try auditEntries(filter) { last = $0 }
+        return last
+    }
+
     func verifyAudit() throws -> (seq: Int64, problem: String)? { AuditChain.firstBreak(in: entries) }
 
     /// The events recorded so far, in order.

@@ -12,6 +12,16 @@ final class SQLiteAuditTests: LedgerTestCase {
         return store
     }
 
+    func testTheLastEntryIsTheChainsHeadOrTheNewestOfAnEvent() throws {
+        let store = try ledgerWithFiveEntries()
+        try store.appendAudit([AuditRecord(.tickStarted), AuditRecord(.tickFinished)], context: context())
+        XCTAssertEqual(try store.lastAuditEntry(AuditFilter())?.seq, 7)
+        XCTAssertEqual(try store.lastAuditEntry(AuditFilter())?.event, "tick.finished")
+        XCTAssertEqual(try store.lastAuditEntry(AuditFilter(event: "invoice.imported"))?.seq, 5)
+        XCTAssertEqual(try store.lastAuditEntry(AuditFilter(event: "invoice.imported"))?.invoice, "INV-4")
+        XCTAssertNil(try store.lastAuditEntry(AuditFilter(event: "audit.witnessed")))
+    }
+
     func testTheDatabaseRefusesToUpdateOrDeleteAuditEntries() throws {
         let store = try ledgerWithFiveEntries()
         for sql in ["UPDATE audit SET event = 'x' WHERE seq = 2", "DELETE FROM audit WHERE seq = 5"] {

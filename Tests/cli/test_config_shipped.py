@@ -97,6 +97,14 @@ def test_every_email_stage_has_text_and_html_templates_using_only_known_variable
             assert "{{{" not in text, f"{stage}.{ext}: nothing is left unescaped"
 
 
+def test_the_html_templates_share_one_page_head_written_once_as_partials():
+    for stage in [*EMAIL_STAGES, "demand"]:
+        lines = (TEMPLATES / f"{stage}.html").read_text().splitlines()
+        assert lines[0] == "{{> page-head}}" and lines[1].startswith("<title>") and lines[2] == "{{> page-body}}", stage
+        assert lines[-1] == "{{> page-end}}", stage
+        assert "<style" not in "\n".join(lines) and "<body" not in "\n".join(lines), stage
+
+
 def sample_ledger(tmp_path, path, amount="1200.00", currency="EUR"):
     csv = tmp_path / "invoices.csv"
     csv.write_text("number,client_id,client_name,client_email,issue_date,due_date,amount,currency,paid\r\n"
@@ -123,6 +131,8 @@ def test_shipped_templates_render_for_a_sample_invoice(tmp_path, stage):
     assert "INV-7" in message["Subject"] and "Jane Doe Design" in message["Subject"] and "€1,000.00" in message["Subject"]
     assert "Acme & Sons" in text and "&amp;" not in text, "plain text is never escaped"
     assert "Acme &amp; Sons" in html and "Acme & Sons" not in html, "HTML escapes every value"
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")
+    assert "<title>" in html and "<body style=" in html and html.endswith("</div>\n</body>\n</html>\n")
     for body in [text, html]:
         assert "INV-7" in body and "€1,000.00" in body and "{{" not in body
         assert "1 February 2026" in body and "2026-02-01" not in body, "dates for people"

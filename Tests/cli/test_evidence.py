@@ -156,8 +156,8 @@ def test_the_letter_before_action_goes_to_the_client_once_by_the_owners_decision
     import email.policy
     import shutil
     from conftest import ROOT
-    for suffix in ["txt", "html"]:
-        shutil.copy(ROOT / "config" / "templates" / f"demand.{suffix}", ws.templates / f"demand.{suffix}")
+    for name in ["demand.txt", "demand.html", "page-head.partial.html", "page-body.partial.html", "page-end.partial.html"]:
+        shutil.copy(ROOT / "config" / "templates" / name, ws.templates / name)
     server = servers.aiosmtpd("starttls")
     through_the_ladder(ws, server, password_file, certs)
     ladder = server.messages()

@@ -133,13 +133,15 @@ def test_hand_off_days_and_date_come_from_the_ladder_and_the_notice_period(tmp_p
     tick(path, "2026-11-02T10:00:00+01:00")   # INV-3 62 days overdue, INV-4 32
     messages = {subject.split(",")[0].split()[-1]: text for subject, text, _ in received(server)}
     final, firm = messages["INV-3"], messages["INV-4"]
-    # Final notice sent 2 November: due + 75 = 15 November, but 20 days' notice runs to 22 November.
+    # Final notice sent 2 November: due + 75 = 15 November, but 20 days' notice runs to 22 November,
+    # a Sunday, outside the shipped send window (mon-fri): the planner hands off on Monday 23rd.
     assert "Invoices still unpaid 75 days after their due date are referred for recovery." in final
-    assert "If this one is still unpaid on 22 November 2026," in final
-    assert "Please pay the outstanding €500.00 by 21 November 2026." in final
-    # Firm reminder: the hand-off date is due + 75 = 15 December; the next stage (final notice,
-    # 60 days) can come on 30 November, so payment is asked by the day before.
-    assert "If this one is still unpaid on 15 December 2026," in firm
+    assert "If this one is still unpaid on 23 November 2026," in final
+    assert "Please pay the outstanding €500.00 by 22 November 2026." in final
+    # Firm reminder: the next stage (final notice, 60 days) can come on 30 November, so payment is
+    # asked by the day before; the hand-off is not due + 75 = 15 December, since the final notice
+    # starts 20 days' notice: 20 December, a Sunday, so Monday 21 December, as the planner will act.
+    assert "If this one is still unpaid on 21 December 2026," in firm
     assert "Please pay the outstanding €500.00 by 29 November 2026," in firm
     for text in [final, firm]:
         assert "90" not in text

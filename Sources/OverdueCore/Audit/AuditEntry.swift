@@ -56,6 +56,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case reminderBounced = "reminder.bounced"
     /// An out-of-office or other automatic answer from a client; nothing is held.
     case reminderAutoReply = "reminder.auto_reply"
+    /// The chain's head was mailed to the owner and the server accepted it (`AuditWitness`).
+    case auditWitnessed = "audit.witnessed"
 }
 
 /// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.

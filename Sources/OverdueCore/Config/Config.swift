@@ -18,6 +18,8 @@ public struct Config: Sendable {
     public var interest: InterestPolicy?
     /// `[inbox]`: where replies and bounces arrive; nil when unset.
     public var inbox: InboxSettings?
+    /// `[audit] witness`: how often the audit chain's head is mailed to the owner; nil when unset.
+    public var auditWitness: Interval?
 
     public init(path: String, daemon: DaemonSettings, sendWindow: SendWindow?, business: Business,
                 smtp: SMTPSettings, delivery: DeliveryPolicy, stages: [Stage]) {

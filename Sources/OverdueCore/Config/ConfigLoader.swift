@@ -15,7 +15,7 @@ import TOMLKit
 /// be silently ignored and its default used.
 public enum ConfigLoader {
     static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import", "interest",
-                                        "inbox"]
+                                        "inbox", "audit"]
 
     /// Reads the file at `path` and parses it. A missing or unreadable file, or one that is not
     /// UTF-8, is a config error naming the path.
@@ -75,6 +75,7 @@ public enum ConfigLoader {
         var interest: InterestPolicy?
         if root["interest"] != nil { interest = section("interest", in: root, diagnostics).flatMap(InterestSection.read) }
         let inbox = section("inbox", in: root, diagnostics).flatMap { InboxSection.read($0, folder: folder) }
+        let witness = section("audit", in: root, diagnostics).flatMap(AuditSection.read)
 
         if let error = diagnostics.error() { throw error }
         guard let daemon, !sendWindowFailed, let business, let smtp, let delivery, let stages else {
@@ -87,6 +88,7 @@ public enum ConfigLoader {
         config.importWatch = importWatch ?? nil
         config.interest = interest
         config.inbox = inbox ?? nil
+        config.auditWitness = witness ?? nil
         return config
     }
 

@@ -16,7 +16,8 @@ public struct EvidenceFile: Sendable, Equatable {
 ///
 /// `manifest.json` lists every other file with its SHA-256 and names the signing key;
 /// `manifest.sig` is the Ed25519 signature of the manifest's exact bytes (base64). The audit
-/// entries are `audit.jsonl`, one `AuditEntry.jsonLine()` each, hashes included, so each can be
+/// entries (the invoice's, and the audit witnesses covering them: `EvidenceWitnesses`) are
+/// `audit.jsonl`, one `AuditEntry.jsonLine()` each, hashes included, so each can be
 /// re-hashed without the ledger; each `messages/*.eml` is byte for byte what the server
 /// accepted, and its SHA-256 is the one its `reminder.sent` entry states.
 public enum EvidencePacket {

@@ -36,7 +36,8 @@ public enum EvidenceStatement {
 
     public static func html(business: Business, client: Client, invoice: Invoice, payments: [Payment],
                             fees: [ChargedFee], notices: [Notice], generatedAt: Date,
-                            claim: InterestClaim? = nil, interestBasis: String? = nil) -> String {
+                            claim: InterestClaim? = nil, interestBasis: String? = nil,
+                            audit: [AuditEntry] = [], witnesses: [AuditWitness.Record]? = nil) -> String {
         let e = htmlEscaped
         func money(_ value: Money) -> String { e(value.description) }
         var html = """
@@ -125,6 +126,8 @@ public enum EvidenceStatement {
             }
             html += "</table>\n"
         }
+        // Only where witnesses are kept: elsewhere every entry would read "not yet witnessed".
+        if let witnesses { html += EvidenceWitnesses.statementSection(audit, witnesses: witnesses) }
         html += """
             <p style="margin-top:6mm;font-size:9pt;">Generated \(formatTimestamp(generatedAt)) by overdue from its hash-chained \
             audit trail. Each message in messages/ is the exact text the mail server accepted; manifest.json lists the \

@@ -263,6 +263,8 @@ extension Outbox {
 public protocol AuditLog: AnyObject {
     func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws
     func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws
+    /// The newest entry matching `filter` (with an empty filter, the chain's head); nil when none does.
+    func lastAuditEntry(_ filter: AuditFilter) throws -> AuditEntry?
     /// Nil when the whole chain is intact; otherwise the first bad entry.
     func verifyAudit() throws -> (seq: Int64, problem: String)?
 }

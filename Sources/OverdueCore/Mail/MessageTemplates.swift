@@ -5,8 +5,12 @@ import Mustache
 /// and `NAME.html` (optional) from the templates folder.
 ///
 /// Loading checks everything that could go wrong later: a missing `.txt`, a Mustache syntax
-/// error, a partial, or a variable the contract does not list is a config error (78) naming
-/// the file and line. Rendering then cannot fail for a template reason.
+/// error, a missing partial, or a variable the contract does not list is a config error (78)
+/// naming the file and line. Rendering then cannot fail for a template reason.
+///
+/// A `.txt` or `.html` template may include partials, `{{> NAME}}` read from `NAME.partial.txt`
+/// or `NAME.partial.html` in the same folder (the shipped HTML templates share their page head
+/// this way), checked like the template; a partial includes no further partials.
 ///
 /// Plain text is rendered with swift-mustache's `TEXT` content type, so nothing in a `.txt`
 /// or subject is HTML-escaped (`{{client.name}}` gives `Müller & Söhne`, not `&amp;`); an
@@ -14,9 +18,9 @@ import Mustache
 /// only if the author writes it so.
 public struct MessageTemplates: Sendable {
     struct StageTemplates: Sendable {
-        var subject: MustacheTemplate
-        var text: MustacheTemplate
-        var html: MustacheTemplate?
+        var subject: Template
+        var text: Template
+        var html: Template?
         /// Whether any of them states interest, compensation or the claim total (which need
         /// every reference rate of the late period).
         var usesClaim = false
@@ -28,6 +32,14 @@ public struct MessageTemplates: Sendable {
         return sources.contains { source in
             source.map { TemplateVariables.tags(in: $0).contains { names.contains($0.name.split(separator: ".").last ?? "") } } ?? false
         }
+    }
+
+    /// A parsed template and the partials it includes.
+    struct Template: Sendable {
+        var body: MustacheTemplate
+        var partials: MustacheLibrary?
+
+        func render(_ values: [String: Any]) -> String { body.render(values, library: partials) }
     }
 
     let stages: [String: StageTemplates]
@@ -43,10 +55,10 @@ public struct MessageTemplates: Sendable {
             throw .config("\(textPath): the letter before action needs this template (the shipped one is config/templates/demand.txt)")
         }
         let subject = try parse(demandSubject, asText: true, place: { _ in "demand subject" })
-        let text = try parse(textSource, asText: true, place: { "\(textPath):\($0)" })
+        let text = try parse(textSource, asText: true, place: { "\(textPath):\($0)" }, partialsIn: config.daemon.templates)
         let htmlPath = (config.daemon.templates as NSString).appendingPathComponent("demand.html")
         let html = try readTemplate(htmlPath).map { source throws(OverdueError) in
-            try parse(source, asText: false, place: { "\(htmlPath):\($0)" })
+            try parse(source, asText: false, place: { "\(htmlPath):\($0)" }, partialsIn: config.daemon.templates)
         }
         return MessageTemplates(stages: ["demand": StageTemplates(subject: subject, text: text, html: html,
                                                                   usesClaim: usesClaim([demandSubject, textSource, try readTemplate(htmlPath)]))])
@@ -71,10 +83,10 @@ public struct MessageTemplates: Sendable {
                 throw .config("\(line.map { "\(config.path):\($0)" } ?? config.path): \(field).template: "
                     + "template file \(textPath) does not exist")
             }
-            let text = try parse(textSource, asText: true, place: { "\(textPath):\($0)" })
+            let text = try parse(textSource, asText: true, place: { "\(textPath):\($0)" }, partialsIn: config.daemon.templates)
             let htmlPath = (config.daemon.templates as NSString).appendingPathComponent("\(templateName).html")
             let html = try readTemplate(htmlPath).map { source throws(OverdueError) in
-                try parse(source, asText: false, place: { "\(htmlPath):\($0)" })
+                try parse(source, asText: false, place: { "\(htmlPath):\($0)" }, partialsIn: config.daemon.templates)
             }
             stages[stage.name] = StageTemplates(subject: subject, text: text, html: html,
                                                 usesClaim: usesClaim([subjectSource, textSource, try readTemplate(htmlPath)]))
@@ -102,8 +114,11 @@ public struct MessageTemplates: Sendable {
     }
 
     /// Parses `source`, checks its variables, and for text switches off HTML escaping.
-    /// `place(line)` names the location for an error (`FILE:LINE`).
-    private static func parse(_ source: String, asText: Bool, place: (Int) -> String) throws(OverdueError) -> MustacheTemplate {
+    /// `place(line)` names the location for an error (`FILE:LINE`). With `partialsIn`, its
+    /// `{{> NAME}}` partials are read from that folder (`NAME.partial.txt` or `.html`) and checked
+    /// the same way; without it (subjects, partials themselves) a partial is an error.
+    private static func parse(_ source: String, asText: Bool, place: (Int) -> String,
+                              partialsIn folder: String? = nil) throws(OverdueError) -> Template {
         let parsed: MustacheTemplate
         do {
             parsed = try MustacheTemplate(string: source)
@@ -112,17 +127,32 @@ public struct MessageTemplates: Sendable {
         } catch {
             throw .config("\(place(1)): Mustache syntax error (\(error))")
         }
-        switch TemplateVariables.firstProblem(in: source) {
+        switch TemplateVariables.firstProblem(in: source, partials: folder != nil) {
         case .unknownVariable(let name, let line)?:
             throw .config("\(place(line)): unknown template variable \"\(name)\" (known: \(TemplateVariables.known.sorted().joined(separator: ", ")))")
         case .unsupported(let what, let line)?:
             throw .config("\(place(line)): \(what)")
         case nil: break
         }
+        var partials: MustacheLibrary?
+        if let folder {
+            for use in TemplateVariables.partials(in: source) {
+                guard !use.name.isEmpty, use.name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) else {
+                    throw .config("\(place(use.line)): partial \"\(use.name)\": a partial's name is lowercase letters, digits and \"-\"")
+                }
+                let path = (folder as NSString).appendingPathComponent("\(use.name).partial.\(asText ? "txt" : "html")")
+                guard let partialSource = try readTemplate(path) else {
+                    throw .config("\(place(use.line)): partial \"\(use.name)\": template file \(path) does not exist")
+                }
+                var library = partials ?? MustacheLibrary()
+                library.register(try parse(partialSource, asText: asText, place: { "\(path):\($0)" }).body, named: use.name)
+                partials = library
+            }
+        }
         // The pragma on a line of its own is a standalone tag: it and its line break vanish.
-        guard asText else { return parsed }
+        guard asText else { return Template(body: parsed, partials: partials) }
         do {
-            return try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}\n" + source)
+            return Template(body: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}\n" + source), partials: partials)
         } catch {
             throw .config("\(place(1)): cannot be read as plain text (\(error))")
         }

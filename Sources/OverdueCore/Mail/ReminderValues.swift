@@ -20,25 +20,54 @@ struct ReminderFacts {
 
     var invoice: Invoice { context.invoice }
 
-    /// The hand-off (`escalate` or `write-off`) stage later in the ladder, if there is one.
+    /// The hand-off (`escalate` or `write-off`) stage later in the ladder, if there is one: the
+    /// first, since the ladder stops at a hand-off.
     var handOff: Stage? {
-        config.stages.last { $0.days > stage.days && $0.action != .email }
+        config.stages.first { $0.days > stage.days && $0.action != .email }
     }
 
-    /// The first date the hand-off can happen: the later of `due_date + days` and this
-    /// message's date + `final_notice_days` (the notice period starts with this email).
-    func handOffDate(_ handOff: Stage) -> LocalDate {
-        max(invoice.dueDate.adding(days: handOff.days), date.adding(days: config.delivery.finalNoticeDays))
+    /// The first date the hand-off can happen, as the planner will reach it (`stepsAhead`): its
+    /// `days`, and `final_notice_days` after the last email before it (this one, or a later
+    /// email stage's).
+    var handOffDate: LocalDate? {
+        stepsAhead.first { $0.action != .email }?.date
     }
 
-    /// The last day to pay before the ladder's next step can happen: the day before the next
-    /// stage's first possible date (its `days`, `min_days_between` after this message, and for a
-    /// hand-off the notice period), never before this message's date. Nil at the ladder's end.
+    /// The last day to pay before the ladder's next step can happen: the day before the planner
+    /// would first act again (`stepsAhead`), never before this message's date. Nil at the ladder's end.
     var payBy: LocalDate? {
-        guard let next = config.stages.first(where: { $0.days > stage.days }) else { return nil }
-        var first = max(invoice.dueDate.adding(days: next.days), date.adding(days: config.delivery.minDaysBetween))
-        if next.action != .email { first = max(first, handOffDate(next)) }
-        return max(first.adding(days: -1), date)
+        stepsAhead.first.map { max($0.date.adding(days: -1), date) }
+    }
+
+    /// The ladder after this message, walked by the planner itself (`EscalationPlanner.nextAction`,
+    /// the rule `plan` and `status` follow) as if nothing else changes: this message sent on
+    /// `date`, each later email sent on the first day the planner allows it, up to the first
+    /// hand-off. Each step is the local date it can first happen and what it does.
+    var stepsAhead: [(date: LocalDate, action: PlanLine.Action)] {
+        let planner = EscalationPlanner(config: config)
+        var ahead = context
+        // The message goes out, so the invoice is open and nothing holds it.
+        ahead.invoice.status = .open
+        ahead.invoice.onHold = false
+        ahead.client.onHold = false
+        ahead.client.blocked = false
+        func sent(_ stage: String, on day: LocalDate) -> Dispatch {
+            Dispatch(id: 0, invoiceNumber: invoice.number, stage: stage, action: .email, localDate: day,
+                     queuedAt: Date(timeIntervalSince1970: 0), state: .sent)
+        }
+        ahead.dispatches = Array(context.dispatches.prefix { $0.stage != stage.name }) + [sent(stage.name, on: date)]
+        var from = date.instant(at: LocalTime(secondsSinceMidnight: 0), in: planner.timeZone)
+        var steps: [(date: LocalDate, action: PlanLine.Action)] = []
+        // Each step dispatches a stage higher up the ladder, so there are at most as many as stages.
+        for _ in planner.stages.indices {
+            guard let (at, line) = planner.nextAction(ahead, from: from) else { break }
+            let day = LocalDateTime(at, in: planner.timeZone).date
+            steps.append((day, line.action))
+            guard line.action == .email, let next = line.stage else { break }
+            ahead.dispatches.append(sent(next, on: day))
+            from = at
+        }
+        return steps
     }
 }
 
@@ -139,7 +168,7 @@ enum ReminderValues {
             TemplateField("action", .text { $0.handOff?.action.rawValue }),
             TemplateField("escalate", .flag { $0.handOff?.action == .escalate }),
             TemplateField("write_off", .flag { $0.handOff?.action == .writeOff }),
-            TemplateField("date", .date { facts in facts.handOff.map(facts.handOffDate) }),
+            TemplateField("date", .date { $0.handOffDate }),
         ]),
         .group("pay_by", present: { $0.payBy != nil }, [
             TemplateField("date", .date { $0.payBy }),

@@ -37,14 +37,20 @@ public enum TemplateVariables {
 
     /// The first problem in `source` in reading order, or nil when every tag names a known
     /// variable. Names inside a section also resolve against the section's own path
-    /// (`{{#invoice}}{{number}}{{/invoice}}`), as Mustache's context stack does.
-    public static func firstProblem(in source: String) -> Problem? {
+    /// (`{{#invoice}}{{number}}{{/invoice}}`), as Mustache's context stack does. Partials
+    /// (`{{> NAME}}`, a file name, not a variable) are allowed only where `partials` says so;
+    /// blocks and parents never are.
+    public static func firstProblem(in source: String, partials: Bool = false) -> Problem? {
         var sections: [String] = []
         for tag in tags(in: source) {
             switch tag.kind {
             case "!", "%", "=": continue
-            case ">", "<", "$":
-                return .unsupported("partials and blocks ({{\(tag.kind.map(String.init) ?? "")…}}) are not supported in reminder templates", line: tag.line)
+            case ">" where partials: continue
+            case ">":
+                return .unsupported("partials ({{>…}}) are not supported here (only in a stage's .txt and .html templates)", line: tag.line)
+            case "<", "$":
+                return .unsupported("blocks and parents ({{\(tag.kind.map(String.init) ?? "")…}}) are not supported in reminder templates; "
+                    + "share text with a partial, {{> NAME}} from NAME.partial.txt or NAME.partial.html", line: tag.line)
             case "/":
                 if !sections.isEmpty { sections.removeLast() }
                 continue
@@ -56,6 +62,11 @@ public enum TemplateVariables {
             if tag.kind == "#" || tag.kind == "^" { sections.append(resolved) }
         }
         return nil
+    }
+
+    /// The partials `source` includes (`{{> NAME}}`), in reading order, with their lines.
+    static func partials(in source: String) -> [Use] {
+        tags(in: source).filter { $0.kind == ">" }.map { Use(name: $0.name, line: $0.line) }
     }
 
     /// The full known path `name` refers to from inside `sections`, or nil when it is unknown.

@@ -89,21 +89,47 @@ func csvField(_ value: String) -> String { CSVCell.quoted(value) }
 struct AuditVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the hash chain of the audit trail: exit 0 if intact, 65 and the first bad entry if not."
+        abstract: "Check the hash chain of the audit trail: exit 0 if intact, 65 and the first bad entry if not.",
+        discussion: """
+            --witness SEQ:HASH (as an audit witness message to the owner states it) also checks that
+            entry SEQ still has that hash: a trail rewritten after the witness was mailed fails here
+            even when its links were recomputed.
+            """
     )
 
     @OptionGroup var options: ConfigOption
+    @Option(help: ArgumentHelp("Also check that entry SEQ still has HASH (from an audit witness message).",
+                               valueName: "SEQ:HASH"))
+    var witness: [String] = []
 
     func run() throws {
         try runReportingErrors {
+            var expected: [Int64: String] = [:]
+            for text in witness {
+                let parts = text.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, let seq = Int64(parts[0]), seq > 0, parts[1].count == 64,
+                      parts[1].allSatisfy(\.isHexDigit) else {
+                    throw OverdueError.usage("--witness: \"\(text)\" is not SEQ:HASH (an entry number and 64 hex digits)")
+                }
+                expected[seq] = parts[1].lowercased()
+            }
             let config = try loadConfig(options)
             let store = try openLedger(config)
             if let broken = try store.verifyAudit() {
                 throw OverdueError.data("\(config.daemon.database): audit trail broken at seq \(broken.seq): \(broken.problem)")
             }
             var count = 0
-            try store.auditEntries(AuditFilter()) { _ in count += 1 }
-            print("audit trail intact: \(count) entries")
+            var found: [Int64: String] = [:]
+            try store.auditEntries(AuditFilter()) { entry in
+                count += 1
+                if expected[entry.seq] != nil { found[entry.seq] = entry.hash }
+            }
+            for (seq, hash) in expected.sorted(by: { $0.key < $1.key }) where found[seq] != hash {
+                throw OverdueError.data("\(config.daemon.database): audit entry \(seq) "
+                    + (found[seq].map { "has hash \($0), not the witnessed \(hash): the trail was rewritten after the witness" }
+                        ?? "is missing: the trail was cut after the witness"))
+            }
+            print("audit trail intact: \(count) entries" + (expected.isEmpty ? "" : "; \(expected.count) witnessed hash\(expected.count == 1 ? "" : "es") match"))
         }
     }
 }

@@ -11,7 +11,7 @@ struct EvidenceCommand: ParsableCommand {
         discussion: """
             overdue evidence INVOICE [--out FILE.zip] writes statement.html, messages/*.eml (each byte for
             byte what the mail server accepted), audit.jsonl (the invoice's audit entries with their
-            hashes) and manifest.json (the SHA-256 of every file), signed with this installation's
+            hashes, and the audit witnesses covering them) and manifest.json (the SHA-256 of every file), signed with this installation's
             Ed25519 key (manifest.sig). The key is created on first use beside the ledger
             (evidence-signing-key, mode 0600); overdue evidence key prints its public half.
             """,
@@ -36,6 +36,9 @@ struct EvidenceExportCommand: ParsableCommand {
             guard let context = try store.invoiceContext(invoice) else { throw OverdueError.data("invoice \(invoice): not found") }
             var audit: [AuditEntry] = []
             try store.auditEntries(AuditFilter(invoice: invoice)) { audit.append($0) }
+            var witnessEntries: [AuditEntry] = []
+            try store.auditEntries(AuditFilter(event: AuditEvent.auditWitnessed.rawValue)) { witnessEntries.append($0) }
+            let witnesses = witnessEntries.compactMap(AuditWitness.Record.init)
             let key = try EvidenceKey.loadOrCreate(config)
             let now = Date()
             let today = LocalDateTime(now, in: config.daemon.timezone).date
@@ -46,9 +49,12 @@ struct EvidenceExportCommand: ParsableCommand {
                 business: config.business, client: context.client, invoice: context.invoice,
                 payments: context.payments, fees: try store.fees(invoice: invoice),
                 notices: EvidenceStatement.notices(from: audit, dispatches: context.dispatches), generatedAt: now,
-                claim: claim, interestBasis: config.interest?.label)
+                claim: claim, interestBasis: config.interest?.label,
+                audit: audit, witnesses: config.auditWitness == nil && witnesses.isEmpty ? nil : witnesses)
             let files = try EvidencePacket.build(invoice: invoice, createdAt: now, statement: statement,
-                                                 messages: try store.sentMessages(invoice: invoice), audit: audit, signingKey: key)
+                                                 messages: try store.sentMessages(invoice: invoice),
+                                                 audit: EvidenceWitnesses.auditPart(audit, witnessEntries: witnessEntries),
+                                                 signingKey: key)
             let path = out ?? "evidence-\(String(invoice.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) ? Character($0) : "_" })).zip"
             try EvidenceZip.write(files, to: path, modified: now)
             let manifest = files.first { $0.name == EvidencePacket.manifestName }?.data ?? []

@@ -72,38 +72,36 @@ private enum DryRunFolder {
     }
 }
 
-/// An input file read from start to end; a missing or unreadable file is exit 66 (EX_NOINPUT).
-/// Closed when the last reader lets go of it.
+/// An input file read from start to end (`ReadableFile`); a missing or unreadable file is exit 66
+/// (EX_NOINPUT).
 final class InputFile {
     private let path: String
-    private let fd: Int32
+    private let file: ReadableFile
 
     init(_ path: String) throws {
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw OverdueError(.noInput, "\(path): cannot open for reading") }
+        do {
+            file = try ReadableFile(path)
+        } catch {
+            throw OverdueError(.noInput, "\(path): cannot open for reading")
+        }
     }
-
-    deinit { close(fd) }
 
     /// The next bytes into `buffer`; 0 at the end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count >= 0 { return count }
-            if errno != EINTR { throw OverdueError(.noInput, "\(path): cannot read: \(String(cString: strerror(errno)))") }
+        do {
+            return try file.read(into: buffer)
+        } catch {
+            throw OverdueError(.noInput, "\(path): cannot read: \(error.reason)")
         }
     }
 }
 
-/// The whole of a small input file (a payment export), read through `InputFile`.
+/// The whole of a small input file (a payment export); one that cannot be read is exit 66 (EX_NOINPUT).
 func readInput(_ path: String) throws -> [UInt8] {
-    let file = try InputFile(path)
-    var bytes: [UInt8] = []
-    var block = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = try block.withUnsafeMutableBytes { try file.read(into: $0) }
-        if count == 0 { return bytes }
-        bytes.append(contentsOf: block[..<count])
+    do {
+        return try readWholeFile(path)
+    } catch {
+        throw OverdueError(.noInput, "\(path): cannot read: \(error.reason)")
     }
 }
