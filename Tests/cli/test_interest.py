@@ -71,8 +71,8 @@ def test_plan_json_adds_the_claim_last_with_payments_by_their_dates(ws):
 
 def test_the_letter_before_action_claims_balance_interest_and_compensation(ws):
     # Directive 2011/7/EU per semester: 5,000 EUR due 2023-06-20, as of 2023-07-20: 47.26 EUR + 40 EUR.
-    for suffix in ["txt", "html"]:
-        shutil.copy(ROOT / "config" / "templates" / f"demand.{suffix}", ws.templates / f"demand.{suffix}")
+    for name in ["demand.txt", "demand.html", "page-head.partial.html", "page-body.partial.html", "page-end.partial.html"]:
+        shutil.copy(ROOT / "config" / "templates" / name, ws.templates / name)
     configure(ws, 'regime = "eu"\n')
     import_invoice(ws, amount="5000.00", currency="EUR", due="2023-06-20")
     raw = ws.run("invoice", "demand", "INV-1", "--preview", "--as-of", "2023-07-20", check=0).stdout
