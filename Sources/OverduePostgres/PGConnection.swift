@@ -92,7 +92,15 @@ public final class PGConnection {
         if handle == nil, closedForGood { throw OverdueError(.ioError, "\(label): the database is closed") }
         close()
         try connect()
-        try onReconnect?(self)
+        do {
+            try onReconnect?(self)
+        } catch {
+            // The old session may still be on the server (it has not noticed the link went
+            // down): worth waiting for, as for the connection itself.
+            close()
+            lastFailureWasConnection = true
+            throw error
+        }
         return handle!
     }
 
