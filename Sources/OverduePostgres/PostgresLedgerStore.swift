@@ -70,6 +70,13 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
+    /// True when the database at `url` holds a ledger (for checks that must not create one).
+    public static func ledgerExists(url: String, password: String? = nil) throws -> Bool {
+        let connection = try PGConnection(url: url, password: password)
+        defer { connection.close() }
+        return try PGSchema.version(connection) != nil
+    }
+
     /// The schema version (as SQLite's `user_version`).
     public func schemaVersion() throws -> Int64 {
         try locked { try PGSchema.version(db) ?? 0 }
