@@ -172,6 +172,7 @@ public final class PGConnection {
 
     private func clean(_ text: String) -> String {
         text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; ")
+            .replacingOccurrences(of: "\t", with: " ")
     }
 
     // MARK: Transactions
