@@ -58,8 +58,12 @@ public final class PGConnection {
     }
 
     private func connect() throws {
-        var keys = ["dbname", "fallback_application_name"]
-        var values = [url, "overdue"]
+        // Defaults the URL may override (libpq lets the expanded URL override earlier keywords):
+        // a daemon cut off from the server notices within about half a minute instead of
+        // the kernel's hours, on an idle session and on an unanswered write alike.
+        var keys = ["connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                    "dbname", "fallback_application_name"]
+        var values = ["10", "10", "5", "3", "30000", url, "overdue"]
         if let password { keys.append("password"); values.append(password) }
         let conn = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
