@@ -315,6 +315,21 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertFalse(PGConnection.redacted("postgres://u:s3cret@h/d").contains("s3cret"))
     }
 
+    func testTheServerDropsACutOffSessionOnTheClientsKeepaliveClock() throws {
+        let url = try PostgresTestDatabase.emptied()
+        let defaults = try PGConnection(url: url, password: nil)
+        defer { defaults.close() }
+        XCTAssertEqual(try defaults.scalarText("SELECT current_setting('tcp_user_timeout')"), "30000")
+        let separator = url.contains("?") ? "&" : "?"
+        let tuned = try PGConnection(url: url + separator + "keepalives_idle=3&tcp_user_timeout=4000", password: nil)
+        defer { tuned.close() }
+        XCTAssertEqual(try tuned.scalarText("SELECT current_setting('tcp_user_timeout')"), "4000")
+        XCTAssertEqual(try tuned.scalarText("SELECT current_setting('synchronous_commit')"), "on")
+        // Over TCP the server reports the idle time it now uses (0 on a Unix socket, which has none).
+        let idle = try tuned.scalarText("SELECT current_setting('tcp_keepalives_idle')")
+        XCTAssertTrue(idle == "3" || idle == "0", idle ?? "nil")
+    }
+
     func testAServerThatIsNotThereIsAnIOErrorNamingTheDatabase() {
         XCTAssertThrowsError(try PGConnection(url: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", password: "pw")) { error in
             XCTAssertEqual((error as? OverdueError)?.exitCode, .ioError)
