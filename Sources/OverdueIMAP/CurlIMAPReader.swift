@@ -42,7 +42,7 @@ public final class CurlIMAPReader: InboxReader {
     /// The reader `[inbox]` describes; the password is read here, so a missing secret is a
     /// config error (78) naming the file or variable.
     public static func make(_ settings: InboxSettings) throws(OverdueError) -> CurlIMAPReader {
-        CurlIMAPReader(settings, password: try readSMTPPassword(settings.password, section: "inbox"))
+        CurlIMAPReader(settings, password: try readPassword(settings.password, section: "inbox"))
     }
 
     public func read(after cursor: InboxCursor?, limit: Int, _ body: (UInt32, InboxItem) throws -> Void) throws -> InboxCursor {

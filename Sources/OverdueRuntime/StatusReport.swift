@@ -27,6 +27,8 @@ public struct StatusReport: Sendable {
     public var serverProblem: (at: String, error: String)?
     /// Since when `[inbox]` could not be read, and the last error, until it is read again.
     public var inboxUnreachable: (since: String, error: String)?
+    /// The live daemons sharing the ledger (PostgreSQL); none on SQLite.
+    public var daemons: [DaemonRecord] = []
 
     /// Reads the report from the ledger; `limit` caps the upcoming list.
     public static func read(store: any Outbox & PlanningSource & DaemonState, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
@@ -46,6 +48,7 @@ public struct StatusReport: Sendable {
             guard let tab = value.firstIndex(of: "\t") else { return nil }
             return (String(value[..<tab]), String(value[value.index(after: tab)...]))
         }
+        report.daemons = try store.liveDaemons()
         return report
     }
 
@@ -87,6 +90,11 @@ public struct StatusReport: Sendable {
                                     ("failed", list(failed)), ("ambiguous", list(ambiguous))])),
             ("next_due", .array(upcoming.map { .object([("invoice", .string($0.invoice)), ("stage", .string($0.stage)),
                                                         ("date", .string($0.date.description))]) })),
+            ("daemons", .array(daemons.map { d in
+                .object([("id", .string(d.id)), ("host", .string(d.host)), ("pid", .int(d.pid)),
+                         ("started", .string(formatTimestamp(d.started))),
+                         ("last_tick", .optional(d.lastTick.map(formatTimestamp))), ("claimed", .int(Int64(d.claimed)))])
+            })),
         ])
         return object.serialized
     }
@@ -103,6 +111,12 @@ public struct StatusReport: Sendable {
         }
         if let inboxUnreachable {
             lines.append("inbox unreachable since \(inboxUnreachable.since): \(inboxUnreachable.error)")
+        }
+        if !daemons.isEmpty {
+            lines.append("daemons:    \(daemons.count)")
+            for d in daemons {
+                lines.append("  \(d.id)  host \(d.host) pid \(d.pid)  last tick \(d.lastTick.map(formatTimestamp) ?? "-")  claimed \(d.claimed)")
+            }
         }
         lines.append("pending:    \(pending.count)")
         lines.append("retrying:   \(retrying.count)")

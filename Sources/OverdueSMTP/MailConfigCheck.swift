@@ -8,7 +8,7 @@ public func checkMailConfiguration(_ config: Config) throws(OverdueError) {
     _ = try MessageTemplates.load(config)
     try validateTransportSettings(config.smtp)
     if let inbox = config.inbox {
-        _ = try readSMTPPassword(inbox.password, section: "inbox")
+        _ = try readPassword(inbox.password, section: "inbox")
         if let caFile = inbox.caFile, access(caFile, R_OK) != 0 {
             throw .config("inbox.ca_file: \(caFile): \(String(cString: strerror(errno)))")
         }

@@ -2,11 +2,11 @@ import Foundation
 import OverdueCore
 
 /// Reads the password named by `smtp.password_file` or `smtp.password_env` (or those keys of
-/// another section that logs in, `section`: `inbox`).
+/// another section that logs in, `section`: `inbox`, `daemon` for a PostgreSQL ledger).
 ///
 /// Errors name the file or variable, never the value. One trailing line break is dropped
 /// (files written with `echo` end in one); anything else in the file is the password.
-public func readSMTPPassword(_ secret: SMTPSettings.Secret, section: String = "smtp") throws(OverdueError) -> String {
+public func readPassword(_ secret: SMTPSettings.Secret, section: String = "smtp") throws(OverdueError) -> String {
     let value: String
     switch secret {
     case .file, .credential:

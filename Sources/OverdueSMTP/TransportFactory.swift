@@ -9,7 +9,7 @@ public func makeTransport(_ settings: SMTPSettings) throws(OverdueError) -> any 
     if settings.isFileOutbox {
         return FileOutboxTransport(folder: try outboxFolder(settings))
     }
-    let password = try settings.password.map { secret throws(OverdueError) in try readSMTPPassword(secret) }
+    let password = try settings.password.map { secret throws(OverdueError) in try readPassword(secret) }
     if settings.username == nil, password != nil {
         throw .config("smtp.username: a password is configured but no username to log in with")
     }
@@ -29,7 +29,7 @@ public func validateTransportSettings(_ settings: SMTPSettings) throws(OverdueEr
         return
     }
     _ = try SMTPServerAddress(settings)
-    if let secret = settings.password { _ = try readSMTPPassword(secret) }
+    if let secret = settings.password { _ = try readPassword(secret) }
     if let caFile = settings.caFile, access(caFile, R_OK) != 0 {
         throw .config("smtp.ca_file: \(caFile): \(String(cString: strerror(errno)))")
     }

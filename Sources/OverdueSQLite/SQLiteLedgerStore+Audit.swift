@@ -29,16 +29,7 @@ extension SQLiteLedgerStore {
     /// The entries `filter` matches in `seq` order (descending when `newestFirst`), while `body`
     /// returns true.
     private func matchingEntries(_ filter: AuditFilter, newestFirst: Bool, _ body: (AuditEntry) throws -> Bool) throws {
-        var family: String?
-        var exact = filter.event
-        if let event = filter.event {
-            if event.hasSuffix(".*") {
-                family = String(event.dropLast())
-                exact = nil
-            } else if !event.contains(".") {
-                family = event + "."
-            }
-        }
+        let (exact, family) = AuditFilter.eventMatch(filter.event)
         try reading {
             let cursor = try db.prepareCursor("""
                 SELECT \(Columns.audit) FROM audit

@@ -136,13 +136,3 @@ extension SQLiteLedgerStore {
         return map
     }
 }
-
-extension Client {
-    /// The client as reminders see it: without the addresses that bounced.
-    func withoutFailing(_ failing: Set<String>?) -> Client {
-        guard let failing, !failing.isEmpty else { return self }
-        var copy = self
-        copy.emails = emails.filter { !failing.contains($0.lowercased()) }
-        return copy
-    }
-}

@@ -28,14 +28,14 @@ final class FileOutboxTransportTests: XCTestCase {
         let path = NSTemporaryDirectory() + "overdue-secret-\(UUID().uuidString)"
         try "hunter2\nsecond line\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
-        XCTAssertThrowsError(try readSMTPPassword(.file(path))) { error in
+        XCTAssertThrowsError(try readPassword(.file(path))) { error in
             let message = (error as! OverdueError).message
             XCTAssertTrue(message.contains(path) && !message.contains("hunter2"), message)
         }
         try "hunter2\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
-        XCTAssertEqual(try readSMTPPassword(.file(path)), "hunter2")
-        XCTAssertThrowsError(try readSMTPPassword(.file(path + "-missing"))) { error in
+        XCTAssertEqual(try readPassword(.file(path)), "hunter2")
+        XCTAssertThrowsError(try readPassword(.file(path + "-missing"))) { error in
             XCTAssertEqual((error as! OverdueError).exitCode, .config)
         }
     }

@@ -60,3 +60,13 @@ public struct InboundEffect: Sendable, Equatable {
         self.remainingAddresses = remainingAddresses
     }
 }
+
+extension Client {
+    /// The client as reminders see it: without the addresses that bounced.
+    public func withoutFailing(_ failing: Set<String>?) -> Client {
+        guard let failing, !failing.isEmpty else { return self }
+        var copy = self
+        copy.emails = emails.filter { !failing.contains($0.lowercased()) }
+        return copy
+    }
+}
