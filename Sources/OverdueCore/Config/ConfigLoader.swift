@@ -70,7 +70,7 @@ public enum ConfigLoader {
         let smtp = section("smtp", in: root, diagnostics, required: true).flatMap { SMTPSection.read($0, folder: folder) }
         let delivery = section("delivery", in: root, diagnostics).flatMap(DeliverySection.read)
         let stages = StageSection.readAll(root["stage"], diagnostics: diagnostics)
-        let importWatch = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
+        let importSettings = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
 
         if let error = diagnostics.error() { throw error }
         guard let daemon, !sendWindowFailed, let business, let smtp, let delivery, let stages else {
@@ -80,7 +80,8 @@ public enum ConfigLoader {
         }
         var config = Config(path: path, daemon: daemon, sendWindow: sendWindow, business: business,
                             smtp: smtp, delivery: delivery, stages: stages)
-        config.importWatch = importWatch ?? nil
+        config.importWatch = importSettings?.watch
+        config.importFormat = importSettings?.format ?? .overdue
         return config
     }
 
