@@ -39,7 +39,7 @@ final class ImportStructureTests: XCTestCase {
     func testColumnNamesIgnoreCaseAndSurroundingSpaces() {
         let file = ImportFixture.file([ImportFixture.record()],
                                       header: header.replacingOccurrences(of: "number", with: " Number ").replacingOccurrences(of: "due_date", with: "DUE_DATE"))
-        XCTAssertEqual(importProblems(file), [])
+        XCTAssertEqual(importedRows(file).count, 1)
         let typo = importProblems(ImportFixture.file([ImportFixture.record()], header: header.replacingOccurrences(of: "number", with: "Numbr")))
         XCTAssertEqual(typo.first, #"in.csv:1: "Numbr": unknown column (the columns are number, client_id, client_name, client_email, issue_date, due_date, amount, currency, paid, status)"#)
     }
