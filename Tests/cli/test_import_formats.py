@@ -395,3 +395,19 @@ def test_the_watched_folder_reads_exports_in_the_configured_format(ws):
     assert (inbox / "done" / "wave.csv").exists(), list(inbox.rglob("*"))
     assert set(ledger(ws)) == {"2026-017"}
     assert (inbox / "done" / "x-payments.csv").exists()
+
+
+def test_a_client_whose_address_changed_keeps_its_id_by_name_and_becomes_new_by_email(ws):
+    header = "Customer Name;Customer Email;Invoice Number;Invoice Date;Due Date;Total;Amount Due;Currency;Status"
+    old = header + "\nMüller GmbH;alt@mueller.example;7;12.01.2026;11.02.2026;10,00;10,00;EUR;SENT\n"
+    new = old.replace("alt@mueller.example", "neu@mueller.example")
+    use_example(ws, "wave")
+    ws.run("import", write(ws, "old.csv", old), check=0)
+    ws.run("import", write(ws, "new.csv", new), check=0)
+    assert ledger(ws)["7"] == ("Müller GmbH", "10.00", "EUR", ["neu@mueller.example"])
+    ws.db_path.unlink()
+    ws.write_config(ws.config_path.read_text().replace('client_key = "name"', 'client_key = "email"'))
+    ws.run("import", write(ws, "old.csv", old), check=0)
+    ws.run("import", write(ws, "new.csv", new), check=0)
+    assert ledger(ws)["7"] == ("neu@mueller.example", "10.00", "EUR", ["neu@mueller.example"])
+    assert json.loads(ws.run("client", "show", "alt@mueller.example", "--format", "json", check=0).stdout)["emails"] == ["alt@mueller.example"]

@@ -24,8 +24,8 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument(help: ArgumentHelp("The CSV file.", valueName: "FILE.csv")) var file: String
     @Flag(name: .long, help: "Validate, show what each row became and what would change; write nothing.") var dryRun = false
-    @Option(name: .long, help: ArgumentHelp("How the file is laid out, over the config's [import] format.",
-                                            valueName: "overdue|xero|custom"))
+    @Option(name: .long, help: ArgumentHelp("overdue, xero or custom: how the file is laid out, over [import] format.",
+                                            valueName: "fmt"))
     var format: ImportFormat.Kind?
 
     func run() throws {
