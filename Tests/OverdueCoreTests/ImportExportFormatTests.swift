@@ -31,6 +31,7 @@ final class ImportExportFormatTests: XCTestCase {
         XCTAssertEqual(amount("CHF 1'234.50", Currency(code: "CHF")!), "123450")
         XCTAssertEqual(amount("1,18,000.00", Currency(code: "INR")!), "11800000")
         XCTAssertEqual(amount("0,5", eur), "50")
+        XCTAssertEqual(amount("R$ 1.234,56", Currency(code: "BRL")!), "123456")
         XCTAssertEqual(amount("12", eur), "1200")
         // A number no binary floating point holds exactly stays exact.
         XCTAssertEqual(amount("90,071,992,547,409.93", usd), "9007199254740993")

@@ -169,7 +169,7 @@ struct CSVRowValidator {
         if let field = columns[CSVColumn.amount.ordinal] { amount = money(field, .amount, currency: currency, line: line) }
         var paid: Int64? = absent(.paid) ? 0 : nil
         if let field = columns[CSVColumn.paid.ordinal] {
-            paid = CSVField.trimmingSpaces(field).isEmpty ? 0 : money(field, .paid, currency: currency, line: line)
+            paid = (exports ? CSVField.trimmingSpaces(field) : field).isEmpty ? 0 : money(field, .paid, currency: currency, line: line)
         }
         var status: InvoiceStatus? = absent(.status) ? .open : nil
         if exports {
@@ -264,7 +264,7 @@ struct CSVRowValidator {
     }
 
     private mutating func date(_ field: Bytes, _ column: CSVColumn, line: Int) -> LocalDate? {
-        guard !CSVField.trimmingSpaces(field).isEmpty else { return required(column, line: line) }
+        guard !(format.readsExports ? CSVField.trimmingSpaces(field) : field).isEmpty else { return required(column, line: line) }
         var parsed = CSVField.date(field)
         if case .failure = parsed, format.readsExports || format.dateOrder != .yearMonthDay {
             parsed = ExportDate.parse(CSVField.string(field), order: format.dateOrder)

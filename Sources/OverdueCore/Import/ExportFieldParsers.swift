@@ -76,7 +76,9 @@ public enum ExportAmount {
         }
         trimSpaces()
         if !negative { takeSign() }
-        if let unit, unit.contains(where: \.isLetter), !(unit.count == 3 && unit.allSatisfy { $0.isASCII && $0.isUppercase }) {
+        // Letters alone must be an ISO code (`EUR`); with a symbol they are part of it (`R$`, `CA$`).
+        let symbol = unit?.contains(where: { c in c.unicodeScalars.allSatisfy { $0.properties.generalCategory == .currencySymbol } }) ?? false
+        if let unit, !symbol, !(unit.count == 3 && unit.allSatisfy { $0.isASCII && $0.isUppercase }) {
             return .failure(.notAnAmount(clipped))
         }
         guard let first = text.first, let last = text.last, first.isASCII, first.isNumber, last.isASCII, last.isNumber else {
