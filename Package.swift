@@ -39,13 +39,16 @@ let package = Package(
         // Edges.
         .target(name: "OverdueSQLite", dependencies: ["OverdueCore", "CSQLite"], swiftSettings: strict),
         .target(name: "OverdueSMTP", dependencies: ["OverdueCore", "CCurlShim"], swiftSettings: strict),
+        // Reads the inbox over IMAP (libcurl connects, logs in and verifies TLS; the read-only
+        // session is spoken here). Shares the secret rules of the SMTP edge.
+        .target(name: "OverdueIMAP", dependencies: ["OverdueCore", "OverdueSMTP", "CCurlShim"], swiftSettings: strict),
         // The tick, the outbox and the daemon loop, written against the core's protocols.
         .target(name: "OverdueRuntime", dependencies: ["OverdueCore"], swiftSettings: strict),
         // Thin wiring: argument parsing and the concrete edges.
         .executableTarget(
             name: "overdue",
             dependencies: [
-                "OverdueCore", "OverdueSQLite", "OverdueSMTP", "OverdueRuntime",
+                "OverdueCore", "OverdueSQLite", "OverdueSMTP", "OverdueIMAP", "OverdueRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -43,3 +43,7 @@ CURLcode overdue_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
 CURLcode overdue_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+
+CURLcode overdue_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}

@@ -3,7 +3,10 @@ import OverdueCore
 
 /// A message to the business owner: a decision to make or a delivery that failed.
 public struct OwnerNotice: Sendable, Equatable {
-    public enum Kind: String, Sendable { case decision, deliveryFailed = "delivery-failed", importRejected = "import-rejected" }
+    public enum Kind: String, Sendable {
+        case decision, deliveryFailed = "delivery-failed", importRejected = "import-rejected"
+        case reply, bounce, autoReply = "auto-reply"
+    }
 
     public var kind: Kind
     public var invoice: String

@@ -25,11 +25,13 @@ public struct StatusReport: Sendable {
     /// The mail server's failure that stopped the last sending tick (when, and the error),
     /// until a message goes through again.
     public var serverProblem: (at: String, error: String)?
+    /// Since when `[inbox]` could not be read, and the last error, until it is read again.
+    public var inboxUnreachable: (since: String, error: String)?
 
     /// Reads the report from the ledger; `limit` caps the upcoming list.
     public static func read(store: any Outbox & PlanningSource & DaemonState, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
         let states = try store.dispatches(in: [.queued, .released, .sending, .retrying, .failed, .ambiguous]).sorted { $0.id < $1.id }
-        return StatusReport(
+        var report = StatusReport(
             lastTickAt: try store.meta(MetaKey.lastTickAt), lastTickAsOf: try store.meta(MetaKey.lastTickAsOf),
             lastTickSummary: try store.meta(MetaKey.lastTickSummary), nextTickAt: try store.meta(MetaKey.nextTickAt),
             pending: states.filter { [.queued, .released, .sending].contains($0.state) },
@@ -40,6 +42,11 @@ public struct StatusReport: Sendable {
                 guard let tab = value.firstIndex(of: "\t") else { return nil }
                 return (String(value[..<tab]), String(value[value.index(after: tab)...]))
             })
+        report.inboxUnreachable = try store.meta(MetaKey.inboxUnreachable).flatMap { value in
+            guard let tab = value.firstIndex(of: "\t") else { return nil }
+            return (String(value[..<tab]), String(value[value.index(after: tab)...]))
+        }
+        return report
     }
 
     /// For every invoice that may still be reminded: the stage the planner will dispatch next and
@@ -73,6 +80,7 @@ public struct StatusReport: Sendable {
             ("last_tick", .optional(lastTickAt)), ("last_tick_as_of", .optional(lastTickAsOf)),
             ("last_tick_summary", .optional(lastTickSummary)), ("next_tick", .optional(nextTickAt)),
             ("server_problem", serverProblem.map { .object([("at", .string($0.at)), ("error", .string($0.error))]) } ?? .null),
+            ("inbox_unreachable", inboxUnreachable.map { .object([("since", .string($0.since)), ("error", .string($0.error))]) } ?? .null),
             ("pending", .int(Int64(pending.count))), ("retrying", .int(Int64(retrying.count))),
             ("failed", .int(Int64(failed.count))), ("ambiguous", .int(Int64(ambiguous.count))),
             ("deliveries", .object([("pending", list(pending)), ("retrying", list(retrying)),
@@ -92,6 +100,9 @@ public struct StatusReport: Sendable {
         lines.append("next tick:  " + (nextTickAt ?? "unknown (no daemon has run)"))
         if let serverProblem {
             lines.append("server problem: since \(serverProblem.at): \(serverProblem.error) (reminders wait and are retried)")
+        }
+        if let inboxUnreachable {
+            lines.append("inbox unreachable since \(inboxUnreachable.since): \(inboxUnreachable.error)")
         }
         lines.append("pending:    \(pending.count)")
         lines.append("retrying:   \(retrying.count)")

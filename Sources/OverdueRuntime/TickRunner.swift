@@ -51,6 +51,8 @@ public final class TickRunner {
     let store: any TickLedger
     /// Takes the files of `import.watch` into the ledger (the store itself, when it can).
     let importer: (any ListeningStore & LedgerCommands)?
+    /// Reads `[inbox]` and records what it finds (nil: no inbox configured).
+    let inbox: (reader: any InboxReader, store: any InboxStore, messageIDs: MessageIDGenerator)?
     let transport: any MailTransport
     let composer: any MessageComposer
     let planner: EscalationPlanner
@@ -66,10 +68,12 @@ public final class TickRunner {
     ///   - asOf: `--as-of`: the instant every decision is made at, instead of the clock's.
     public init(config: Config, store: any TickLedger, transport: any MailTransport, composer: any MessageComposer,
                 clock: any WallClock = SystemClock(), asOf: Date? = nil, log: Logger = Logger(),
-                importer: (any ListeningStore & LedgerCommands)? = nil) {
+                importer: (any ListeningStore & LedgerCommands)? = nil,
+                inbox: (reader: any InboxReader, store: any InboxStore, messageIDs: MessageIDGenerator)? = nil) {
         self.config = config
         self.store = store
         self.importer = importer
+        self.inbox = inbox
         self.transport = transport
         self.composer = composer
         self.planner = EscalationPlanner(config: config)
@@ -121,6 +125,8 @@ public final class TickRunner {
             guard let importer else { throw OverdueError.config("import.watch: this ledger cannot import files") }
             try importWatchedFolder(watch, into: importer)
         }
+        // Replies and bounces too; `inbox.required` holds every send until the inbox was read.
+        let mayDeliver = try readInbox() || !(config.inbox?.required ?? false)
 
         let (lines, heldByWindow) = try TickRunner.plannedLines(planner, store: store, at: instant)
         var waitingForWindow = heldByWindow
@@ -130,7 +136,7 @@ public final class TickRunner {
             return NewDispatch(invoiceNumber: line.invoice, stage: stage, action: action, localDate: localDate,
                                recipients: line.to, feeMinorUnits: line.feeMinorUnits, superseded: line.superseded)
         }
-        if !items.isEmpty {
+        if !items.isEmpty, mayDeliver {
             let queued = try store.queue(items, context: change)
             summary.queued = queued.count
             for dispatch in queued {
@@ -140,7 +146,7 @@ public final class TickRunner {
 
         // One session for the whole tick, closed (QUIT) however the loop ends.
         defer { transport.close() }
-        let due = try TickRunner.dueDispatches(store: store, at: instant)
+        let due = mayDeliver ? try TickRunner.dueDispatches(store: store, at: instant) : []
         let windowOpen = TickRunner.windowIsOpen(config, at: instant)
         var next = 0
         var batchSize = DeliveryBatching.firstBatch

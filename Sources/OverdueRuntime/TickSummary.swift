@@ -69,4 +69,8 @@ public enum MetaKey {
     /// The mail server's last failure (`at` and the error, tab-separated) while it lasts; empty
     /// once a message went through again. Shown by `overdue status`.
     public static let serverProblem = "delivery.server_problem"
+    /// Where reading the inbox got to (`InboxCursor.text`).
+    public static let inboxCursor = "inbox.cursor"
+    /// Since when the inbox could not be read, and why (tab-separated); empty once it was read.
+    public static let inboxUnreachable = "inbox.unreachable"
 }

@@ -1,3 +1,4 @@
+import Foundation
 import OverdueCore
 
 /// What `overdue config check` verifies beyond the TOML: every email stage's templates load
@@ -6,4 +7,10 @@ import OverdueCore
 public func checkMailConfiguration(_ config: Config) throws(OverdueError) {
     _ = try MessageTemplates.load(config)
     try validateTransportSettings(config.smtp)
+    if let inbox = config.inbox {
+        _ = try readSMTPPassword(inbox.password, section: "inbox")
+        if let caFile = inbox.caFile, access(caFile, R_OK) != 0 {
+            throw .config("inbox.ca_file: \(caFile): \(String(cString: strerror(errno)))")
+        }
+    }
 }

@@ -1,11 +1,12 @@
 import Foundation
 import OverdueCore
 
-/// Reads the SMTP password named by `smtp.password_file` or `smtp.password_env`.
+/// Reads the password named by `smtp.password_file` or `smtp.password_env` (or those keys of
+/// another section that logs in, `section`: `inbox`).
 ///
 /// Errors name the file or variable, never the value. One trailing line break is dropped
 /// (files written with `echo` end in one); anything else in the file is the password.
-public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError) -> String {
+public func readSMTPPassword(_ secret: SMTPSettings.Secret, section: String = "smtp") throws(OverdueError) -> String {
     let value: String
     switch secret {
     case .file, .credential:
@@ -14,25 +15,25 @@ public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError)
         do {
             data = try readSecretFile(path)
         } catch {
-            throw .config("smtp.password_file: \(path): \(error.reason)")
+            throw .config("\(section).password_file: \(path): \(error.reason)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw .config("smtp.password_file: \(path): not UTF-8 text")
+            throw .config("\(section).password_file: \(path): not UTF-8 text")
         }
         value = text.hasSuffix("\r\n") ? String(text.dropLast(2)) : text.hasSuffix("\n") ? String(text.dropLast()) : text
-        guard !value.isEmpty else { throw .config("smtp.password_file: \(path): is empty") }
+        guard !value.isEmpty else { throw .config("\(section).password_file: \(path): is empty") }
     case .environment(let name):
         guard let text = ProcessInfo.processInfo.environment[name] else {
-            throw .config("smtp.password_env: environment variable \(name) is not set")
+            throw .config("\(section).password_env: environment variable \(name) is not set")
         }
-        guard !text.isEmpty else { throw .config("smtp.password_env: environment variable \(name) is empty") }
+        guard !text.isEmpty else { throw .config("\(section).password_env: environment variable \(name) is empty") }
         value = text
     }
     // A line break inside would end the AUTH command early: refuse it rather than send half a secret.
     guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
         let source = switch secret {
-        case .file, .credential: "smtp.password_file: \(secret.path()!)"
-        case .environment(let name): "smtp.password_env: environment variable \(name)"
+        case .file, .credential: "\(section).password_file: \(secret.path()!)"
+        case .environment(let name): "\(section).password_env: environment variable \(name)"
         }
         throw .config("\(source): contains a line break or NUL")
     }

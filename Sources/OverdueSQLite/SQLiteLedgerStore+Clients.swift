@@ -22,6 +22,8 @@ extension SQLiteLedgerStore {
         try writing(context) { audit in
             guard let client = try fetchClient(id) else { throw clientNotFound(id) }
             let newReason = onHold ? reason : nil
+            // Releasing a client is the owner saying its addresses are worth trying again.
+            if !onHold { try db.prepare("DELETE FROM failing_addresses WHERE client_id = ?").bind(.text(id)).run() }
             if client.onHold == onHold, client.holdReason == newReason { return }
             try db.prepare("UPDATE clients SET hold = ?, hold_reason = ?, updated_at = ? WHERE id = ?")
                 .bind(.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(id)).run()

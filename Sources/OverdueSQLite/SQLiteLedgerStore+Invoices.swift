@@ -23,19 +23,23 @@ extension SQLiteLedgerStore {
     public func payments(invoice number: String) throws -> [Payment] {
         try reading {
             guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let statement = try db.prepare("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = ? ORDER BY id")
-            defer { statement.reset() }
-            try statement.bind(.text(number))
-            var list: [Payment] = []
-            while try statement.step() {
-                guard let date = LocalDate(stored: statement.text(1)) else {
-                    throw OverdueError(.ioError, "\(db.path): invoice \(number): stored payment date is not valid")
-                }
-                list.append(Payment(amount: Money(minorUnits: statement.int(0), currency: invoice.currency),
-                                    paidOn: date, recordedAt: storedDate(statement.int(2))))
-            }
-            return list
+            return try fetchPayments(invoice: number, currency: invoice.currency)
         }
+    }
+
+    func fetchPayments(invoice number: String, currency: Currency) throws -> [Payment] {
+        let statement = try db.prepare("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = ? ORDER BY id")
+        defer { statement.reset() }
+        try statement.bind(.text(number))
+        var list: [Payment] = []
+        while try statement.step() {
+            guard let date = LocalDate(stored: statement.text(1)) else {
+                throw OverdueError(.ioError, "\(db.path): invoice \(number): stored payment date is not valid")
+            }
+            list.append(Payment(amount: Money(minorUnits: statement.int(0), currency: currency),
+                                paidOn: date, recordedAt: storedDate(statement.int(2))))
+        }
+        return list
     }
 
     /// Records a payment (audited `invoice.paid` with the amount, date, new total and balance).

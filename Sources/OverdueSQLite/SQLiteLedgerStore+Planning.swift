@@ -12,10 +12,11 @@ extension SQLiteLedgerStore {
     public func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws {
         try reading {
             var clients: [String: Client] = [:]
+            let failing = try allFailingAddresses()
             let clientCursor = try db.prepareCursor("SELECT \(Columns.client) FROM clients")
             while try clientCursor.step() {
                 let client = clientCursor.client()
-                clients[client.id] = client
+                clients[client.id] = client.withoutFailing(failing[client.id])
             }
             let invoices = try db.prepareCursor("SELECT \(Columns.invoice) FROM invoices ORDER BY number")
             let history = try db.prepareCursor("SELECT \(Columns.dispatchFrom) ORDER BY d.invoice, d.id")
@@ -42,7 +43,10 @@ extension SQLiteLedgerStore {
             guard let client = try fetchClient(invoice.clientID) else {
                 throw OverdueError(.ioError, "\(db.path): invoice \(number): client \(invoice.clientID) is missing")
             }
-            return InvoiceContext(invoice: invoice, client: client, dispatches: try fetchDispatches(invoice: number))
+            var context = InvoiceContext(invoice: invoice, client: client.withoutFailing(try failingAddresses(client: client.id)),
+                                         dispatches: try fetchDispatches(invoice: number))
+            context.payments = try fetchPayments(invoice: number, currency: invoice.currency)
+            return context
         }
     }
 

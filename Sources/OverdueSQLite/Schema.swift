@@ -4,7 +4,7 @@ import OverdueCore
 /// have been applied; pending ones run in one transaction together with the version bump, so a
 /// database is always at exactly one version. Append new migrations; never edit a shipped one.
 enum Schema {
-    static let migrations: [String] = [version1, version2, version3, version4, version5]
+    static let migrations: [String] = [version1, version2, version3, version4, version5, version6]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -86,6 +86,31 @@ enum Schema {
         ALTER TABLE messages ADD COLUMN sha256 TEXT;
         ALTER TABLE messages ADD COLUMN invoice TEXT;
         CREATE INDEX messages_by_invoice ON messages(invoice) WHERE invoice IS NOT NULL;
+        """
+
+    // Version 6 (the inbox): `inbound` keeps every message read from the inbox under its
+    // Message-ID (or a digest of its headers), so a mailbox read again after a UIDVALIDITY
+    // change does nothing twice; `failing_addresses` the client addresses a bounce marked,
+    // left out of the addresses reminders go to. The read position (UIDVALIDITY, last UID)
+    // is in `meta`.
+    private static let version6 = """
+        CREATE TABLE inbound (
+            key TEXT PRIMARY KEY NOT NULL,
+            uid_validity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            client TEXT,
+            invoice TEXT,
+            note TEXT,
+            received_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE failing_addresses (
+            client_id TEXT NOT NULL REFERENCES clients(id),
+            address TEXT NOT NULL,
+            status TEXT NOT NULL,
+            since INTEGER NOT NULL,
+            PRIMARY KEY (client_id, address)
+        ) WITHOUT ROWID;
         """
 
     private static let version1 = """

@@ -131,6 +131,7 @@ final class MailReminderValuesTests: XCTestCase {
         var fixture = try fixture()
         fixture.config.business.paymentInstructions = "ref {invoice}"
         fixture.config.business.signature = "Jane"
+        fixture.config.interest = InterestPolicy(basis: .statutory(.de))
         fixture.context.dispatches = [dispatch(1, "reminder-7", "2026-02-09", .sent)]
         var paths: Set<String> = []
         func walk(_ value: Any, _ path: String) {
@@ -158,5 +159,46 @@ final class MailReminderValuesTests: XCTestCase {
                                       amountDue: fixture.context.invoice.balance, daysOverdue: 31)
         XCTAssertEqual(templates.render(stage: "reminder-30", values: values)?.text,
                        "again\n- reminder-7 on 9 February 2026: Earlier & first\nlateno hand-off")
+    }
+}
+
+/// `invoice.interest`, `invoice.compensation` and `invoice.claim_total` with `[interest]`.
+final class MailInterestValuesTests: XCTestCase {
+    func testInterestValuesAreAbsentWithoutTheSection() throws {
+        let fixture = try MailFixture()
+        let invoice = try XCTUnwrap(try MessageTemplates.load(fixture.config).values(
+            config: fixture.config, context: fixture.context, stage: fixture.stage,
+            amountDue: Money(minorUnits: 104_000, currency: Currency(code: "EUR")!), daysOverdue: 30)["invoice"] as? [String: Any])
+        XCTAssertNil(invoice["interest"])
+        XCTAssertNil(invoice["claim_total"])
+    }
+
+    func testClaimTotalIsTheAmountDueWithInterestAndCompensationAsOfTheMessagesDate() throws {
+        var fixture = try MailFixture()
+        fixture.config.interest = InterestPolicy(basis: .statutory(.de))
+        // Due 2026-01-31, 1200.00 with 200.00 paid (undated: by the due date), so 1000.00 at
+        // 1.27 + 9 = 10.27% for 30 days: 8.44 EUR; the message states 1040.00 (with its fee).
+        let invoice = try XCTUnwrap(try MessageTemplates.load(fixture.config).values(
+            config: fixture.config, context: fixture.context, stage: fixture.stage,
+            amountDue: Money(minorUnits: 104_000, currency: Currency(code: "EUR")!), daysOverdue: 30)["invoice"] as? [String: Any])
+        XCTAssertEqual(invoice["interest"] as? String, "8.44")
+        XCTAssertEqual(invoice["compensation"] as? String, "40.00")
+        XCTAssertEqual(invoice["claim_total"] as? String, "1088.44")
+        XCTAssertEqual(invoice["claim_total_text"] as? String, "€1,088.44")
+    }
+
+    func testAMessageStatingInterestThatCannotBeComputedIsRefused() throws {
+        var fixture = try MailFixture(text: "Interest: {{invoice.interest}}\n")
+        fixture.config.interest = InterestPolicy(basis: .statutory(.eu))
+        fixture.context.invoice.dueDate = LocalDate("2026-06-20")!
+        XCTAssertThrowsError(try fixture.message()) { error in
+            XCTAssertEqual((error as? OverdueError)?.exitCode, .config)
+            XCTAssertTrue("\(error)".contains("no ECB main refinancing operations rate is known from 2026-07-01"), "\(error)")
+        }
+        // A template that does not state it still goes out.
+        var plain = try MailFixture()
+        plain.config.interest = fixture.config.interest
+        plain.context.invoice.dueDate = fixture.context.invoice.dueDate
+        XCTAssertNoThrow(try plain.message())
     }
 }

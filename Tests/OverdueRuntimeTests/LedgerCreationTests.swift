@@ -31,7 +31,7 @@ final class LedgerCreationTests: XCTestCase {
                     do {
                         let store = try SQLiteLedgerStore(path: path, creating: .ifMissing)
                         // Fully migrated, once: fees (2), the lifecycle trigger (3), payment references (4), message bytes (5).
-                        if try store.schemaVersion() != 5 { failures.add("\(path): schema version \(try store.schemaVersion())") }
+                        if try store.schemaVersion() != 6 { failures.add("\(path): schema version \(try store.schemaVersion())") }
                         store.close()
                     } catch {
                         failures.add("\(error)")

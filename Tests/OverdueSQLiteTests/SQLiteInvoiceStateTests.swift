@@ -21,6 +21,19 @@ final class SQLiteInvoiceStateTests: LedgerTestCase {
         XCTAssertEqual(try store.invoice("INV-1")?.paid, money(120_000))
     }
 
+    /// The interest a message states needs each payment's date: one invoice's context carries them.
+    func testOneInvoicesContextCarriesItsPaymentsWithTheirDates() throws {
+        let store = try openStore()
+        _ = try store.importInvoices([row("INV-1", paid: 20_000)], source: "a.csv", context: context())
+        XCTAssertEqual(try store.invoiceContext("INV-1")?.payments, [])
+        _ = try store.recordPayment(invoice: "INV-1", amount: money(30_000), on: LocalDate("2026-02-10")!, context: context())
+        _ = try store.recordPayment(invoice: "INV-1", amount: money(10_000), on: LocalDate("2026-02-20")!, context: context())
+        let payments = try XCTUnwrap(try store.invoiceContext("INV-1")?.payments)
+        XCTAssertEqual(payments.map(\.amount), [money(30_000), money(10_000)])
+        XCTAssertEqual(payments.map(\.paidOn), [LocalDate("2026-02-10")!, LocalDate("2026-02-20")!])
+        XCTAssertEqual(payments, try store.payments(invoice: "INV-1"))
+    }
+
     func testOverpaymentWrongCurrencyAndUnknownInvoiceAreRefused() throws {
         let store = try openStore()
         _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())

@@ -158,7 +158,7 @@ def test_processes_creating_the_same_new_ledger_at_once_all_succeed(ws):
         with sqlite3.connect(ws.db_path) as db:
             # Every migration ran exactly once: fees (2), the lifecycle trigger (3, once), payment
             # references (4), message bytes (5).
-            assert db.execute("PRAGMA user_version").fetchone() == (5,)
+            assert db.execute("PRAGMA user_version").fetchone() == (6,)
             assert db.execute("SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'data'").fetchone() == (1,)
             assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'dispatches_legal_transition'").fetchone() == (1,)
             assert db.execute("SELECT count(*) FROM invoices").fetchone() == (1,)

@@ -20,5 +20,6 @@ CURLcode overdue_curl_setopt_xferinfo_callback(CURL *handle, curl_xferinfo_callb
 
 CURLcode overdue_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode overdue_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
+CURLcode overdue_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value);
 
 #endif

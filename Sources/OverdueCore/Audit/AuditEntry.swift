@@ -50,6 +50,12 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case demandSent = "demand.sent"
     /// An evidence packet was written (details: file, files, manifest's SHA-256, public key).
     case evidenceExported = "evidence.exported"
+    /// A client answered a reminder (or named an open invoice): the invoice is held.
+    case replyReceived = "reply.received"
+    /// A delivery report: a client's address failed for good and is no longer written to.
+    case reminderBounced = "reminder.bounced"
+    /// An out-of-office or other automatic answer from a client; nothing is held.
+    case reminderAutoReply = "reminder.auto_reply"
 }
 
 /// What a caller asks the trail to record. The store adds `seq`, the time and the chain hashes.

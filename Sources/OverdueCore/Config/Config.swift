@@ -16,6 +16,10 @@ public struct Config: Sendable {
     public var importWatch: String?
     /// `[import]` format keys: how invoice files (imported or dropped in `watch`) are laid out.
     public var importFormat: ImportFormat = .overdue
+    /// `[interest]`: statutory or fixed interest and compensation; nil when the section is absent.
+    public var interest: InterestPolicy?
+    /// `[inbox]`: where replies and bounces arrive; nil when unset.
+    public var inbox: InboxSettings?
 
     public init(path: String, daemon: DaemonSettings, sendWindow: SendWindow?, business: Business,
                 smtp: SMTPSettings, delivery: DeliveryPolicy, stages: [Stage]) {

@@ -14,7 +14,8 @@ import TOMLKit
 /// `config/overdue.toml`. Unknown tables and keys are errors: a misspelt key would otherwise
 /// be silently ignored and its default used.
 public enum ConfigLoader {
-    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import"]
+    static let sections: Set<String> = ["daemon", "send_window", "business", "smtp", "delivery", "stage", "import", "interest",
+                                        "inbox"]
 
     /// Reads the file at `path` and parses it. A missing or unreadable file, or one that is not
     /// UTF-8, is a config error naming the path.
@@ -71,6 +72,9 @@ public enum ConfigLoader {
         let delivery = section("delivery", in: root, diagnostics).flatMap(DeliverySection.read)
         let stages = StageSection.readAll(root["stage"], diagnostics: diagnostics)
         let importSettings = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
+        var interest: InterestPolicy?
+        if root["interest"] != nil { interest = section("interest", in: root, diagnostics).flatMap(InterestSection.read) }
+        let inbox = section("inbox", in: root, diagnostics).flatMap { InboxSection.read($0, folder: folder) }
 
         if let error = diagnostics.error() { throw error }
         guard let daemon, !sendWindowFailed, let business, let smtp, let delivery, let stages else {
@@ -82,6 +86,8 @@ public enum ConfigLoader {
                             smtp: smtp, delivery: delivery, stages: stages)
         config.importWatch = importSettings?.watch
         config.importFormat = importSettings?.format ?? .overdue
+        config.interest = interest
+        config.inbox = inbox ?? nil
         return config
     }
 

@@ -35,6 +35,9 @@ final class ConfigTableReader {
 
     func has(_ key: String) -> Bool { table[key] != nil }
 
+    /// Marks the table invalid because a nested table (already reported) is.
+    func markFailed() { failed = true }
+
     func fail(_ key: String, _ problem: String) {
         failed = true
         diagnostics.report(table: name, index: index, key: key, field: field(key), problem)

@@ -25,6 +25,18 @@ enum SMTPSection {
             reader.fail("starttls", "\"none\" would send mail and password in clear text to \(endpoint.host); it is allowed only for a loopback host (127.0.0.1, ::1, localhost)")
         }
         let username = reader.nonEmptyString("username")
+        let password = readSecret(reader, folder: folder, username: username)
+        let caFile = ConfigPaths.read(reader, "ca_file", folder: folder)
+        let timeout = reader.interval("timeout", atMost: maxTimeout) ?? defaultTimeout
+        let ehloName = reader.parsed("ehlo_name", checkHostName)
+        guard !reader.failed, let url else { return nil }
+        return SMTPSettings(url: url, starttls: starttls, username: username, password: password,
+                            caFile: caFile, timeout: timeout, ehloName: ehloName)
+    }
+
+    /// `password_file` / `password_env` of a section that logs in (`[smtp]`, `[inbox]`): at most
+    /// one of them, and only with a `username`. A relative `password_file` is a credential name.
+    static func readSecret(_ reader: ConfigTableReader, folder: String, username: String?) -> SMTPSettings.Secret? {
         let passwordFile = reader.parsed("password_file") { text -> Result<SMTPSettings.Secret, ConfigProblem> in
             if text.isEmpty { return .failure(ConfigProblem("must not be empty")) }
             if text.hasPrefix("~") {
@@ -45,14 +57,9 @@ enum SMTPSection {
         case (nil, nil): break
         }
         if password != nil, username == nil, !reader.has("username") {
-            reader.fail(passwordFile != nil ? "password_file" : "password_env", "a password needs smtp.username")
+            reader.fail(passwordFile != nil ? "password_file" : "password_env", "a password needs \(reader.name).username")
         }
-        let caFile = ConfigPaths.read(reader, "ca_file", folder: folder)
-        let timeout = reader.interval("timeout", atMost: maxTimeout) ?? defaultTimeout
-        let ehloName = reader.parsed("ehlo_name", checkHostName)
-        guard !reader.failed, let url else { return nil }
-        return SMTPSettings(url: url, starttls: starttls, username: username, password: password,
-                            caFile: caFile, timeout: timeout, ehloName: ehloName)
+        return password
     }
 
     /// A host name for EHLO: dot-separated labels of letters, digits and '-'.

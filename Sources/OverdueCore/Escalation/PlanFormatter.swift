@@ -19,7 +19,11 @@ public enum PlanFormatter {
     /// days_overdue, amount_due, currency, to`, then `reason` only when the action is `none`.
     /// Written straight into bytes, with no JSON tree per line: `plan --all` prints a line for
     /// every invoice in the ledger.
-    public static func writeJSON(_ line: PlanLine, to out: inout [UInt8]) {
+    ///
+    /// With `[interest]` configured, `claim` (as of the plan's date) adds `interest` last:
+    /// `{"interest":"12.34","compensation":"40.00","claim_total":"1292.34"}`, where
+    /// `claim_total` is `amount_due + interest + compensation`.
+    public static func writeJSON(_ line: PlanLine, claim: InterestClaim? = nil, to out: inout [UInt8]) {
         func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
         raw("{\"invoice\":"); JSONValue.writeString(line.invoice, to: &out)
         raw(",\"client\":"); JSONValue.writeString(line.client, to: &out)
@@ -39,6 +43,12 @@ public enum PlanFormatter {
         if line.action == .none {
             raw(",\"reason\":")
             if let reason = line.reason { raw("\""); out.append(contentsOf: reason.rawValue.utf8); raw("\"") } else { raw("null") }
+        }
+        if let claim {
+            raw(",\"interest\":{\"interest\":\""); ByteText.append(claim.interest, to: &out)
+            raw("\",\"compensation\":\""); ByteText.append(claim.compensation, to: &out)
+            raw("\",\"claim_total\":\""); ByteText.append(claim.total(adding: line.amountDue), to: &out)
+            raw("\"}")
         }
         raw("}")
     }

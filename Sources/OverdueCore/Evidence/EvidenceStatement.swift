@@ -35,7 +35,8 @@ public enum EvidenceStatement {
     }
 
     public static func html(business: Business, client: Client, invoice: Invoice, payments: [Payment],
-                            fees: [ChargedFee], notices: [Notice], generatedAt: Date) -> String {
+                            fees: [ChargedFee], notices: [Notice], generatedAt: Date,
+                            claim: InterestClaim? = nil, interestBasis: String? = nil) -> String {
         let e = htmlEscaped
         func money(_ value: Money) -> String { e(value.description) }
         var html = """
@@ -102,9 +103,10 @@ public enum EvidenceStatement {
             <tr><td>Paid</td><td class="n">\(money(invoice.paid))</td></tr>
             <tr><td><strong>Balance due</strong></td><td class="n"><strong>\(money(invoice.balance))</strong></td></tr>
             </table>
-            <h2>Notices sent</h2>
 
             """
+        if let claim { html += interestSection(claim, basis: interestBasis ?? "", balance: invoice.balance) }
+        html += "<h2>Notices sent</h2>\n"
         if notices.isEmpty {
             html += "<p>No notice recorded as sent.</p>\n"
         } else {
@@ -128,6 +130,32 @@ public enum EvidenceStatement {
             audit trail. Each message in messages/ is the exact text the mail server accepted; manifest.json lists the \
             SHA-256 of every file and is signed (Ed25519, manifest.sig). Check with: overdue evidence verify FILE.zip</p>
             </body></html>
+
+            """
+        return html
+    }
+
+    /// Interest and compensation as of the statement's day: every stretch of days with its
+    /// principal and rate, then the totals, and the rule they were computed by.
+    static func interestSection(_ claim: InterestClaim, basis: String, balance: Money) -> String {
+        let e = htmlEscaped
+        var html = "<h2>Interest and compensation (as of \(claim.asOf))</h2>\n"
+        if claim.periods.isEmpty {
+            html += "<p>No interest has run.</p>\n"
+        } else {
+            html += "<table><tr><th>From</th><th>Through</th><th class=\"n\">Days</th><th class=\"n\">Principal</th><th class=\"n\">Rate a year</th></tr>\n"
+            for period in claim.periods {
+                html += "<tr><td>\(period.from)</td><td>\(period.through)</td><td class=\"n\">\(period.days)</td>"
+                    + "<td class=\"n\">\(e(period.principal.description))</td><td class=\"n\">\(period.rate)%</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
+        html += """
+            <table>
+            <tr><td>Interest (\(e(basis)); simple, each day principal × rate / 365, rounded once)</td><td class="n">\(e(claim.interest.description))</td></tr>
+            <tr><td>Compensation for recovery costs</td><td class="n">\(e(claim.compensation.description))</td></tr>
+            <tr><td><strong>Total claimed (balance + interest + compensation)</strong></td><td class="n"><strong>\(e(claim.total(adding: balance).description))</strong></td></tr>
+            </table>
 
             """
         return html

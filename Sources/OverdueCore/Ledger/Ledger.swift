@@ -138,6 +138,10 @@ public struct InvoiceContext: Sendable {
     public var client: Client
     /// Every dispatch of this invoice, oldest first.
     public var dispatches: [Dispatch]
+    /// The payments recorded for it, oldest first, for the interest a message states: filled by
+    /// `PlanningSource.invoiceContext(_:)` (one invoice, as a message is composed), left empty by
+    /// the planner's stream, which states no interest.
+    public var payments: [Payment] = []
 
     public init(invoice: Invoice, client: Client, dispatches: [Dispatch]) {
         self.invoice = invoice

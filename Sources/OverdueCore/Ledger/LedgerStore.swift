@@ -153,6 +153,7 @@ public struct AuditFilter: Sendable {
 /// and its record are never apart. Methods throw `OverdueError` (65 for a bad invoice state
 /// or unknown number/id, 74 for database failures).
 public typealias LedgerStore = LedgerCommands & ListeningStore & SentMessageStore & Outbox & PlanningSource & AuditLog & DaemonState
+    & InboxStore
 
 /// Everything a tick reads and writes: what it plans from, the dispatches it queues and
 /// delivers, the audit trail and the daemon state it leaves for `overdue status`.

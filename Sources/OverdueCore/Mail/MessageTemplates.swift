@@ -17,6 +17,17 @@ public struct MessageTemplates: Sendable {
         var subject: MustacheTemplate
         var text: MustacheTemplate
         var html: MustacheTemplate?
+        /// Whether any of them states interest, compensation or the claim total (which need
+        /// every reference rate of the late period).
+        var usesClaim = false
+    }
+
+    /// Whether `sources` use a variable computed from `[interest]`.
+    static func usesClaim(_ sources: [String?]) -> Bool {
+        let names: Set<Substring> = ["interest", "compensation", "claim_total", "interest_text", "compensation_text", "claim_total_text"]
+        return sources.contains { source in
+            source.map { TemplateVariables.tags(in: $0).contains { names.contains($0.name.split(separator: ".").last ?? "") } } ?? false
+        }
     }
 
     let stages: [String: StageTemplates]
@@ -37,7 +48,8 @@ public struct MessageTemplates: Sendable {
         let html = try readTemplate(htmlPath).map { source throws(OverdueError) in
             try parse(source, asText: false, place: { "\(htmlPath):\($0)" })
         }
-        return MessageTemplates(stages: ["demand": StageTemplates(subject: subject, text: text, html: html)])
+        return MessageTemplates(stages: ["demand": StageTemplates(subject: subject, text: text, html: html,
+                                                                  usesClaim: usesClaim([demandSubject, textSource, try readTemplate(htmlPath)]))])
     }
 
     /// Loads and checks the templates of every `email` stage of `config`.
@@ -64,7 +76,8 @@ public struct MessageTemplates: Sendable {
             let html = try readTemplate(htmlPath).map { source throws(OverdueError) in
                 try parse(source, asText: false, place: { "\(htmlPath):\($0)" })
             }
-            stages[stage.name] = StageTemplates(subject: subject, text: text, html: html)
+            stages[stage.name] = StageTemplates(subject: subject, text: text, html: html,
+                                                usesClaim: usesClaim([subjectSource, textSource, try readTemplate(htmlPath)]))
         }
         return MessageTemplates(stages: stages)
     }

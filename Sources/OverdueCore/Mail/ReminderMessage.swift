@@ -24,8 +24,14 @@ extension MessageTemplates {
         var facts = ReminderFacts(config: config, context: context, stage: stage, amountDue: amountDue,
                                   daysOverdue: daysOverdue, date: date, format: LocaleFormat.named(config.business.locale),
                                   earlier: [])
+        facts.claim = Self.claim(config: config, context: context, on: date)
         facts.earlier = earlierReminders(facts)
         return ReminderValues.values(facts)
+    }
+
+    /// Interest and compensation for the invoice on `date`; nil without `[interest]`.
+    static func claim(config: Config, context: InvoiceContext, on date: LocalDate) -> Result<InterestClaim, InterestError>? {
+        config.interest.map { InterestClaim.compute($0, invoice: context.invoice, payments: context.payments, asOf: date) }
     }
 
     /// The emails of this invoice that went to the client before this stage's own dispatch.
@@ -41,6 +47,7 @@ extension MessageTemplates {
                 then.daysOverdue = dispatch.localDate.days(since: facts.invoice.dueDate)
                 then.date = dispatch.localDate
                 then.earlier = []
+                then.claim = Self.claim(config: facts.config, context: facts.context, on: dispatch.localDate)
                 subject = stages[stage.name]?.subject.render(ReminderValues.values(then))
             }
             return EarlierReminder(stage: dispatch.stage, date: dispatch.localDate, subject: subject ?? dispatch.stage)
@@ -58,6 +65,10 @@ extension MessageTemplates {
                          at instant: Date, messageID: String) throws(OverdueError) -> OutgoingMessage {
         let invoice = context.invoice.number
         let values = values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
+        if stages[stage.name]?.usesClaim == true,
+           case .failure(let problem)? = Self.claim(config: config, context: context, on: context.invoice.dueDate.adding(days: daysOverdue)) {
+            throw .config("invoice \(invoice.escapingControls()): the \(stage.name) message states interest, which cannot be computed: \(problem)")
+        }
         guard let rendered = render(stage: stage.name, values: values) else {
             throw .config("stage \(stage.name): no templates loaded (is it an email stage?)")
         }

@@ -15,6 +15,8 @@ struct ReminderFacts {
     var earlier: [EarlierReminder]
     /// The element of `reminders` being filled in.
     var reminder: EarlierReminder?
+    /// Interest and compensation as of `date`; nil when `[interest]` is not configured.
+    var claim: Result<InterestClaim, InterestError>?
 
     var invoice: Invoice { context.invoice }
 
@@ -109,6 +111,11 @@ enum ReminderValues {
             TemplateField("fees", .money { $0.invoice.fees }),
             TemplateField("has_fees", .flag { $0.invoice.fees.minorUnits > 0 }),
             TemplateField("amount_due", .money { $0.amountDue }),
+            // With [interest] only: interest and compensation as of the message's date, and
+            // amount_due + interest + compensation.
+            TemplateField("interest", .money { try? $0.claim?.get().interest }),
+            TemplateField("compensation", .money { try? $0.claim?.get().compensation }),
+            TemplateField("claim_total", .money { facts in (try? facts.claim?.get())?.total(adding: facts.amountDue) }),
             TemplateField("currency", .text { $0.invoice.currency.code }),
         ]),
         TemplateField("days_overdue", .text { String($0.daysOverdue) }),

@@ -38,10 +38,15 @@ struct EvidenceExportCommand: ParsableCommand {
             try store.auditEntries(AuditFilter(invoice: invoice)) { audit.append($0) }
             let key = try EvidenceKey.loadOrCreate(config)
             let now = Date()
+            let today = LocalDateTime(now, in: config.daemon.timezone).date
+            let claim = try config.interest.map { policy throws(OverdueError) in
+                try InterestClaim.compute(policy, invoice: context.invoice, payments: context.payments, asOf: today).get(invoice: invoice)
+            }
             let statement = EvidenceStatement.html(
                 business: config.business, client: context.client, invoice: context.invoice,
-                payments: try store.payments(invoice: invoice), fees: try store.fees(invoice: invoice),
-                notices: EvidenceStatement.notices(from: audit, dispatches: context.dispatches), generatedAt: now)
+                payments: context.payments, fees: try store.fees(invoice: invoice),
+                notices: EvidenceStatement.notices(from: audit, dispatches: context.dispatches), generatedAt: now,
+                claim: claim, interestBasis: config.interest?.label)
             let files = try EvidencePacket.build(invoice: invoice, createdAt: now, statement: statement,
                                                  messages: try store.sentMessages(invoice: invoice), audit: audit, signingKey: key)
             let path = out ?? "evidence-\(String(invoice.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) ? Character($0) : "_" })).zip"

@@ -64,22 +64,32 @@ struct InvoiceList: ParsableCommand {
 }
 
 struct InvoiceShow: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one invoice with its client and dispatch history.")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show one invoice with its client and dispatch history.",
+        usage: "overdue invoice show <number> [--format <format>] [--as-of <T>]\n    [--config <PATH>]",
+        discussion: "With [interest] configured, also the interest and compensation owed as of today (or --as-of).")
     @OptionGroup var options: ConfigOption
+    @OptionGroup var asOf: AsOfOption
     @Argument(help: "The invoice number.", transform: Identifier.nfc) var number: String
     @Option(help: "table or json.") var format: String = "table"
 
     func run() throws {
         try runReportingErrors {
             let format = try parseFormat(format, allowed: [.table, .json])
-            let store = try openLedger(try loadConfig(options))
+            let config = try loadConfig(options)
+            let store = try openLedger(config)
             guard let context = try store.invoiceContext(number) else { throw OverdueError.data("invoice \(number): not found") }
             let invoice = context.invoice
             let fees = try store.fees(invoice: number)
+            let today = LocalDateTime(try asOf.context(in: config).effectiveNow, in: config.daemon.timezone).date
+            let claim = try config.interest.map { policy throws(OverdueError) in
+                try InterestClaim.compute(policy, invoice: invoice, payments: context.payments, asOf: today).get(invoice: number)
+            }
             if format == .json {
                 guard case .object(var pairs) = invoiceJSON(invoice) else { return }
                 pairs.append(("fee_charges", .array(fees.map(feeJSON))))
                 pairs.append(("dispatches", .array(context.dispatches.map(dispatchJSON))))
+                if let claim, let policy = config.interest { pairs.append(("interest", claimJSON(claim, policy: policy, balance: invoice.balance))) }
                 print(JSONValue.object(pairs).serialized)
                 return
             }
@@ -95,6 +105,7 @@ struct InvoiceShow: ParsableCommand {
                 balance     \(invoice.balance)
                 status      \(invoice.status.rawValue)\(invoice.onHold ? " (on hold\(invoice.holdReason.map { ": \($0)" } ?? ""))" : "")
                 """)
+            if let claim, let policy = config.interest { print(claimLines(claim, policy: policy, balance: invoice.balance)) }
             if context.dispatches.isEmpty {
                 print("dispatches  none")
             } else {
@@ -106,6 +117,32 @@ struct InvoiceShow: ParsableCommand {
             }
         }
     }
+}
+
+/// `interest`, `compensation` and `claim` under the balance, each period that bore interest
+/// indented under `interest`.
+private func claimLines(_ claim: InterestClaim, policy: InterestPolicy, balance: Money) -> String {
+    var lines = "interest    \(claim.interest) as of \(claim.asOf) (\(policy.label), simple, actual/365)"
+    if !claim.periods.isEmpty {
+        let rows = claim.periods.map { [$0.from.description, $0.through.description, String($0.days), $0.principal.description, "\($0.rate)%"] }
+        lines += TextTable.lines(header: ["FROM", "THROUGH", "DAYS", "PRINCIPAL", "RATE"], rows: rows).map { "\n            " + $0 }.joined()
+    }
+    return lines + "\ncompensation \(claim.compensation)\nclaim       \(claim.total(adding: balance)) (balance + interest + compensation)"
+}
+
+func claimJSON(_ claim: InterestClaim, policy: InterestPolicy, balance: Money) -> JSONValue {
+    .object([
+        ("basis", .string(policy.label)), ("as_of", .string(claim.asOf.description)),
+        ("interest", .string(claim.interest.decimalString)), ("compensation", .string(claim.compensation.decimalString)),
+        ("claim_total", .string(claim.total(adding: balance).decimalString)),
+        ("periods", .array(claim.periods.map { period in
+            .object([
+                ("from", .string(period.from.description)), ("through", .string(period.through.description)),
+                ("days", .int(Int64(period.days))), ("principal", .string(period.principal.decimalString)),
+                ("rate", .string(period.rate.description)),
+            ])
+        })),
+    ])
 }
 
 /// Each fee charged, one indented line under `fees`: stage, amount, when, and whether waived.

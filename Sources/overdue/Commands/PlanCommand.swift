@@ -33,11 +33,29 @@ struct PlanCommand: ParsableCommand {
             var waitingForWindow = 0
             // Read once: the property wrapper's getter is a measurable share of a million lines.
             let all = all
+            // With [interest], JSON lines state the claim; an invoice with payments has them read
+            // after the stream (the ledger is busy streaming), so its lines wait until then.
+            let interest = format == .json ? config.interest : nil
+            var claimed: [(line: PlanLine, invoice: Invoice)] = []
             try store.forEachInvoiceContext { context in
                 let line = planner.plan(context, atLocal: local)
                 if line.reason == .window { waitingForWindow += 1 }
                 guard PlanFormatter.isListed(line, all: all) else { return }
-                if format == .json { out.appendLine { PlanFormatter.writeJSON(line, to: &$0) } } else { tableLines.append(line) }
+                if interest != nil {
+                    claimed.append((line, context.invoice))
+                } else if format == .json {
+                    out.appendLine { PlanFormatter.writeJSON(line, to: &$0) }
+                } else {
+                    tableLines.append(line)
+                }
+            }
+            if let interest {
+                for (line, invoice) in claimed {
+                    let payments = invoice.paid.minorUnits > 0 ? try store.payments(invoice: invoice.number) : []
+                    let claim = try InterestClaim.compute(interest, invoice: invoice, payments: payments, asOf: local.date)
+                        .get(invoice: invoice.number)
+                    out.appendLine { PlanFormatter.writeJSON(line, claim: claim, to: &$0) }
+                }
             }
             if format == .table {
                 let table = PlanFormatter.table(tableLines)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OverdueCore
+import OverdueIMAP
 import OverdueRuntime
 import OverdueSMTP
 
@@ -65,11 +66,13 @@ enum DaemonWiring {
     /// A runner with the configured transport and templates. Throws 78 when the templates or
     /// the SMTP secret cannot be had, before anything is sent.
     static func makeRunner(_ config: Config, store: any LedgerStore, asOf: Date?, log: Logger) throws -> TickRunner {
-        let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config), messageIDs: try messageIDs(store))
+        let ids = try messageIDs(store)
+        let composer = LedgerComposer(config: config, templates: try MessageTemplates.load(config), messageIDs: ids)
         let transport = try makeTransport(config.smtp)
+        let reader = try config.inbox.map { settings throws(OverdueError) in try CurlIMAPReader.make(settings) }
         store.onPersistenceFailure = { log.error($0) }
         return TickRunner(config: config, store: store, transport: transport, composer: composer, clock: commandClock,
-                          asOf: asOf, log: log, importer: store)
+                          asOf: asOf, log: log, importer: store, inbox: reader.map { ($0, store, ids) })
     }
 
     /// The Message-ID secret, made on first use and kept in the ledger so IDs stay stable across restarts.
