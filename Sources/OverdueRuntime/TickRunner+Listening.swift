@@ -69,7 +69,7 @@ extension TickRunner {
                 }
             }
         } else {
-            switch CSVImport.parse(bytes, fileName: path) {
+            switch CSVImport.parse(bytes, fileName: path, format: config.importFormat) {
             case .failure(let failure): (problems, what) = (failure.problems, "invoice file")
             case .success(let rows):
                 do {

@@ -36,10 +36,12 @@ final class ImportStructureTests: XCTestCase {
         ])
     }
 
-    func testColumnNamesAreCaseSensitive() {
-        let problems = importProblems(ImportFixture.file([ImportFixture.record()], header: header.replacingOccurrences(of: "number", with: "Number")))
-        XCTAssertEqual(problems.first, #"in.csv:1: "Number": unknown column (the columns are number, client_id, client_name, client_email, issue_date, due_date, amount, currency, paid, status)"#)
-        XCTAssertEqual(problems.last, "in.csv:1: number: required column is missing from the header")
+    func testColumnNamesIgnoreCaseAndSurroundingSpaces() {
+        let file = ImportFixture.file([ImportFixture.record()],
+                                      header: header.replacingOccurrences(of: "number", with: " Number ").replacingOccurrences(of: "due_date", with: "DUE_DATE"))
+        XCTAssertEqual(importedRows(file).count, 1)
+        let typo = importProblems(ImportFixture.file([ImportFixture.record()], header: header.replacingOccurrences(of: "number", with: "Numbr")))
+        XCTAssertEqual(typo.first, #"in.csv:1: "Numbr": unknown column (the columns are number, client_id, client_name, client_email, issue_date, due_date, amount, currency, paid, status)"#)
     }
 
     func testDuplicateColumnIsRefused() {
@@ -95,7 +97,7 @@ final class ImportStructureTests: XCTestCase {
     func testInvalidUTF8NamesLineColumnAndByte() {
         var file = ImportFixture.file([ImportFixture.record(["number": "INV-1"])])
         file += Array("INV-2,acme,Acme".utf8) + [0xFF] + Array("GmbH,ap@acme.example,2026-02-01,2026-03-01,1,EUR,0,open\n".utf8)
-        XCTAssertEqual(importProblems(file), ["in.csv:3: client_name: is not valid UTF-8 (byte 0xFF at byte 5 of the field)"])
+        XCTAssertEqual(importProblems(file), ["in.csv:3: client_name: is not valid UTF-8 (byte 0xFF at byte 5 of the field): the file looks like Windows-1252 (this field would read \"AcmeÿGmbH\"): save the export as \"CSV UTF-8\", or convert it: iconv -f WINDOWS-1252 -t UTF-8 < in.csv > utf8.csv"])
     }
 
     func testTruncatedUTF8SequenceIsRefused() {
@@ -104,7 +106,7 @@ final class ImportStructureTests: XCTestCase {
         file += Array("INV-1,acme,Caf".utf8) + [0xC3] + Array(",ap@acme.example,2026-02-01,2026-03-01,1,EUR,0,open\n".utf8)
         file += Array("INV-2,b,X".utf8) + [0xE2, 0x82] + Array(",ap@acme.example,2026-02-01,2026-03-01,1,EUR,0,open\n".utf8)
         XCTAssertEqual(importProblems(file), [
-            "in.csv:2: client_name: is not valid UTF-8 (byte 0xC3 at byte 4 of the field)",
+            "in.csv:2: client_name: is not valid UTF-8 (byte 0xC3 at byte 4 of the field): the file looks like Windows-1252 (this field would read \"CafÃ\"): save the export as \"CSV UTF-8\", or convert it: iconv -f WINDOWS-1252 -t UTF-8 < in.csv > utf8.csv",
             "in.csv:3: client_name: is not valid UTF-8 (byte 0xE2 at byte 2 of the field)",
         ])
     }
@@ -114,7 +116,8 @@ final class ImportStructureTests: XCTestCase {
                                       ([0xF4, 0x90, 0x80, 0x80], 2, "90"), ([0xF5, 0x80, 0x80, 0x80], 1, "F5"), ([0x80], 1, "80")] as [([UInt8], Int, String)] {
             var file = Array((header + "\n").utf8)
             file += Array("INV-1,".utf8) + bad + Array(",Acme,ap@acme.example,2026-02-01,2026-03-01,1,EUR,0,open\n".utf8)
-            XCTAssertEqual(importProblems(file), ["in.csv:2: client_id: is not valid UTF-8 (byte 0x\(byte) at byte \(position) of the field)"], "\(bad)")
+            let hint = bad == [0x80] ? ": the file looks like Windows-1252 (this field would read \"€\"): save the export as \"CSV UTF-8\", or convert it: iconv -f WINDOWS-1252 -t UTF-8 < in.csv > utf8.csv" : ""
+            XCTAssertEqual(importProblems(file), ["in.csv:2: client_id: is not valid UTF-8 (byte 0x\(byte) at byte \(position) of the field)\(hint)"], "\(bad)")
         }
     }
 

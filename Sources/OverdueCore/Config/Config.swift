@@ -14,6 +14,8 @@ public struct Config: Sendable {
     public var stages: [Stage]
     /// `[import] watch`: the folder each tick imports new CSV files from (absolute); nil when unset.
     public var importWatch: String?
+    /// `[import]` format keys: how invoice files (imported or dropped in `watch`) are laid out.
+    public var importFormat: ImportFormat = .overdue
     /// `[interest]`: statutory or fixed interest and compensation; nil when the section is absent.
     public var interest: InterestPolicy?
     /// `[inbox]`: where replies and bounces arrive; nil when unset.
@@ -30,6 +32,16 @@ public struct Config: Sendable {
         self.smtp = smtp
         self.delivery = delivery
         self.stages = stages
+    }
+
+    /// The import format, read as `kind` instead of the configured one (`import --format`);
+    /// a config error (exit 78) when the config lacks what `kind` needs.
+    public func importFormat(as kind: ImportFormat.Kind?) throws -> ImportFormat {
+        guard let kind else { return importFormat }
+        if let problem = ImportSection.problem(importFormat, as: kind) { throw OverdueError(.config, "\(path): \(problem)") }
+        var format = importFormat
+        format.kind = kind
+        return format
     }
 
     /// The stage a dispatch's stage name refers to: by its name, or by a name it used to have.

@@ -71,7 +71,7 @@ public enum ConfigLoader {
         let smtp = section("smtp", in: root, diagnostics, required: true).flatMap { SMTPSection.read($0, folder: folder) }
         let delivery = section("delivery", in: root, diagnostics).flatMap(DeliverySection.read)
         let stages = StageSection.readAll(root["stage"], diagnostics: diagnostics)
-        let importWatch = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
+        let importSettings = section("import", in: root, diagnostics).flatMap { ImportSection.read($0, folder: folder) }
         var interest: InterestPolicy?
         if root["interest"] != nil { interest = section("interest", in: root, diagnostics).flatMap(InterestSection.read) }
         let inbox = section("inbox", in: root, diagnostics).flatMap { InboxSection.read($0, folder: folder) }
@@ -85,7 +85,8 @@ public enum ConfigLoader {
         }
         var config = Config(path: path, daemon: daemon, sendWindow: sendWindow, business: business,
                             smtp: smtp, delivery: delivery, stages: stages)
-        config.importWatch = importWatch ?? nil
+        config.importWatch = importSettings?.watch
+        config.importFormat = importSettings?.format ?? .overdue
         config.interest = interest
         config.inbox = inbox ?? nil
         config.auditWitness = witness ?? nil

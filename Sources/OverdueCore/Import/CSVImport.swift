@@ -35,12 +35,12 @@ public struct CSVImportFailure: Error, Sendable, Equatable {
 public enum CSVImport {
     public static let problemLimit = 100
 
-    public static func parse(_ bytes: [UInt8], fileName: String) -> Result<[ImportRow], CSVImportFailure> {
-        bytes.withUnsafeBufferPointer { parse($0, fileName: fileName) }
+    public static func parse(_ bytes: [UInt8], fileName: String, format: ImportFormat = .overdue) -> Result<[ImportRow], CSVImportFailure> {
+        bytes.withUnsafeBufferPointer { parse($0, fileName: fileName, format: format) }
     }
 
-    public static func parse(_ data: Data, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
-        data.withUnsafeBytes { parse($0.bindMemory(to: UInt8.self), fileName: fileName) }
+    public static func parse(_ data: Data, fileName: String, format: ImportFormat = .overdue) -> Result<[ImportRow], CSVImportFailure> {
+        data.withUnsafeBytes { parse($0.bindMemory(to: UInt8.self), fileName: fileName, format: format) }
     }
 }
 

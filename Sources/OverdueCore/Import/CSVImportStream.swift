@@ -23,6 +23,9 @@ public struct CSVImportCheck: Sendable {
     /// The checking pass's table of clients, handed to the writing pass so the file's clients
     /// are held once, not once per pass.
     var known: [String: CSVRowValidator.KnownClient]
+    /// How the file was read, so the writing pass reads it the same way.
+    var format: ImportFormat = .overdue
+    var separator = UInt8(ascii: ",")
 }
 
 extension CSVImport {
@@ -32,9 +35,11 @@ extension CSVImport {
     /// The first pass of a streamed import: reads the whole file through `read` and applies every
     /// rule, keeping only the clients and the problems, so a file of any size is checked in
     /// memory that grows with its clients and invoice numbers, not its bytes.
-    public static func check(fileName: String, read: @escaping CSVFileRead) throws -> Result<CSVImportCheck, CSVImportFailure> {
-        var validator = CSVRowValidator(fileName: fileName)
-        let blocks = CSVBlocks(read: read)
+    public static func check(fileName: String, format: ImportFormat = .overdue,
+                             read: @escaping CSVFileRead) throws -> Result<CSVImportCheck, CSVImportFailure> {
+        var validator = CSVRowValidator(fileName: fileName, format: format)
+        let (separator, read) = try ImportSeparator.detect(format: format, read: read)
+        let blocks = CSVBlocks(read: read, separator: separator)
         var header = true
         var rows = 0
         try blocks.forEachRecord { fields, line, problem in
@@ -49,12 +54,15 @@ extension CSVImport {
             validator.problems.add(fileName, line: 1, "header",
                                    "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
         }
+        validator.finish()
         guard validator.problems.isEmpty else { return .failure(validator.problems.failure) }
-        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients))
+        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients,
+                                       format: format, separator: separator))
     }
 
     /// Parses a whole file held in memory (`invoice add`'s one row, tests): the same two passes.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String) -> Result<[ImportRow], CSVImportFailure> {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String,
+                             format: ImportFormat = .overdue) -> Result<[ImportRow], CSVImportFailure> {
         func reader() -> CSVFileRead {
             var offset = 0
             return { buffer in
@@ -65,7 +73,7 @@ extension CSVImport {
             }
         }
         do {
-            switch try check(fileName: fileName, read: reader()) {
+            switch try check(fileName: fileName, format: format, read: reader()) {
             case .failure(let failure): return .failure(failure)
             case .success(let checked):
                 var rows = CSVImportRows(fileName: fileName, read: reader(), checked: checked)
@@ -99,8 +107,8 @@ public struct CSVImportRows {
     public init(fileName: String, read: @escaping CSVFileRead, checked: CSVImportCheck) {
         self.fileName = fileName
         expected = checked.rows
-        validator = CSVRowValidator(fileName: fileName, checksNumbers: false, clients: checked.known)
-        blocks = CSVBlocks(read: read)
+        validator = CSVRowValidator(fileName: fileName, format: checked.format, checksNumbers: false, clients: checked.known)
+        blocks = CSVBlocks(read: read, separator: checked.separator)
     }
 
     private func changed(_ problems: [String] = []) -> OverdueError {
@@ -140,6 +148,7 @@ public struct CSVImportRows {
 /// so the records, their lines and their problems are those of the whole file read at once.
 final class CSVBlocks {
     private let read: CSVFileRead
+    private let separator: UInt8
     /// Bytes read and not yet split: `storage[0..<filled]`.
     private var storage: UnsafeMutableRawBufferPointer
     private var filled = 0
@@ -147,8 +156,9 @@ final class CSVBlocks {
     private var fileStart = true
     private var atEnd = false
 
-    init(read: @escaping CSVFileRead) {
+    init(read: @escaping CSVFileRead, separator: UInt8 = UInt8(ascii: ",")) {
         self.read = read
+        self.separator = separator
         storage = .allocate(byteCount: 2 * CSVImport.blockSize, alignment: 16)
     }
 
@@ -181,7 +191,7 @@ final class CSVBlocks {
         filled += count
         atEnd = count == 0
         let bytes = UnsafeBufferPointer(start: storage.baseAddress!.bindMemory(to: UInt8.self, capacity: filled), count: filled)
-        var reader = CSVRecordReader(bytes, line: line, fileStart: fileStart)
+        var reader = CSVRecordReader(bytes, line: line, fileStart: fileStart, separator: separator)
         var consumed = filled
         while true {
             let start = (position: reader.position, line: reader.line)

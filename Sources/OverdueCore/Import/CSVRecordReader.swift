@@ -32,6 +32,8 @@ struct CSVRecordReader: ~Copyable {
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    /// `,` unless the file uses `;` or tab (see `ImportSeparator`).
+    private let separator: UInt8
     /// Where the next record is read from.
     private(set) var position: Int
     /// The physical line (1-based) `position` is on.
@@ -44,8 +46,9 @@ struct CSVRecordReader: ~Copyable {
 
     /// Reads `bytes`, skipping a UTF-8 byte order mark at the start of a file. `bytes` must
     /// outlive the reader. A block of a file read in parts starts on `line`, after the file's start.
-    init(_ bytes: UnsafeBufferPointer<UInt8>, line: Int = 1, fileStart: Bool = true) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, line: Int = 1, fileStart: Bool = true, separator: UInt8 = UInt8(ascii: ",")) {
         self.bytes = bytes
+        self.separator = separator
         self.line = line
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         position = fileStart && bytes.count >= 3 && bytes[0] == bom[0] && bytes[1] == bom[1] && bytes[2] == bom[2] ? 3 : 0
@@ -60,7 +63,7 @@ struct CSVRecordReader: ~Copyable {
     /// Reads the next non-blank record into `fields`. Returns the line it starts on and its first
     /// quoting problem, or nil at the end of the input.
     mutating func next() -> (line: Int, problem: QuotingProblem?)? {
-        let comma = UInt8(ascii: ","), quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        let comma = separator, quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         let count = bytes.count
         // Blank lines (LF or CRLF alone) separate nothing and are skipped.
         while position < count {
@@ -159,7 +162,7 @@ struct CSVRecordReader: ~Copyable {
 
     /// After a quoting error, resynchronise at the next comma or line end.
     private mutating func skipToFieldEnd() {
-        while position < bytes.count, bytes[position] != UInt8(ascii: ","), bytes[position] != UInt8(ascii: "\n") {
+        while position < bytes.count, bytes[position] != separator, bytes[position] != UInt8(ascii: "\n") {
             position += 1
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "\n"), position > 0, bytes[position - 1] == UInt8(ascii: "\r") {

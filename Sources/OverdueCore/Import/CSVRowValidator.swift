@@ -5,6 +5,7 @@ struct CSVRowValidator {
     typealias Bytes = UnsafeBufferPointer<UInt8>
 
     let fileName: String
+    let format: ImportFormat
     var problems = CSVProblems()
     /// Field index of each column in the header (indexed by `CSVColumn` order), -1 when absent.
     private var index = [Int](repeating: -1, count: CSVColumn.all.count)
@@ -23,9 +24,26 @@ struct CSVRowValidator {
     /// leaves them out, and the million-entry table with them).
     private let checksNumbers: Bool
 
+    // Export formats (see `ImportFormat`): the header is searched for, and more columns are read.
+    /// Until the header row is found: rows before it are the export's title rows.
+    private var searchingHeader = false
+    private var firstRow: (line: Int, text: String)?
+    /// Field index of `balance` and Xero's `Type`, -1 when absent.
+    private var balanceIndex = -1
+    private var typeIndex = -1
+    /// How each column (by `CSVColumn` order) is named in messages: the file's own header name.
+    private var labels = CSVColumn.all.map(\.rawValue)
+    private var balanceLabel = "balance"
+    /// The invoice of the rows just read: consecutive rows of one number are its line items.
+    private var group: (number: String, line: Int, outcome: GroupOutcome?)?
+    enum GroupOutcome { case invoice(ImportRow), skipped(column: String, word: String) }
+    private lazy var statusWords = format.statusWords
+    private var hintedEncoding = false
+
     /// `clients`: what an earlier pass over the same file learnt about its clients.
-    init(fileName: String, checksNumbers: Bool = true, clients: [String: KnownClient] = [:]) {
+    init(fileName: String, format: ImportFormat = .overdue, checksNumbers: Bool = true, clients: [String: KnownClient] = [:]) {
         self.fileName = fileName
+        self.format = format
         self.checksNumbers = checksNumbers
         self.clients = clients
     }
@@ -40,6 +58,11 @@ struct CSVRowValidator {
 
     /// Maps column names to field positions; false (with problems recorded) when the header is unusable.
     mutating func readHeader(_ fields: [Bytes], line: Int, problem: CSVRecordReader.QuotingProblem?) -> Bool {
+        if format.readsExports {
+            searchingHeader = true
+            lookForHeader(fields, line: line, problem: problem)
+            return true
+        }
         if let problem {
             report(line, "header", problem.description)
             return false
@@ -52,7 +75,7 @@ struct CSVRowValidator {
             }
             let name = CSVField.string(field)
             headerNames.append(name)
-            guard let column = CSVColumn(rawValue: name) else {
+            guard let column = CSVColumn(rawValue: ImportFormat.fold(name)) else {
                 unknown.append(name)
                 continue
             }
@@ -70,7 +93,8 @@ struct CSVRowValidator {
         for name in unknown {
             report(line, quoted(name), "unknown column (the columns are \(CSVColumn.allNames))")
         }
-        for column in CSVColumn.all where column.isRequired && index[column.ordinal] < 0 {
+        for column in CSVColumn.all where column.isRequired && index[column.ordinal] < 0
+            && !(column == .currency && format.currency != nil) {
             report(line, column.rawValue, "required column is missing from the header")
         }
         headerNames = headerNames.count == fields.count ? headerNames : fields.indices.map { "column \($0 + 1)" }
@@ -81,10 +105,16 @@ struct CSVRowValidator {
 
     /// The row, or nil with its problems recorded.
     mutating func row(_ fields: [Bytes], line: Int, problem: CSVRecordReader.QuotingProblem?) -> ImportRow? {
+        if searchingHeader {
+            lookForHeader(fields, line: line, problem: problem)
+            return nil
+        }
         if let problem {
             report(line, columnName(at: problem.field), problem.description)
             return nil
         }
+        let exports = format.readsExports
+        if exports, isNotAnInvoice(fields) { return nil }
         guard fields.count == headerNames.count else {
             report(line, "row", "has \(fields.count) field\(fields.count == 1 ? "" : "s"), the header has \(headerNames.count)")
             return nil
@@ -99,7 +129,7 @@ struct CSVRowValidator {
             let position = index[column.ordinal]
             guard position >= 0 else { continue }
             if let textProblem = CSVField.textProblem(fields[position], allowingWhitespace: column == .clientEmail) {
-                report(line, column.rawValue, textProblem.description)
+                report(line, label(column), describe(textProblem, fields[position]))
             } else {
                 columns[column.ordinal] = fields[position]
             }
@@ -108,40 +138,71 @@ struct CSVRowValidator {
 
         var number: String?, clientID: String?, clientName: String?, emails: [String]?
         var issueDate: LocalDate?, dueDate: LocalDate?, currency: Currency?, amount: Int64?
-        if let field = columns[CSVColumn.number.ordinal] { number = identifier(field, .number, line: line) }
+        if let field = columns[CSVColumn.number.ordinal] {
+            number = identifier(exports ? CSVField.trimmingSpaces(field) : field, .number, line: line)
+        }
+        var meaning = ImportFormat.StatusMeaning.open
+        if exports {
+            // Skipped rows (drafts, bills, credit notes) are not read further: they need not be complete.
+            guard problems.total == before, let number, let found = exportMeaning(fields, columns, line: line) else { return nil }
+            switch found {
+            case .keep(let kept): meaning = kept
+            case .skip(let column, let word):
+                _ = continueGroup(number, line: line, .skipped(column: column, word: word))
+                return nil
+            }
+        }
+        let continues = exports && group?.number == number
         if let field = columns[CSVColumn.clientID.ordinal] { clientID = identifier(field, .clientID, line: line) }
         if let field = columns[CSVColumn.clientName.ordinal] { clientName = name(field, line: line) }
-        let known = clientID.flatMap { clients[$0] }
+        if absent(.clientID), format.clientKey == .name, let clientName { clientID = Identifier.nfc(clientName) }
+        var known = clientID.flatMap { clients[$0] }
         if let field = columns[CSVColumn.clientEmail.ordinal] { emails = emailList(field, known: known, line: line) }
+        if absent(.clientID), format.clientKey == .email, let first = emails?.first {
+            clientID = Identifier.nfc(first.lowercased())
+            known = clients[clientID!]
+        }
         if let field = columns[CSVColumn.issueDate.ordinal] { issueDate = date(field, .issueDate, line: line) }
         if let field = columns[CSVColumn.dueDate.ordinal] { dueDate = date(field, .dueDate, line: line) }
-        if let field = columns[CSVColumn.currency.ordinal] { currency = self.currency(field, line: line) }
+        if absent(.currency) { currency = format.currency }
+        if let field = columns[CSVColumn.currency.ordinal] { currency = self.currency(exports ? CSVField.trimmingSpaces(field) : field, line: line) }
         if let field = columns[CSVColumn.amount.ordinal] { amount = money(field, .amount, currency: currency, line: line) }
         var paid: Int64? = absent(.paid) ? 0 : nil
-        if let field = columns[CSVColumn.paid.ordinal] { paid = field.isEmpty ? 0 : money(field, .paid, currency: currency, line: line) }
+        if let field = columns[CSVColumn.paid.ordinal] {
+            paid = (exports ? CSVField.trimmingSpaces(field) : field).isEmpty ? 0 : money(field, .paid, currency: currency, line: line)
+        }
         var status: InvoiceStatus? = absent(.status) ? .open : nil
-        if let field = columns[CSVColumn.status.ordinal] { status = invoiceStatus(field, line: line) }
+        if exports {
+            status = meaning == .paid ? .paid : meaning == .cancelled ? .cancelled : .open
+        } else if let field = columns[CSVColumn.status.ordinal] {
+            status = invoiceStatus(field, line: line)
+        }
 
-        if let amount, amount <= 0 { report(line, "amount", "must be greater than 0") }
+        if let amount, amount <= 0 { report(line, label(.amount), "must be greater than 0") }
+        if let paid, paid < 0 { report(line, label(.paid), "must not be negative") }
+        if balanceIndex >= 0, let amount, let currency {
+            paid = balance(fields[balanceIndex], amount: amount, currency: currency, line: line)
+        }
         if let amount, let paid, let currency, paid > amount {
-            report(line, "paid", "\(Money.format(paid, digits: currency.minorDigits)) is more than the amount \(Money.format(amount, digits: currency.minorDigits))")
+            report(line, label(.paid), "\(Money.format(paid, digits: currency.minorDigits)) is more than the amount \(Money.format(amount, digits: currency.minorDigits))")
         }
         if let issueDate, let dueDate, dueDate < issueDate {
-            report(line, "due_date", "\(dueDate) is before issue_date \(issueDate)")
+            report(line, label(.dueDate), "\(dueDate) is before \(label(.issueDate)) \(issueDate)")
         }
         // One hash per row in the usual case: insert, and put the first line back on a repeat.
-        if checksNumbers, let number, let first = numbers.updateValue(line, forKey: number) {
+        if checksNumbers, !continues, let number, let first = numbers.updateValue(line, forKey: number) {
             numbers[number] = first
-            report(line, "number", "invoice \(quoted(number)) appears twice (first on line \(first))")
+            report(line, label(.number), "invoice \(quoted(number)) appears twice (first on line \(first))"
+                   + (exports ? "; the rows of one invoice must follow one another" : ""))
         }
         if let clientID, let clientName, let emails {
             if let known {
                 if known.name != clientName {
-                    report(line, "client_name",
+                    report(line, label(.clientName),
                                  "client \(quoted(clientID)) is named \(quoted(known.name)) on line \(known.line); every row of a client must agree")
                 }
                 if known.emails != emails {
-                    report(line, "client_email",
+                    report(line, label(.clientEmail),
                                  "client \(quoted(clientID)) has the addresses \(quoted(known.emails.joined(separator: ";"))) on line \(known.line); every row of a client must agree")
                 }
             } else {
@@ -150,10 +211,15 @@ struct CSVRowValidator {
         }
 
         guard problems.total == before, let number, let clientID, let clientName, let emails, let issueDate, let dueDate,
-              let currency, let amount, let paid, let status else { return nil }
-        return ImportRow(line: line, number: number, clientID: clientID, clientName: clientName, clientEmails: emails,
-                         issueDate: issueDate, dueDate: dueDate, amount: Money(minorUnits: amount, currency: currency),
-                         paid: Money(minorUnits: paid, currency: currency), status: status)
+              let currency, let amount, let paid, let status else {
+            if exports, let number, !continues { group = (number, line, nil) }
+            return nil
+        }
+        let row = ImportRow(line: line, number: number, clientID: clientID, clientName: clientName, clientEmails: emails,
+                            issueDate: issueDate, dueDate: dueDate, amount: Money(minorUnits: amount, currency: currency),
+                            paid: Money(minorUnits: paid, currency: currency), status: status)
+        guard exports else { return row }
+        return continueGroup(number, line: line, .invoice(row))
     }
 
     // MARK: Columns
@@ -161,7 +227,7 @@ struct CSVRowValidator {
     private mutating func identifier(_ field: Bytes, _ column: CSVColumn, line: Int) -> String? {
         guard !field.isEmpty else { return required(column, line: line) }
         if field.first == UInt8(ascii: " ") || field.last == UInt8(ascii: " ") {
-            report(line, column.rawValue, "\(quoted(CSVField.string(field))) has leading or trailing spaces")
+            report(line, label(column), "\(quoted(CSVField.string(field))) has leading or trailing spaces")
             return nil
         }
         return Identifier.nfc(CSVField.string(field))
@@ -186,7 +252,7 @@ struct CSVRowValidator {
             guard !address.isEmpty else { continue }
             let text = CSVField.string(address)
             guard Mailbox.isValidAddress(text) else {
-                report(line, "client_email", MailboxError.badAddress(clip(text)).description)
+                report(line, label(.clientEmail), MailboxError.badAddress(clip(text)).description)
                 valid = false
                 continue
             }
@@ -198,15 +264,22 @@ struct CSVRowValidator {
     }
 
     private mutating func date(_ field: Bytes, _ column: CSVColumn, line: Int) -> LocalDate? {
-        guard !field.isEmpty else { return required(column, line: line) }
-        switch CSVField.date(field) {
+        guard !(format.readsExports ? CSVField.trimmingSpaces(field) : field).isEmpty else { return required(column, line: line) }
+        var parsed = CSVField.date(field)
+        if case .failure = parsed, format.readsExports || format.dateOrder != .yearMonthDay {
+            parsed = ExportDate.parse(CSVField.string(field), order: format.dateOrder)
+        }
+        switch parsed {
         case .success(let date): return date
         case .failure(.notYYYYMMDD):
-            report(line, column.rawValue, "\(quoted(CSVField.string(field))) is not a date in the form YYYY-MM-DD")
+            let text = CSVField.string(field)
+            let hint = format.dateOrder == .yearMonthDay && text.prefix(3).contains(where: { $0 == "/" || $0 == "." })
+                ? " (set [import] date_format = \"DD/MM/YYYY\" or \"MM/DD/YYYY\" for other orders)" : ""
+            report(line, label(column), "\(quoted(text)) is not a date in the form \(format.dateOrder.rawValue)\(hint)")
         case .failure(.notACalendarDate):
-            report(line, column.rawValue, "\(quoted(CSVField.string(field))) is not a calendar date")
+            report(line, label(column), "\(quoted(CSVField.string(field))) is not a calendar date")
         case .failure(.outsideAccepted):
-            report(line, column.rawValue, "\(quoted(CSVField.string(field))) \(LocalDate.outsideAcceptedProblem)")
+            report(line, label(column), "\(quoted(CSVField.string(field))) \(LocalDate.outsideAcceptedProblem)")
         }
         return nil
     }
@@ -222,9 +295,9 @@ struct CSVRowValidator {
 
     private mutating func reportCurrency(_ code: String, line: Int) -> Currency? {
         if let upper = Currency(code: code.uppercased()) {
-            report(line, "currency", "\(quoted(code)) must be written in upper case: \(upper.code)")
+            report(line, label(.currency), "\(quoted(code)) must be written in upper case: \(upper.code)")
         } else {
-            report(line, "currency", "\(quoted(code)) is not an ISO 4217 currency code")
+            report(line, label(.currency), "\(quoted(code)) is not an ISO 4217 currency code")
         }
         return nil
     }
@@ -233,6 +306,7 @@ struct CSVRowValidator {
     private mutating func money(_ field: Bytes, _ column: CSVColumn, currency: Currency?, line: Int) -> Int64? {
         guard !field.isEmpty else { return required(column, line: line) }
         if let currency, let units = CSVField.minorUnits(field, digits: currency.minorDigits) { return units }
+        if format.readsExports { return exportMoney(CSVField.string(field), label(column), currency: currency, line: line) }
         let text = clip(CSVField.string(field))
         let error: MoneyError?
         if let currency {
@@ -240,7 +314,7 @@ struct CSVRowValidator {
         } else {
             if case .failure(let refusal) = DecimalAmount.parse(text) { error = refusal } else { error = nil }
         }
-        if let error { report(line, column.rawValue, error.description) }
+        if let error { report(line, label(column), error.description) }
         return nil
     }
 
@@ -254,8 +328,20 @@ struct CSVRowValidator {
     }
 
     private mutating func required<T>(_ column: CSVColumn, line: Int) -> T? {
-        report(line, column.rawValue, "is required")
+        report(line, label(column), "is required")
         return nil
+    }
+
+    /// How `column` is named in messages: as the file's header names it.
+    private func label(_ column: CSVColumn) -> String { labels[column.ordinal] }
+
+    /// A field's text problem; for the first bytes that are not UTF-8, what the file probably is instead.
+    private mutating func describe(_ problem: CSVField.TextProblem, _ field: Bytes) -> String {
+        guard case .invalidUTF8 = problem, !hintedEncoding, let hint = ExportEncoding.hint(field, fileName: fileName) else {
+            return problem.description
+        }
+        hintedEncoding = true
+        return "\(problem.description): \(hint)"
     }
 
     private mutating func report(_ line: Int, _ column: String, _ problem: String) {
@@ -287,5 +373,168 @@ extension CSVColumn {
         case .paid: 8
         case .status: 9
         }
+    }
+}
+
+// MARK: - Export formats
+
+extension CSVRowValidator {
+    /// What an export row's status and type say: keep it with this meaning, or skip it.
+    enum ExportDecision { case keep(ImportFormat.StatusMeaning), skip(column: String, word: String) }
+
+    /// Takes the row as the header when it holds every name the format needs (compared without
+    /// regard to case and surrounding spaces); any row before that is a title row and skipped.
+    mutating func lookForHeader(_ fields: [Bytes], line: Int, problem: CSVRecordReader.QuotingProblem?) {
+        let names = fields.map { CSVField.textProblem($0) == nil ? CSVField.string($0) : "" }
+        if firstRow == nil {
+            let text = names.joined(separator: ",")
+            firstRow = (line, text)
+        }
+        guard problem == nil else { return }
+        let keys = names.map(format.headerKey)
+        let (mapped, required) = format.headerNames
+        guard required.allSatisfy({ keys.contains(format.headerKey(mapped[$0]!)) }) else { return }
+        searchingHeader = false
+        headerNames = names
+        for (field, name) in mapped.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let positions = keys.indices.filter { keys[$0] == format.headerKey(name) }
+            guard let position = positions.first else { continue }
+            if positions.count > 1 { report(line, name, "column appears more than once in the header") }
+            switch field {
+            case .balance: (balanceIndex, balanceLabel) = (position, names[position])
+            case .type: typeIndex = position
+            default:
+                guard let column = CSVColumn(rawValue: field.rawValue) else { continue }
+                index[column.ordinal] = position
+                labels[column.ordinal] = names[position]
+            }
+        }
+        // With a balance, `paid` is what the balance leaves of the amount (Xero has both).
+        if balanceIndex >= 0 { index[CSVColumn.paid.ordinal] = -1 }
+        if index[CSVColumn.currency.ordinal] < 0, format.currency == nil {
+            report(line, "header", "the file has no currency column: set [import] currency (or map currency in [import.columns])")
+        }
+    }
+
+    /// After the last row: a file whose header was never found is refused.
+    mutating func finish() {
+        guard searchingHeader else { return }
+        let (mapped, required) = format.headerNames
+        let wanted = required.compactMap { mapped[$0] }.sorted().joined(separator: ", ")
+        let first = firstRow.map { "; its first row is \(quoted($0.text))" } ?? ""
+        let source = format.kind == .xero ? "the columns of Xero's invoice export" : "the columns of [import.columns]"
+        report(firstRow?.line ?? 1, "header", "no row names \(source) (\(wanted))\(first)")
+    }
+
+    /// Rows of an export that are no invoice, skipped: a row of empty cells; a row with neither
+    /// an invoice number nor an amount (a group heading such as a customer's name, the report's
+    /// date at the foot); and a totals row, whose number is empty and whose first non-empty
+    /// cell begins with "Total" in any case ("TOTAL", "Total for Acme Ltd"). Any other row
+    /// without a number is an invoice row missing its number, and an error.
+    func isNotAnInvoice(_ fields: [Bytes]) -> Bool {
+        func isEmpty(_ position: Int) -> Bool { position < 0 || position >= fields.count || CSVField.trimmingSpaces(fields[position]).isEmpty }
+        guard isEmpty(index[CSVColumn.number.ordinal]) else { return false }
+        if isEmpty(index[CSVColumn.amount.ordinal]) { return true }
+        guard let first = fields.first(where: { !CSVField.trimmingSpaces($0).isEmpty }) else { return true }
+        let text = CSVField.trimmingSpaces(first)
+        return text.count >= 5 && CSVField.string(Bytes(rebasing: text[0..<5])).lowercased() == "total"
+    }
+
+    /// The row's status (and Xero's type): nil after a reported problem.
+    mutating func exportMeaning(_ fields: [Bytes], _ columns: [Bytes?], line: Int) -> ExportDecision? {
+        if typeIndex >= 0 {
+            guard CSVField.textProblem(fields[typeIndex]) == nil else { return nil }
+            let type = CSVField.string(fields[typeIndex])
+            if !ImportFormat.xeroSalesTypes.contains(ImportFormat.fold(type)) { return .skip(column: headerNames[typeIndex], word: type) }
+        }
+        guard index[CSVColumn.status.ordinal] >= 0 else { return .keep(.open) }
+        guard let field = columns[CSVColumn.status.ordinal] else { return nil }
+        let word = CSVField.string(field)
+        let folded = ImportFormat.fold(word)
+        if folded.isEmpty { return .keep(.open) }
+        guard let meaning = statusWords[folded] else {
+            let known = statusWords.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            report(line, label(.status), "\(quoted(word)) is not a status of this format (known: \(known)); map it in [import.status]")
+            return nil
+        }
+        return meaning == .skip ? .skip(column: label(.status), word: word) : .keep(meaning)
+    }
+
+    /// Folds consecutive rows of one invoice (line items) into the first: that row is the
+    /// invoice, and every later one must say the same of it, or both lines are named. A number
+    /// seen again after other invoices is a repeat, reported as in format overdue.
+    mutating func continueGroup(_ number: String, line: Int, _ outcome: GroupOutcome) -> ImportRow? {
+        guard let group, group.number == number else {
+            self.group = (number, line, outcome)
+            if case .invoice(let row) = outcome { return row }
+            return nil
+        }
+        guard let first = group.outcome else { return nil }
+        func disagree(_ column: String, _ was: String, _ now: String) {
+            report(line, column, "invoice \(quoted(number)) has \(quoted(was)) on line \(group.line) and \(quoted(now)) on line \(line); the rows of one invoice must agree")
+        }
+        switch (first, outcome) {
+        case (.skipped(let column, let was), .skipped(_, let now)):
+            if ImportFormat.fold(was) != ImportFormat.fold(now) { disagree(column, was, now) }
+        case (.skipped(let column, let was), .invoice):
+            disagree(column, was, column == label(.status) ? "an open status" : "a sales invoice")
+        case (.invoice, .skipped(let column, let now)):
+            disagree(column, column == label(.status) ? "an open status" : "a sales invoice", now)
+        case (.invoice(let a), .invoice(let b)):
+            if a.clientID != b.clientID { disagree(index[CSVColumn.clientID.ordinal] >= 0 ? label(.clientID) : label(.clientName), a.clientID, b.clientID) }
+            if a.issueDate != b.issueDate { disagree(label(.issueDate), "\(a.issueDate)", "\(b.issueDate)") }
+            if a.dueDate != b.dueDate { disagree(label(.dueDate), "\(a.dueDate)", "\(b.dueDate)") }
+            if a.amount != b.amount { disagree(label(.amount), a.amount.description, b.amount.description) }
+            if a.paid != b.paid {
+                disagree(balanceIndex >= 0 ? balanceLabel : label(.paid), a.paid.description + " paid", b.paid.description + " paid")
+            }
+            if a.status != b.status { disagree(label(.status), a.status.rawValue, b.status.rawValue) }
+        }
+        return nil
+    }
+
+    /// An amount as exports write it (see `ExportAmount`), in minor units; negative when written so.
+    mutating func exportMoney(_ text: String, _ column: String, currency: Currency?, line: Int) -> Int64? {
+        switch ExportAmount.parse(text, digits: currency?.minorDigits ?? 2) {
+        case .failure(let problem):
+            report(line, column, problem.description)
+            return nil
+        case .success(let parsed):
+            guard let currency else { return nil }
+            if let unit = parsed.unit, !ExportAmount.unit(unit, fits: currency) {
+                report(line, column, "\(quoted(text)) is in \(unit), but the invoice's currency is \(currency.code)")
+                return nil
+            }
+            switch Money.parse(parsed.decimal, currency: currency) {
+            case .failure(let error):
+                report(line, column, error.description)
+                return nil
+            case .success(let money): return parsed.negative ? -money.minorUnits : money.minorUnits
+            }
+        }
+    }
+
+    /// `paid` from a balance column: the amount less what is still owed.
+    mutating func balance(_ field: Bytes, amount: Int64, currency: Currency, line: Int) -> Int64? {
+        if let problem = CSVField.textProblem(field) {
+            report(line, balanceLabel, describe(problem, field))
+            return nil
+        }
+        guard !CSVField.trimmingSpaces(field).isEmpty else {
+            report(line, balanceLabel, "is required")
+            return nil
+        }
+        let owed = CSVField.minorUnits(field, digits: currency.minorDigits)
+            ?? exportMoney(CSVField.string(field), balanceLabel, currency: currency, line: line)
+        guard let owed else { return nil }
+        guard owed >= 0 else {
+            report(line, balanceLabel, "must not be negative")
+            return nil
+        }
+        guard owed <= amount else {
+            report(line, balanceLabel, "\(Money.format(owed, digits: currency.minorDigits)) is more than the amount \(Money.format(amount, digits: currency.minorDigits))")
+            return nil
+        }
+        return amount - owed
     }
 }

@@ -11,7 +11,9 @@ struct ImportCommand: ParsableCommand {
         abstract: "Upsert invoices (and their clients) from a CSV file.",
         discussion: """
             Columns (any order, header required): number, client_id, client_name, client_email,
-            issue_date, due_date, amount, currency, and optionally paid and status.
+            issue_date, due_date, amount, currency, and optionally paid and status. With
+            --format xero (or [import] format in the config) a Xero invoice export is read as it
+            is; with custom, the columns [import.columns] maps (examples in config/import/).
             All-or-nothing: one bad row rejects the file (exit 65) and every bad row is listed as
             FILE:LINE: column: problem. Re-importing the same file changes nothing; changed rows
             update the invoice and are audited. A valid file is written in short chunks, so the daemon
@@ -22,21 +24,30 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Argument(help: ArgumentHelp("The CSV file.", valueName: "FILE.csv")) var file: String
-    @Flag(name: .long, help: "Validate and report what would change; write nothing.") var dryRun = false
+    @Flag(name: .long, help: "Validate, show what each row became and what would change; write nothing.") var dryRun = false
+    @Option(name: .long, help: ArgumentHelp("overdue, xero or custom: how the file is laid out, over [import] format.",
+                                            valueName: "fmt"))
+    var format: ImportFormat.Kind?
 
     func run() throws {
         try runReportingErrors {
             let config = try loadConfig(options)
+            let layout = try config.importFormat(as: format)
             // Two passes over the file, a block at a time: every row is checked before anything is
             // written, and memory holds one block, never the file.
-            let checked = try CSVImport.check(fileName: file, read: try InputFile(file).read(into:))
+            let checked = try CSVImport.check(fileName: file, format: layout, read: try InputFile(file).read(into:))
                 .get(orRefuse: file, nothing: "nothing imported")
             let store = try openImportLedger(config)
             defer { store.close() }
             var rows = CSVImportRows(fileName: file, read: try InputFile(file).read(into:), checked: checked)
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
-                let summary = try store.previewImport(clients: checked.clients, source: file, context: changeNow()) { try rows.next() }
+                // Each row as it became, so a column map can be checked before it is trusted.
+                let summary = try store.previewImport(clients: checked.clients, source: file, context: changeNow()) {
+                    let row = try rows.next()
+                    if let row { print(ImportRowText.line(row)) }
+                    return row
+                }
                 for warning in summary.warnings { printError(warning) }
                 print("\(file): would add \(summary.inserted), update \(summary.updated), leave \(summary.unchanged) unchanged (dry run: nothing written)")
                 return
@@ -105,5 +116,17 @@ func readInput(_ path: String) throws -> [UInt8] {
         return try readWholeFile(path)
     } catch {
         throw OverdueError(.noInput, "\(path): cannot read: \(error.reason)")
+    }
+}
+
+extension ImportFormat.Kind: ExpressibleByArgument {}
+
+/// How `import --dry-run` shows a row.
+enum ImportRowText {
+    static func line(_ row: ImportRow) -> String {
+        let digits = row.amount.currency.minorDigits
+        return "line \(row.line): \(row.number) client \(row.clientID) (\(row.clientName) <\(row.clientEmails.joined(separator: ", "))>)"
+            + " issued \(row.issueDate) due \(row.dueDate) amount \(Money.format(row.amount.minorUnits, digits: digits)) \(row.amount.currency.code)"
+            + " paid \(Money.format(row.paid.minorUnits, digits: digits)) \(row.status.rawValue)"
     }
 }
