@@ -251,7 +251,7 @@ def generated(seed, count=60):
     return make
 
 
-def bench_shape(shape, rows=240):
+def bench_shape(shape, rows=150):
     def make(lab, ws):
         path = ws.dir / f"{shape}.csv"
         ledger_bench.generate(path, rows, shape)
@@ -282,7 +282,7 @@ def history(lab, ws, days):
     for line in lines[3:6]:
         lab.overdue(ws, "invoice", "hold", line["invoice"], "--reason", "disputed", check=0)
     lab.overdue(ws, "client", "block", lines[0]["client"], "--reason", "fraud", check=0)
-    payable = [line for line in lines[7:] if line["currency"] in ("EUR", "USD") and line["reason"] != "closed"]
+    payable = [line for line in lines[7:] if line["currency"] in ("EUR", "USD") and line.get("reason") != "closed"]
     for line in payable[:3]:
         lab.overdue(ws, "invoice", "pay", line["invoice"], "1.00", "--on", days[0][:10], check=0)
     for as_of in days:
