@@ -6,7 +6,8 @@ from the template's marker line, never taken from the ledger's word, and compare
 ledger (`status`, `audit`). Without namespaces the hosts fall back to 127.0.0.1 and the link cut
 test skips with the reason; without PostgreSQL support in the built binary every test skips.
 
-OVERDUE_PG_KILLS lowers the number of SIGKILLs for local iteration (default and CI: 20).
+OVERDUE_PG_KILLS lowers the number of SIGKILLs for local iteration (default and CI: 20);
+OVERDUE_PG_HOSTS=loopback runs everything on 127.0.0.1 even where namespaces work.
 """
 import collections
 import json
@@ -36,7 +37,7 @@ def lab(tmp_path_factory):
     refused = binary_refuses_postgres(tmp_path_factory.mktemp("precheck"))
     if refused:
         pytest.skip(refused)
-    made = Lab(tmp_path_factory.mktemp("pglab"))
+    made = Lab(tmp_path_factory.mktemp("pglab"), use_netns=os.environ.get("OVERDUE_PG_HOSTS") != "loopback")
     try:
         reason = postgres_support(made, tmp_path_factory.mktemp("probe"))
         if reason:
@@ -74,7 +75,8 @@ def drained(lab, ws, smtp, expected):
 
 
 def check_once_and_nothing_lost(lab, ws, smtp, expected):
-    """Nothing received twice, nothing lost silently, every ambiguous one shown and audited."""
+    """Nothing received twice, nothing lost silently, every ambiguous one shown and audited,
+    and in the ledger's own table every dispatch ended sent or ambiguous."""
     counts = smtp.counts()
     duplicates = sorted(key for key, n in counts.items() if n > 1)
     assert duplicates == [], f"received more than once: {duplicates[:10]}"
@@ -90,6 +92,9 @@ def check_once_and_nothing_lost(lab, ws, smtp, expected):
     assert set(counts) <= sent | ambiguous
     assert {(e["invoice"], e["stage"]) for e in lab.audit(ws, "reminder.ambiguous")} == ambiguous
     assert lab.overdue(ws, "audit", "verify").returncode == 0
+    states = dict(lab.pg.psql("SELECT state, count(*) FROM dispatches GROUP BY state", db=ws.database))
+    assert set(states) <= {"sent", "ambiguous"}, f"dispatches left in other states: {states}"
+    assert int(states.get("ambiguous", 0)) == len(ambiguous)
     return counts, ambiguous
 
 
@@ -233,6 +238,7 @@ def test_three_daemons_starting_together_on_an_empty_database_migrate_it_once(la
              ("already exists" in line or "duplicate key" in line)]
     assert races == [], "migrations raced: " + "".join(races[:5])
     assert lab.stop_daemons() == [0, 0, 0]
+    assert lab.pg.psql("SELECT count(*) FROM overdue_schema", db=fresh) == [["1"]]
     assert len(lab.audit(ws, "daemon.started")) == 3
     assert lab.overdue(ws, "audit", "verify").returncode == 0
     # A second `init` finds the ledger there.
