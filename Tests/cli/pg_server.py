@@ -28,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -262,3 +263,29 @@ try:
         server.destroy()
 except ImportError:
     pass
+
+
+def main(argv):
+    """`python3 Tests/cli/pg_server.py CMD ARGS...`: runs CMD with a throwaway server and an empty
+    database, OVERDUE_TEST_POSTGRES_URL and PGPASSFILE set (the Swift store tests' contract),
+    then tears the server down and exits with CMD's status."""
+    if not argv:
+        print("usage: pg_server.py CMD [ARGS...]   (runs CMD with OVERDUE_TEST_POSTGRES_URL set)", file=sys.stderr)
+        return 64
+    reason = available()
+    if reason:
+        print(f"pg_server.py: {reason}", file=sys.stderr)
+        return 69
+    server = PostgresServer().init().start()
+    try:
+        database = server.fresh_database()
+        env = dict(os.environ, OVERDUE_TEST_POSTGRES_URL=server.url(database),
+                   OVERDUE_TEST_POSTGRES_PASSWORD_FILE=str(server.password_file), **server.client_env())
+        print(f"pg_server.py: {server.url(database)} (PGPASSFILE={server.pgpass})", file=sys.stderr, flush=True)
+        return subprocess.run(argv, env=env).returncode
+    finally:
+        server.destroy()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
