@@ -23,6 +23,7 @@ let package = Package(
         // System libraries, installed by scripts/setup.sh from Debian's -dev packages.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
         // Typed wrappers around libcurl's variadic curl_easy_setopt/getinfo.
         .target(name: "CCurlShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("curl")]),
 
@@ -38,6 +39,7 @@ let package = Package(
         ),
         // Edges.
         .target(name: "OverdueSQLite", dependencies: ["OverdueCore", "CSQLite"], swiftSettings: strict),
+        .target(name: "OverduePostgres", dependencies: ["OverdueCore", "CLibPQ"], swiftSettings: strict),
         .target(name: "OverdueSMTP", dependencies: ["OverdueCore", "CCurlShim"], swiftSettings: strict),
         // The tick, the outbox and the daemon loop, written against the core's protocols.
         .target(name: "OverdueRuntime", dependencies: ["OverdueCore"], swiftSettings: strict),
@@ -45,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "overdue",
             dependencies: [
-                "OverdueCore", "OverdueSQLite", "OverdueSMTP", "OverdueRuntime",
+                "OverdueCore", "OverdueSQLite", "OverduePostgres", "OverdueSMTP", "OverdueRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -55,6 +57,11 @@ let package = Package(
 
         .testTarget(name: "OverdueCoreTests", dependencies: ["OverdueCore"], swiftSettings: strict),
         .testTarget(name: "OverdueSQLiteTests", dependencies: ["OverdueSQLite", "OverdueCore"], swiftSettings: strict),
+        .testTarget(
+            name: "OverduePostgresTests",
+            dependencies: ["OverduePostgres", "OverdueSQLite", "OverdueCore"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "OverdueSMTPTests", dependencies: ["OverdueSMTP", "OverdueCore"], swiftSettings: strict),
         .testTarget(
             name: "OverdueRuntimeTests",

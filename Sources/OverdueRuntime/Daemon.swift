@@ -103,6 +103,8 @@ public final class Daemon<Scheduler: DaemonScheduler> {
         let status: String
         do {
             try store.checkStillOnDisk()
+            // On a shared ledger, another daemon that died mid-send left its batch `sending`.
+            try runner.recoverInterrupted()
             let summary = try runner.run()
             status = summary.text
         } catch {

@@ -25,11 +25,13 @@ public struct StatusReport: Sendable {
     /// The mail server's failure that stopped the last sending tick (when, and the error),
     /// until a message goes through again.
     public var serverProblem: (at: String, error: String)?
+    /// The live daemons sharing the ledger (PostgreSQL); none on SQLite.
+    public var daemons: [DaemonRecord] = []
 
     /// Reads the report from the ledger; `limit` caps the upcoming list.
     public static func read(store: any Outbox & PlanningSource & DaemonState, config: Config, at instant: Date, limit: Int = 10) throws -> StatusReport {
         let states = try store.dispatches(in: [.queued, .released, .sending, .retrying, .failed, .ambiguous]).sorted { $0.id < $1.id }
-        return StatusReport(
+        var report = StatusReport(
             lastTickAt: try store.meta(MetaKey.lastTickAt), lastTickAsOf: try store.meta(MetaKey.lastTickAsOf),
             lastTickSummary: try store.meta(MetaKey.lastTickSummary), nextTickAt: try store.meta(MetaKey.nextTickAt),
             pending: states.filter { [.queued, .released, .sending].contains($0.state) },
@@ -40,6 +42,8 @@ public struct StatusReport: Sendable {
                 guard let tab = value.firstIndex(of: "\t") else { return nil }
                 return (String(value[..<tab]), String(value[value.index(after: tab)...]))
             })
+        report.daemons = try store.liveDaemons()
+        return report
     }
 
     /// For every invoice that may still be reminded: the stage the planner will dispatch next and
@@ -79,6 +83,11 @@ public struct StatusReport: Sendable {
                                     ("failed", list(failed)), ("ambiguous", list(ambiguous))])),
             ("next_due", .array(upcoming.map { .object([("invoice", .string($0.invoice)), ("stage", .string($0.stage)),
                                                         ("date", .string($0.date.description))]) })),
+            ("daemons", .array(daemons.map { d in
+                .object([("id", .string(d.id)), ("host", .string(d.host)), ("pid", .int(d.pid)),
+                         ("started", .string(formatTimestamp(d.started))),
+                         ("last_tick", .optional(d.lastTick.map(formatTimestamp))), ("claimed", .int(Int64(d.claimed)))])
+            })),
         ])
         return object.serialized
     }
@@ -92,6 +101,12 @@ public struct StatusReport: Sendable {
         lines.append("next tick:  " + (nextTickAt ?? "unknown (no daemon has run)"))
         if let serverProblem {
             lines.append("server problem: since \(serverProblem.at): \(serverProblem.error) (reminders wait and are retried)")
+        }
+        if !daemons.isEmpty {
+            lines.append("daemons:    \(daemons.count)")
+            for d in daemons {
+                lines.append("  \(d.id)  host \(d.host) pid \(d.pid)  last tick \(d.lastTick.map(formatTimestamp) ?? "-")  claimed \(d.claimed)")
+            }
         }
         lines.append("pending:    \(pending.count)")
         lines.append("retrying:   \(retrying.count)")

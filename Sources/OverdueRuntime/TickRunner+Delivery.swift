@@ -116,16 +116,19 @@ extension TickRunner {
         var outcomes = batch.outcomes
         var notices = batch.notices
         var putBack: [Dispatch] = []
-        if !batch.items.isEmpty {
+        var items = batch.items
+        if !items.isEmpty {
             // Durable before the first byte: a crash from here on leaves the batch `sending`, i.e. ambiguous.
-            try store.markSending(batch.items.map {
+            let claimed = Set(try store.markSending(items.map {
                 SendingMark(dispatchIDs: [$0.dispatch.id], messageID: $0.message.messageID, recipients: $0.message.recipients,
                             subject: $0.dispatch.action == .email ? $0.message.subject : nil, data: $0.message.data)
-            }, context: change)
+            }, context: change))
+            // On a shared ledger another sender may have claimed some first: they are its to send.
+            items.removeAll { !claimed.contains($0.dispatch.id) }
         }
         var next = 0
-        while next < batch.items.count {
-            let item = batch.items[next]
+        while next < items.count {
+            let item = items[next]
             if shouldStop() || result.serverProblem != nil { break }
             next += 1
             // The last look before the first byte: what a command changed meanwhile counts.
@@ -155,7 +158,7 @@ extension TickRunner {
             outcomes.append(RecordedOutcome(dispatchIDs: [item.dispatch.id], outcome))
             if let notice { notices.append(notice) }
         }
-        let unreached = batch.items[next...].map(\.dispatch)
+        let unreached = items[next...].map(\.dispatch)
         result.unsent = unreached.count
         try store.recordOutcomes(outcomes, unsent: putBack + unreached, context: change)
         if let problem = result.serverProblem {

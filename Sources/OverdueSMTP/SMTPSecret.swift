@@ -6,6 +6,12 @@ import OverdueCore
 /// Errors name the file or variable, never the value. One trailing line break is dropped
 /// (files written with `echo` end in one); anything else in the file is the password.
 public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError) -> String {
+    try readPassword(secret, key: "smtp.password_file")
+}
+
+/// A password named by a `password_file` (`key` names it in errors, e.g. `daemon.password_file`)
+/// or `password_env`, under the rules of `readSMTPPassword`.
+public func readPassword(_ secret: SMTPSettings.Secret, key: String) throws(OverdueError) -> String {
     let value: String
     switch secret {
     case .file, .credential:
@@ -14,13 +20,13 @@ public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError)
         do {
             data = try readSecretFile(path)
         } catch {
-            throw .config("smtp.password_file: \(path): \(error.reason)")
+            throw .config("\(key): \(path): \(error.reason)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw .config("smtp.password_file: \(path): not UTF-8 text")
+            throw .config("\(key): \(path): not UTF-8 text")
         }
         value = text.hasSuffix("\r\n") ? String(text.dropLast(2)) : text.hasSuffix("\n") ? String(text.dropLast()) : text
-        guard !value.isEmpty else { throw .config("smtp.password_file: \(path): is empty") }
+        guard !value.isEmpty else { throw .config("\(key): \(path): is empty") }
     case .environment(let name):
         guard let text = ProcessInfo.processInfo.environment[name] else {
             throw .config("smtp.password_env: environment variable \(name) is not set")
@@ -31,7 +37,7 @@ public func readSMTPPassword(_ secret: SMTPSettings.Secret) throws(OverdueError)
     // A line break inside would end the AUTH command early: refuse it rather than send half a secret.
     guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
         let source = switch secret {
-        case .file, .credential: "smtp.password_file: \(secret.path()!)"
+        case .file, .credential: "\(key): \(secret.path()!)"
         case .environment(let name): "smtp.password_env: environment variable \(name)"
         }
         throw .config("\(source): contains a line break or NUL")

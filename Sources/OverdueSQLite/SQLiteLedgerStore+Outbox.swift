@@ -53,9 +53,10 @@ extension SQLiteLedgerStore {
     /// flush per batch), so a crash after the first SMTP byte leaves `sending` rows that
     /// start-up turns into `ambiguous`. Not audited: the outcome is.
     /// Nothing is marked when any dispatch is not sendable (65).
-    public func markSending(_ marks: [SendingMark], context: ChangeContext) throws {
-        guard !marks.isEmpty else { return }
-        try writing(context) { _ in
+    @discardableResult
+    public func markSending(_ marks: [SendingMark], context: ChangeContext) throws -> [Int64] {
+        guard !marks.isEmpty else { return [] }
+        return try writing(context) { _ in
             let now = storedSeconds(context.at)
             for mark in marks {
                 let addresses = joinAddresses(mark.recipients)
@@ -88,6 +89,7 @@ extension SQLiteLedgerStore {
                     }
                 }
             }
+            return marks.flatMap(\.dispatchIDs)
         }
     }
 

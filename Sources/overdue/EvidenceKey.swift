@@ -10,7 +10,10 @@ enum EvidenceKey {
     static let fileName = "evidence-signing-key"
 
     static func path(for config: Config) -> String {
-        ((config.daemon.database as NSString).deletingLastPathComponent as NSString).appendingPathComponent(fileName)
+        // A ledger on PostgreSQL has no folder here: the key lives beside the config file.
+        let database = config.daemon.database.hasPrefix("postgres") && config.daemon.database.contains("://")
+            ? config.path : config.daemon.database
+        return ((database as NSString).deletingLastPathComponent as NSString).appendingPathComponent(fileName)
     }
 
     static func loadOrCreate(_ config: Config) throws -> Curve25519.Signing.PrivateKey {

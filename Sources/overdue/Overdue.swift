@@ -23,6 +23,7 @@ struct Overdue: ParsableCommand {
             ConfigCommand.self, PreviewCommand.self, SendTestCommand.self,
             EvidenceCommand.self,
             ReportCommand.self,
+            LedgerCommand.self,
         ]
     )
 }

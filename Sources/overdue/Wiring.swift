@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import OverdueCore
+import OverduePostgres
+import OverdueSMTP
 import OverdueSQLite
 
 /// `--as-of T`: a date (12:00 that day in daemon.timezone) or an RFC 3339 date-time with offset.
@@ -31,9 +33,26 @@ func loadConfig(_ option: ConfigOption) throws -> Config {
 /// asks for a ledger may create one (see `SQLiteLedgerStore.Creation`); for every other one a
 /// missing ledger is 74, never a new empty ledger whose next tick re-sends everything.
 func openLedger(_ config: Config, creating: SQLiteLedgerStore.Creation = .never) throws -> any LedgerStore {
+    if PostgresLedgerStore.handles(config.daemon.database) {
+        return try openPostgresLedger(config.daemon.database, password: config.daemon.databasePassword, creating: creating)
+    }
     let store = try SQLiteLedgerStore(path: config.daemon.database, creating: creating, clock: commandClock)
     try store.normalizeIdentifiers()
     return store
+}
+
+/// The PostgreSQL ledger at `url`; `password` read under the secret rules of `[smtp]`. The
+/// service's first start (`.onFirstStart`) may create the schema in an empty database: the
+/// database itself is the owner's to create, so it cannot be a typo's new empty ledger.
+func openPostgresLedger(_ url: String, password: SMTPSettings.Secret?,
+                        creating: SQLiteLedgerStore.Creation) throws -> PostgresLedgerStore {
+    let secret = try password.map { try readPassword($0, key: "daemon.password_file") }
+    let mode: PostgresLedgerStore.Creation = switch creating {
+    case .never: .never
+    case .ifMissing, .onFirstStart: .ifMissing
+    case .new: .new
+    }
+    return try PostgresLedgerStore(url: url, password: secret, creating: mode, clock: commandClock)
 }
 
 /// Refuses (exit 78) a config that drops a stage name the ledger has dispatches for, unless a

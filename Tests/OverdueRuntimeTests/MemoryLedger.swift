@@ -69,7 +69,7 @@ final class MemoryLedger: Outbox, PlanningSource, AuditLog, DaemonState {
         throw notFound(unknown.invoiceNumber)
     }
 
-    func markSending(_ marks: [SendingMark], context: ChangeContext) throws {
+    func markSending(_ marks: [SendingMark], context: ChangeContext) throws -> [Int64] {
         try checkOpen()
         for id in marks.flatMap(\.dispatchIDs) {
             guard let row = rows[id], row.state.applying(.markSending) != nil else {
@@ -86,6 +86,7 @@ final class MemoryLedger: Outbox, PlanningSource, AuditLog, DaemonState {
                 rows[id]!.subject = mark.subject ?? rows[id]!.subject
             }
         }
+        return marks.flatMap(\.dispatchIDs)
     }
 
     func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {

@@ -53,8 +53,10 @@ public struct Config: Sendable {
 public struct DaemonSettings: Sendable {
     public var interval: Interval
     public var timezone: TimeZone
-    /// Absolute path of the SQLite database.
+    /// Absolute path of the SQLite database, or a `postgresql://` URL.
     public var database: String
+    /// `password_file` of a PostgreSQL database (nil: libpq's PGPASSFILE or service file).
+    public var databasePassword: SMTPSettings.Secret?
     /// Absolute path of the templates folder (default: `templates` beside the config file).
     public var templates: String
     public init(interval: Interval, timezone: TimeZone, database: String, templates: String) {

@@ -25,4 +25,17 @@ enum ConfigPaths {
             return .success(resolve(text, against: folder))
         }
     }
+
+    /// A `password_file` (`[smtp]`, `[daemon]`): an absolute path, or a name looked up in
+    /// `$CREDENTIALS_DIRECTORY` (the systemd credential) and else beside the config file.
+    static func secret(_ reader: ConfigTableReader, _ key: String, folder: String) -> SMTPSettings.Secret? {
+        reader.parsed(key) { text -> Result<SMTPSettings.Secret, ConfigProblem> in
+            if text.isEmpty { return .failure(ConfigProblem("must not be empty")) }
+            if text.hasPrefix("~") {
+                return .failure(ConfigProblem("\"~\" is not expanded; write an absolute path or a name looked up in $CREDENTIALS_DIRECTORY or beside the config file"))
+            }
+            if text.hasPrefix("/") { return .success(.file(resolve(text, against: folder))) }
+            return .success(.credential(name: text, besideConfig: resolve(text, against: folder)))
+        }
+    }
 }

@@ -26,7 +26,7 @@ enum DaemonSection {
     static let knownTimeZones: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC", "Etc/UTC"])
 
     static func read(_ reader: ConfigTableReader, folder: String) -> DaemonSettings? {
-        reader.refuseUnknownKeys(allowed: ["interval", "timezone", "database", "templates"])
+        reader.refuseUnknownKeys(allowed: ["interval", "timezone", "database", "templates", "password_file"])
         let interval = reader.interval("interval", atMost: maxInterval) ?? defaultInterval
         let timezone = reader.parsed("timezone") { name -> Result<TimeZone, ConfigProblem> in
             guard let zone = timeZone(named: name) else {
@@ -34,10 +34,30 @@ enum DaemonSection {
             }
             return .success(zone)
         } ?? TimeZone(identifier: "UTC")!
-        let database = ConfigPaths.read(reader, "database", folder: folder) ?? defaultDatabase
+        // A PostgreSQL URL is libpq's to read (credentials belong in password_file, the
+        // password file libpq reads, or the service file); anything else is a SQLite path.
+        let database = reader.parsed("database") { text -> Result<String, ConfigProblem> in
+            guard isDatabaseURL(text) else { return .success(text) }
+            if URLComponents(string: text)?.password != nil {
+                return .failure(ConfigProblem("the password does not belong in the URL; use daemon.password_file (or libpq's PGPASSFILE)"))
+            }
+            return .success(text)
+        }.map { isDatabaseURL($0) ? $0 : nil } ?? nil
+        let databasePath = database ?? ConfigPaths.read(reader, "database", folder: folder) ?? defaultDatabase
+        let password = ConfigPaths.secret(reader, "password_file", folder: folder)
+        if password != nil, !isDatabaseURL(databasePath) {
+            reader.fail("password_file", "a password is for a PostgreSQL database (database = \"postgresql://…\"); a SQLite ledger has none")
+        }
         let templates = ConfigPaths.read(reader, "templates", folder: folder)
             ?? ConfigPaths.resolve(defaultTemplates, against: folder)
         guard !reader.failed else { return nil }
-        return DaemonSettings(interval: interval, timezone: timezone, database: database, templates: templates)
+        var settings = DaemonSettings(interval: interval, timezone: timezone, database: databasePath, templates: templates)
+        settings.databasePassword = password
+        return settings
+    }
+
+    /// `postgresql://…` or `postgres://…`: a PostgreSQL database, not a file.
+    static func isDatabaseURL(_ text: String) -> Bool {
+        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
     }
 }

@@ -25,14 +25,7 @@ enum SMTPSection {
             reader.fail("starttls", "\"none\" would send mail and password in clear text to \(endpoint.host); it is allowed only for a loopback host (127.0.0.1, ::1, localhost)")
         }
         let username = reader.nonEmptyString("username")
-        let passwordFile = reader.parsed("password_file") { text -> Result<SMTPSettings.Secret, ConfigProblem> in
-            if text.isEmpty { return .failure(ConfigProblem("must not be empty")) }
-            if text.hasPrefix("~") {
-                return .failure(ConfigProblem("\"~\" is not expanded; write an absolute path or a name looked up in $CREDENTIALS_DIRECTORY or beside the config file"))
-            }
-            if text.hasPrefix("/") { return .success(.file(ConfigPaths.resolve(text, against: folder))) }
-            return .success(.credential(name: text, besideConfig: ConfigPaths.resolve(text, against: folder)))
-        }
+        let passwordFile = ConfigPaths.secret(reader, "password_file", folder: folder)
         let passwordEnv = reader.parsed("password_env") { name -> Result<String, ConfigProblem> in
             isEnvironmentName(name) ? .success(name)
                 : .failure(ConfigProblem("\"\(name)\" is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"))

@@ -221,8 +221,11 @@ public protocol Outbox: AnyObject {
     func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch]
     /// Marks the dispatches of several messages as handed to the transport (state `sending`),
     /// in one durable transaction (one disk flush for the batch, not one per message): all are
-    /// `sending` before the first of them goes out.
-    func markSending(_ marks: [SendingMark], context: ChangeContext) throws
+    /// `sending` before the first of them goes out. Returns the dispatch ids marked: all of
+    /// them for a ledger with one sender; on a shared ledger (PostgreSQL) the marks another
+    /// sender claimed first are left out, and only what is returned may be sent.
+    @discardableResult
+    func markSending(_ marks: [SendingMark], context: ChangeContext) throws -> [Int64]
     /// Records the outcome for the dispatches a message covered, with audit entries, durably.
     func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws
     /// `recordOutcome` for several messages in one transaction, which also puts `unsent` (marked
@@ -270,4 +273,32 @@ public protocol AuditLog: AnyObject {
 public protocol DaemonState: AnyObject {
     func meta(_ key: String) throws -> String?
     func setMeta(_ key: String, _ value: String) throws
+    /// The live senders of a shared ledger (see `DaemonRecord`).
+    func liveDaemons() throws -> [DaemonRecord]
+}
+
+/// A sender sharing the ledger (PostgreSQL: several daemons on several hosts), for `status`.
+public struct DaemonRecord: Sendable, Equatable {
+    public var id: String
+    public var host: String
+    public var pid: Int64
+    public var started: Date
+    /// Its last heartbeat, taken before each tick.
+    public var lastTick: Date?
+    /// Dispatches it marked `sending` in its last claimed batch.
+    public var claimed: Int
+
+    public init(id: String, host: String, pid: Int64, started: Date, lastTick: Date?, claimed: Int) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.started = started
+        self.lastTick = lastTick
+        self.claimed = claimed
+    }
+}
+
+extension DaemonState {
+    /// The live senders of a shared ledger; a single-process ledger (SQLite) lists none.
+    public func liveDaemons() throws -> [DaemonRecord] { [] }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OverdueCore
+import OverduePostgres
 import OverdueSMTP
 
 /// `overdue config check`: validates the config like `nginx -t`, so an edit can be tested
@@ -29,7 +30,7 @@ struct ConfigCommand: ParsableCommand {
                 let config = try ConfigLoader.load(path: options.path)
                 try checkMailConfiguration(config)
                 // Only a ledger that exists: checking a config must not create one.
-                if FileManager.default.fileExists(atPath: config.daemon.database) {
+                if PostgresLedgerStore.handles(config.daemon.database) || FileManager.default.fileExists(atPath: config.daemon.database) {
                     try checkStageHistory(config, try openLedger(config))
                 }
                 // Checks beyond the file itself go here, each throwing an OverdueError(.config)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OverdueCore
+import OverduePostgres
 import OverdueSQLite
 import Synchronization
 
@@ -53,7 +54,8 @@ extension ImportCommand {
     /// creates nothing: on a missing ledger it previews against an empty one in a temporary
     /// folder, removed when the process ends.
     private func openImportLedger(_ config: Config) throws -> any LedgerStore {
-        guard dryRun, !FileManager.default.fileExists(atPath: config.daemon.database) else {
+        guard dryRun, !PostgresLedgerStore.handles(config.daemon.database),
+              !FileManager.default.fileExists(atPath: config.daemon.database) else {
             return try openLedger(config, creating: dryRun ? .never : .ifMissing)
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("overdue-dry-run-\(UUID().uuidString)")

@@ -15,7 +15,8 @@ struct StatusCommand: ParsableCommand {
             pending, retrying, failed, ambiguous (counts), deliveries (the dispatches in each of those \
             states) and next_due (invoice, stage, date; soonest first): the stage a tick will dispatch next and \
             the local date it will, after the send window, min_days_between and final_notice_days, \
-            the stage plan shows for it.
+            the stage plan shows for it; daemons (id, host, pid, started, last_tick, claimed: the live \
+            daemons sharing a PostgreSQL ledger; empty on SQLite).
             """
     )
     @OptionGroup var options: ConfigOption

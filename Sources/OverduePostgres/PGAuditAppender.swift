@@ -1,0 +1,111 @@
+import Foundation
+import OverdueCore
+
+/// Appends entries to the hash-chained audit table inside the caller's transaction, with the
+/// hash rule of the SQLite ledger (`AuditLine`, `AuditChain`), so `audit verify` and a copied
+/// ledger check the same.
+///
+/// The chain's head is read after locking the one row of `audit_chain` (`FOR UPDATE`): a second
+/// writer, on this host or another, waits there until this transaction ends, then reads the
+/// head this one left. Several daemons thus make one chain, never two branches.
+struct PGAuditAppender {
+    /// The `meta` key holding `SEQ HASH` of the newest entry (as in SQLite), so `verifyAudit`
+    /// notices entries cut off the end of the chain.
+    static let headKey = "audit.head"
+
+    private let db: PGConnection
+    private let at: Int64
+    private let asOf: Int64?
+    private let times: [UInt8]
+    private var head: (seq: Int64, hash: String, bytes: [UInt8])?
+    private var pending: [PGValue] = []
+    private var pendingRows = 0
+    private var appended = 0
+    private var line: [UInt8] = []
+    private var details: [UInt8] = []
+    private let batchSize: Int
+
+    init(_ db: PGConnection, context: ChangeContext, batched: Bool = false) {
+        self.db = db
+        at = storedSeconds(context.at)
+        asOf = context.asOf.map(storedSeconds)
+        times = AuditLine.times(at: storedDate(at), asOf: asOf.map(storedDate))
+        batchSize = batched ? 64 : 1
+    }
+
+    /// Locks the chain's head row and reads the head (once per transaction).
+    static func lockChain(_ db: PGConnection) throws {
+        try db.query("SELECT one FROM audit_chain WHERE one = 1 FOR UPDATE")
+    }
+
+    private mutating func currentHead() throws -> (seq: Int64, hash: String, bytes: [UInt8]) {
+        if let head { return head }
+        try PGAuditAppender.lockChain(db)
+        let rows = try db.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        let found: (Int64, String, [UInt8])
+        if rows.count > 0 {
+            found = (rows.int(0, 0), rows.hex(0, 1), rows.bytes(0, 1))
+        } else {
+            found = (0, AuditChain.genesis, ByteText.decodeHex(AuditChain.genesis) ?? [])
+        }
+        head = found
+        return found
+    }
+
+    mutating func append(_ record: AuditRecord) throws {
+        details.removeAll(keepingCapacity: true)
+        JSONValue.object(record.details).write(to: &details)
+        try append(record.event, invoice: record.invoice, client: record.client, stage: record.stage, details: details)
+    }
+
+    mutating func append(_ records: [AuditRecord]) throws {
+        for record in records { try append(record) }
+    }
+
+    mutating func append(_ event: AuditEvent, invoice: String?, client: String?, stage: String?, details: [UInt8]) throws {
+        let last = try currentHead()
+        let seq = last.seq + 1
+        line.removeAll(keepingCapacity: true)
+        AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
+                        stage: stage, details: details, hashes: nil, to: &line)
+        let hashBytes = AuditChain.digest(prevHash: last.hash, canonical: line)
+        pending += [.int(seq), .int(at), .optional(asOf), .text(event.rawValue), .optional(invoice), .optional(client),
+                    .optional(stage), .text(String(decoding: details, as: UTF8.self)), .bytes(last.bytes), .bytes(hashBytes)]
+        pendingRows += 1
+        head = (seq, hexString(hashBytes), hashBytes)
+        appended += 1
+        if pendingRows >= batchSize { try flush() }
+    }
+
+    private mutating func flush() throws {
+        guard pendingRows > 0 else { return }
+        try PGBatch.insert(db, "INSERT INTO audit (\(PGColumns.audit)) VALUES", columns: 10, rows: pendingRows, pending)
+        pending.removeAll(keepingCapacity: true)
+        pendingRows = 0
+    }
+
+    /// Writes what is still batched and records the new head; called once before the commit.
+    mutating func finish() throws {
+        try flush()
+        guard appended > 0, let head else { return }
+        try db.query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     [.text(Self.headKey), .text("\(head.seq) \(head.hash)")])
+    }
+}
+
+/// Multi-row `INSERT … VALUES ($1, …), (…)`: one round trip for many rows.
+enum PGBatch {
+    static func insert(_ db: PGConnection, _ prefix: String, columns: Int, rows: Int, _ values: [PGValue], suffix: String = "") throws {
+        var sql = prefix + " "
+        var n = 0
+        for row in 0..<rows {
+            sql += row == 0 ? "(" : ", ("
+            for column in 0..<columns {
+                n += 1
+                sql += (column == 0 ? "$" : ", $") + String(n)
+            }
+            sql += ")"
+        }
+        try db.query(sql + " " + suffix, values)
+    }
+}

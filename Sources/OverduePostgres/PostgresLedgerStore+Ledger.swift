@@ -1,0 +1,287 @@
+import Foundation
+import OverdueCore
+
+// The owner's commands on clients, invoices, payments and fees: the SQLite store's rules
+// (`SQLiteLedgerStore+Clients/Invoices/Payments/Fees`), statement for statement.
+extension PostgresLedgerStore {
+    // MARK: Clients
+
+    public func client(_ id: String) throws -> Client? {
+        try locked { try fetchClient(id) }
+    }
+
+    public func clients() throws -> [Client] {
+        try reading {
+            let rows = try db.query("SELECT \(PGColumns.client) FROM clients ORDER BY id")
+            return (0..<rows.count).map { rows.client($0) }
+        }
+    }
+
+    public func setClientHold(_ id: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
+            let newReason = onHold ? reason : nil
+            if client.onHold == onHold, client.holdReason == newReason { return }
+            try db.query("UPDATE clients SET hold = $1, hold_reason = $2, updated_at = $3 WHERE id = $4",
+                         [.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(id)])
+            try audit.append(AuditRecord(onHold ? .clientHeld : .clientReleased, client: id, details: [("reason", .optional(reason))]))
+        }
+    }
+
+    public func setClientBlocked(_ id: String, blocked: Bool, reason: String?, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
+            let newReason = blocked ? reason : nil
+            if client.blocked == blocked, client.blockReason == newReason { return }
+            try db.query("UPDATE clients SET blocked = $1, block_reason = $2, updated_at = $3 WHERE id = $4",
+                         [.bool(blocked), .optional(newReason), .int(storedSeconds(context.at)), .text(id)])
+            try audit.append(AuditRecord(blocked ? .clientBlocked : .clientUnblocked, client: id, details: [("reason", .optional(reason))]))
+        }
+    }
+
+    func fetchClient(_ id: String) throws -> Client? {
+        let rows = try db.query("SELECT \(PGColumns.client) FROM clients WHERE id = $1", [.text(id)])
+        return rows.count > 0 ? rows.client(0) : nil
+    }
+
+    func clientNotFound(_ id: String) -> OverdueError {
+        OverdueError(.dataError, "client \(id): not found")
+    }
+
+    // MARK: Invoices
+
+    public func invoice(_ number: String) throws -> Invoice? {
+        try locked { try fetchInvoice(number) }
+    }
+
+    public func invoices(status: InvoiceStatus?, clientID: String?) throws -> [Invoice] {
+        try reading {
+            let rows = try db.query("""
+                SELECT \(PGColumns.invoice) FROM invoices
+                WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR client_id = $2)
+                ORDER BY number
+                """, [.optional(status?.rawValue), .optional(clientID)])
+            return try (0..<rows.count).map { try rows.invoice($0, label: label) }
+        }
+    }
+
+    public func payments(invoice number: String) throws -> [Payment] {
+        try reading {
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let rows = try db.query("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = $1 ORDER BY id", [.text(number)])
+            return try (0..<rows.count).map { row in
+                guard let date = LocalDate(stored: rows.text(row, 1)) else {
+                    throw OverdueError(.ioError, "\(label): invoice \(number): stored payment date is not valid")
+                }
+                return Payment(amount: Money(minorUnits: rows.int(row, 0), currency: invoice.currency),
+                               paidOn: date, recordedAt: storedDate(rows.int(row, 2)))
+            }
+        }
+    }
+
+    public func recordPayment(invoice number: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice {
+        try writing(context) { audit in
+            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
+            guard invoice.status != .cancelled else { throw OverdueError(.dataError, "invoice \(number): is cancelled; payments cannot be recorded") }
+            guard amount.currency == invoice.currency else {
+                throw OverdueError(.dataError, "invoice \(number): payment in \(amount.currency) but the invoice is in \(invoice.currency)")
+            }
+            guard amount.minorUnits > 0 else { throw OverdueError(.dataError, "invoice \(number): payment amount must be greater than 0") }
+            guard amount.minorUnits <= invoice.balance.minorUnits else {
+                throw OverdueError(.dataError, invoice.balance.minorUnits <= 0
+                    ? "invoice \(number): is already paid in full"
+                    : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
+            }
+            try insertPayment(amount, on: date, reference: nil, into: &invoice, event: .invoicePaid,
+                              now: storedSeconds(context.at), audit: &audit)
+            return invoice
+        }
+    }
+
+    public func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let newReason = onHold ? reason : nil
+            if invoice.onHold == onHold, invoice.holdReason == newReason { return }
+            try db.query("UPDATE invoices SET hold = $1, hold_reason = $2, updated_at = $3 WHERE number = $4",
+                         [.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(number)])
+            try audit.append(AuditRecord(onHold ? .invoiceHeld : .invoiceReleased, invoice: number, client: invoice.clientID,
+                                         details: [("reason", .optional(reason))]))
+        }
+    }
+
+    public func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
+        let event: AuditEvent
+        let allowedFrom: Set<InvoiceStatus>
+        switch status {
+        case .cancelled: (event, allowedFrom) = (.invoiceCancelled, [.open, .escalated, .writtenOff])
+        case .escalated: (event, allowedFrom) = (.invoiceEscalated, [.open])
+        case .writtenOff: (event, allowedFrom) = (.invoiceWrittenOff, [.open, .escalated])
+        case .open, .paid:
+            throw OverdueError(.dataError, "invoice \(number): cannot be set to \(status.rawValue) by hand")
+        }
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            if invoice.status == status { return }
+            guard allowedFrom.contains(invoice.status) else {
+                throw OverdueError(.dataError, "invoice \(number): is \(invoice.status.rawValue); cannot become \(status.rawValue)")
+            }
+            try db.query("UPDATE invoices SET status = $1, updated_at = $2 WHERE number = $3",
+                         [.text(status.rawValue), .int(storedSeconds(context.at)), .text(number)])
+            try audit.append(AuditRecord(event, invoice: number, client: invoice.clientID, details: [
+                ("from", .string(invoice.status.rawValue)), ("reason", .optional(reason)),
+            ]))
+        }
+    }
+
+    func fetchInvoice(_ number: String) throws -> Invoice? {
+        let rows = try db.query("SELECT \(PGColumns.invoice) FROM invoices WHERE number = $1", [.text(number)])
+        return rows.count > 0 ? try rows.invoice(0, label: label) : nil
+    }
+
+    func notFound(_ number: String) -> OverdueError {
+        OverdueError(.dataError, "invoice \(number): not found")
+    }
+
+    // MARK: Payments
+
+    public func importPayments(_ lines: [PaymentLine], source: String, dryRun: Bool,
+                               context: ChangeContext) throws -> Result<PaymentImportSummary, CSVImportFailure> {
+        struct RolledBack: Error { var result: Result<PaymentImportSummary, CSVImportFailure> }
+        do {
+            return try writing(context) { audit in
+                let checked = try PaymentFile.resolve(lines, fileName: source, invoice: { try fetchInvoice($0) },
+                                                      isRecorded: { try isPaymentRecorded($0) })
+                let plan: PaymentPlan
+                switch checked {
+                case .success(let checkedPlan): plan = checkedPlan
+                case .failure(let failure): throw RolledBack(result: .failure(failure))
+                }
+                let now = storedSeconds(context.at)
+                var paidInFull: [String] = []
+                for payment in plan.payments {
+                    guard var invoice = try fetchInvoice(payment.invoice) else { throw notFound(payment.invoice) }
+                    let wasPaid = invoice.status == .paid
+                    try insertPayment(payment.amount, on: payment.identity.date, reference: payment.identity.reference,
+                                      into: &invoice, event: .paymentRecorded,
+                                      extra: [("reference", .string(payment.identity.reference)), ("source", .string(source)),
+                                              ("line", .int(Int64(payment.line)))],
+                                      now: now, audit: &audit)
+                    if !wasPaid, invoice.status == .paid { paidInFull.append(invoice.number) }
+                }
+                let summary = PaymentImportSummary(recorded: plan.payments.count, alreadyRecorded: plan.alreadyRecorded,
+                                                   paidInFull: paidInFull)
+                if dryRun { throw RolledBack(result: .success(summary)) }
+                return .success(summary)
+            }
+        } catch let rolledBack as RolledBack {
+            return rolledBack.result
+        }
+    }
+
+    private func isPaymentRecorded(_ identity: PaymentIdentity) throws -> Bool {
+        try db.query("SELECT 1 FROM payments WHERE invoice = $1 AND paid_on = $2 AND amount_minor = $3 AND reference = $4",
+                     [.text(identity.invoice), .text(identity.date.description), .int(identity.minorUnits),
+                      .text(identity.reference)]).count > 0
+    }
+
+    func insertPayment(_ amount: Money, on date: LocalDate, reference: String?, into invoice: inout Invoice,
+                       event: AuditEvent, extra: [(String, JSONValue)] = [], now: Int64, audit: inout PGAuditAppender) throws {
+        try db.query("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at, reference) VALUES ($1, $2, $3, $4, $5)",
+                     [.text(invoice.number), .int(amount.minorUnits), .text(date.description), .int(now), .optional(reference)])
+        invoice.paid = Money(minorUnits: invoice.paid.minorUnits + amount.minorUnits, currency: invoice.currency)
+        var details: [(String, JSONValue)] = [
+            ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
+            ("paid_on", .string(date.description)), ("paid_total", .string(invoice.paid.decimalString)),
+            ("balance", .string(invoice.balance.decimalString)),
+        ]
+        if invoice.balance.minorUnits <= 0, invoice.status != .paid {
+            details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
+            invoice.status = .paid
+        }
+        try db.query("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + $1, status = $2, updated_at = $3 WHERE number = $4",
+                     [.int(amount.minorUnits), .text(invoice.status.rawValue), .int(now), .text(invoice.number)])
+        try audit.append(AuditRecord(event, invoice: invoice.number, client: invoice.clientID, details: details + extra))
+    }
+
+    // MARK: Fees
+
+    /// As `SQLiteLedgerStore.chargeFees`: each of `ids` now `sent` is charged its fee once.
+    func chargeFees(forSent ids: [Int64], audit: inout PGAuditAppender, context: ChangeContext) throws {
+        for id in ids {
+            let row = try db.query("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = $1 AND state = 'sent' AND fee_minor > 0", [.int(id)])
+            guard row.count > 0 else { continue }
+            let number = row.text(0, 0), stage = row.text(0, 1), fee = row.int(0, 2)
+            let chargedAt = storedSeconds(context.effectiveNow), now = storedSeconds(context.at)
+            let inserted = try db.query("""
+                INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (dispatch) DO NOTHING
+                """, [.text(number), .int(id), .text(stage), .int(fee), .int(chargedAt)])
+            guard inserted.changes == 1 else { continue }
+            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let amount = Money(minorUnits: fee, currency: invoice.currency)
+            invoice.fees = Money(minorUnits: invoice.fees.minorUnits + fee, currency: invoice.currency)
+            var details: [(String, JSONValue)] = [
+                ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
+                ("balance", .string(invoice.balance.decimalString)),
+            ]
+            if invoice.status == .paid, invoice.balance.minorUnits > 0 {
+                details.append(("status", .object([("from", .string("paid")), ("to", .string("open"))])))
+                invoice.status = .open
+            }
+            try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
+                         [.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)])
+            try audit.append(AuditRecord(.invoiceFeeCharged, invoice: number, client: invoice.clientID, stage: stage,
+                                         details: details))
+        }
+    }
+
+    public func fees(invoice number: String) throws -> [ChargedFee] {
+        try reading {
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let rows = try db.query("SELECT stage, amount_minor, charged_at, waived_at, waive_reason FROM fees WHERE invoice = $1 ORDER BY id",
+                                    [.text(number)])
+            return (0..<rows.count).map { row in
+                ChargedFee(stage: rows.text(row, 0), amount: Money(minorUnits: rows.int(row, 1), currency: invoice.currency),
+                           chargedAt: storedDate(rows.int(row, 2)), waivedAt: rows.optionalInt(row, 3).map(storedDate),
+                           waiveReason: rows.optionalText(row, 4))
+            }
+        }
+    }
+
+    public func waiveFees(invoice number: String, reason: String?, context: ChangeContext) throws -> (waived: Money, invoice: Invoice) {
+        try writing(context) { audit in
+            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
+            let rows = try db.query("SELECT stage, amount_minor FROM fees WHERE invoice = $1 AND waived_at IS NULL ORDER BY id", [.text(number)])
+            var stages: [String] = [], total: Int64 = 0
+            for row in 0..<rows.count {
+                stages.append(rows.text(row, 0))
+                total += rows.int(row, 1)
+            }
+            guard total > 0 else { throw OverdueError(.dataError, "invoice \(number): has no charged fees to waive") }
+            let now = storedSeconds(context.at)
+            try db.query("UPDATE fees SET waived_at = $1, waive_reason = $2 WHERE invoice = $3 AND waived_at IS NULL",
+                         [.int(now), .optional(reason), .text(number)])
+            let waived = Money(minorUnits: total, currency: invoice.currency)
+            invoice.fees = Money(minorUnits: invoice.fees.minorUnits - total, currency: invoice.currency)
+            var details: [(String, JSONValue)] = [
+                ("amount", .string(waived.decimalString)), ("currency", .string(waived.currency.code)),
+                ("stages", .strings(stages)), ("reason", .optional(reason)), ("balance", .string(invoice.balance.decimalString)),
+            ]
+            if invoice.balance.minorUnits <= 0, invoice.status != .paid, invoice.status != .cancelled {
+                details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
+                invoice.status = .paid
+            }
+            try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
+                         [.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)])
+            try audit.append(AuditRecord(.invoiceFeeWaived, invoice: number, client: invoice.clientID, details: details))
+            return (waived, invoice)
+        }
+    }
+
+    // MARK: Identifiers
+
+    /// Ledgers on PostgreSQL are made by this overdue (or copied from a SQLite ledger that
+    /// `SQLiteLedgerStore.normalizeIdentifiers` already brought to NFC): nothing to bring over.
+    public func normalizeIdentifiers() throws {}
+}

@@ -1,0 +1,285 @@
+import Foundation
+import OverdueCore
+
+/// The dispatch outbox, shared by several senders. `UNIQUE (invoice, stage)` with
+/// `ON CONFLICT DO NOTHING` makes planning on every daemon at once create one dispatch per
+/// (invoice, stage); `markSending` claims with `FOR UPDATE SKIP LOCKED`, so two senders never
+/// take the same dispatch and neither waits for the other.
+extension PostgresLedgerStore {
+    public func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch] {
+        try writing(context, batched: true) { audit in
+            var created: [Dispatch] = []
+            let queuedAt = storedSeconds(context.effectiveNow)
+            for item in items {
+                guard let invoice = try invoiceOwner(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
+                let inserted = try db.query("""
+                    INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
+                    VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7)
+                    ON CONFLICT (invoice, stage) DO NOTHING
+                    RETURNING id
+                    """, [.text(item.invoiceNumber), .text(item.stage), .text(item.action.rawValue),
+                          .text(item.localDate.description), .int(queuedAt), .text(joinAddresses(item.recipients)),
+                          .int(item.feeMinorUnits)])
+                guard inserted.count == 1 else { continue }
+                let dispatch = Dispatch(id: inserted.int(0, 0), invoiceNumber: item.invoiceNumber, stage: item.stage,
+                                        action: item.action, localDate: item.localDate, queuedAt: storedDate(queuedAt),
+                                        state: .queued, recipients: item.recipients, feeMinorUnits: item.feeMinorUnits)
+                created.append(dispatch)
+                var details: [(String, JSONValue)] = [
+                    ("action", .string(item.action.rawValue)), ("local_date", .string(item.localDate.description)),
+                    ("recipients", .strings(item.recipients)),
+                ]
+                if item.feeMinorUnits != 0 {
+                    details.append(("fee", .string(Money(minorUnits: item.feeMinorUnits, currency: invoice.currency).decimalString)))
+                }
+                try audit.append(AuditRecord(.reminderQueued, invoice: item.invoiceNumber, client: invoice.clientID,
+                                             stage: item.stage, details: details))
+                for skipped in item.superseded {
+                    try audit.append(AuditRecord(.reminderSuperseded, invoice: item.invoiceNumber, client: invoice.clientID,
+                                                 stage: skipped, details: [("by", .string(item.stage))]))
+                }
+            }
+            return created
+        }
+    }
+
+    /// Claims the marks' dispatches and marks them `sending`, in one transaction committed
+    /// (and flushed by the server) before it returns. A mark whose dispatches are not all
+    /// still due, or that another sender is claiming this instant (row locked), is left out:
+    /// that sender has it. Returns the dispatch ids claimed; only those may be sent. The claim
+    /// records which sender made it (`dispatches.sending_daemon`).
+    @discardableResult
+    public func markSending(_ marks: [SendingMark], context: ChangeContext) throws -> [Int64] {
+        guard !marks.isEmpty else { return [] }
+        return try writing(context, serialized: false) { _ in
+            let now = storedSeconds(context.at)
+            var claimed: [Int64] = []
+            for mark in marks {
+                let ids = "{" + mark.dispatchIDs.map(String.init).joined(separator: ",") + "}"
+                let free = try db.query("""
+                    SELECT id FROM dispatches WHERE id = ANY($1::bigint[])
+                        AND state IN ('queued', 'retrying', 'released')
+                    ORDER BY id FOR UPDATE SKIP LOCKED
+                    """, [.text(ids)])
+                guard free.count == Set(mark.dispatchIDs).count else { continue }
+                let addresses = joinAddresses(mark.recipients)
+                let message = try db.query("""
+                    INSERT INTO messages (message_id, recipients, state, attempts, created_at, updated_at)
+                    VALUES ($1, $2, 'sending', 1, $3, $3)
+                    ON CONFLICT (message_id) DO UPDATE SET recipients = $2, state = 'sending', attempts = messages.attempts + 1,
+                        next_attempt_at = NULL, updated_at = $3
+                    RETURNING id
+                    """, [.text(mark.messageID), .text(addresses), .int(now)])
+                let messageRow = message.int(0, 0)
+                if let data = mark.data {
+                    try db.query("UPDATE messages SET data = $1, sha256 = $2 WHERE id = $3",
+                                 [.bytes(data), .text(sha256Hex(data)), .int(messageRow)])
+                }
+                for id in mark.dispatchIDs {
+                    try db.query("""
+                        UPDATE dispatches SET state = 'sending', message = $1, recipients = $2, attempts = attempts + 1,
+                            next_attempt_at = NULL, subject = COALESCE($3, subject), sending_daemon = $4
+                        WHERE id = $5
+                        """, [.int(messageRow), .text(addresses), .optional(mark.subject), .optional(daemonID), .int(id)])
+                    claimed.append(id)
+                }
+            }
+            if let daemonID {
+                try db.query("UPDATE daemons SET claimed = $1 WHERE id = $2", [.int(Int64(claimed.count)), .text(daemonID)])
+            }
+            return claimed
+        }
+    }
+
+    public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
+        try writing(context, persist: true) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
+    }
+
+    public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
+        guard !outcomes.isEmpty || !unsent.isEmpty else { return }
+        try writing(context, batched: true, persist: true) { audit in
+            for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
+            for dispatch in unsent { try restore(dispatch, context: context) }
+            if let daemonID {
+                try db.query("UPDATE daemons SET claimed = 0 WHERE id = $1", [.text(daemonID)])
+            }
+        }
+    }
+
+    /// As `SQLiteLedgerStore.record`, for a ledger with several senders: a dispatch another
+    /// sender already moved to where this outcome cannot follow (withdrawn by one, sent by
+    /// the other; made `ambiguous` while this sender was cut off, then deferred) keeps its
+    /// state and gets no entry: what is on record stays, and nothing is sent twice.
+    private func record(_ recorded: RecordedOutcome, audit: inout PGAuditAppender, context: ChangeContext) throws {
+        let outcome = recorded.outcome
+        let state: DispatchState, reply: String?, nextAttempt: Int64?
+        switch outcome {
+        case .sent(let text): (state, reply, nextAttempt) = (.sent, text, nil)
+        case .retry(let at, let text): (state, reply, nextAttempt) = (.retrying, text, storedSeconds(at))
+        case .failed(let text): (state, reply, nextAttempt) = (.failed, text, nil)
+        case .done: (state, reply, nextAttempt) = (.done, nil, nil)
+        case .ambiguous(let text): (state, reply, nextAttempt) = (.ambiguous, text, nil)
+        case .withdrawn(let reason): (state, reply, nextAttempt) = (.withdrawn, "withdrawn: \(reason)", nil)
+        }
+        let now = storedSeconds(context.at)
+        var recordedIDs: [Int64] = []
+        for id in recorded.dispatchIDs {
+            let row = try db.query("""
+                SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id, m.sha256, d.state
+                FROM dispatches d LEFT JOIN messages m ON m.id = d.message LEFT JOIN invoices i ON i.number = d.invoice
+                WHERE d.id = $1 FOR UPDATE OF d
+                """, [.int(id)])
+            guard row.count > 0 else { throw OverdueError(.dataError, "dispatch \(id): not found") }
+            let invoice = row.text(0, 0), stage = row.text(0, 1), attempts = row.int(0, 2), recipients = splitAddresses(row.text(0, 3))
+            let messageRow = row.optionalInt(0, 4), messageID = row.optionalText(0, 5), clientID = row.optionalText(0, 6)
+            let sha256 = row.optionalText(0, 7)
+            if let current = DispatchState(rawValue: row.text(0, 8)), current != .sending, !current.canMove(to: state) { continue }
+            try db.query("UPDATE dispatches SET state = $1, last_reply = coalesce($2, last_reply), next_attempt_at = $3 WHERE id = $4",
+                         [.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)])
+            if let messageRow {
+                try db.query("UPDATE messages SET state = $1, last_reply = coalesce($2, last_reply), next_attempt_at = $3, updated_at = $4 WHERE id = $5",
+                             [.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(messageRow)])
+            }
+            recordedIDs.append(id)
+            let event: AuditEvent
+            var details: [(String, JSONValue)] = [("recipients", .strings(recipients)), ("message_id", .optional(messageID))]
+            switch outcome {
+            case .sent(let text):
+                event = .reminderSent
+                details.append(("reply", .string(text)))
+                if let sha256 { details.append(("sha256", .string(sha256))) }
+            case .retry(let at, let text):
+                event = .reminderDeferred
+                details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]
+            case .failed(let text):
+                event = .reminderFailed
+                details.append(("reply", .string(text)))
+            case .ambiguous(let text):
+                event = .reminderAmbiguous
+                details.append(("reply", .string(text)))
+            case .withdrawn(let reason):
+                event = .reminderWithdrawn
+                details.append(("reason", .string(reason)))
+            case .done:
+                continue
+            }
+            details.append(("attempts", .int(attempts)))
+            try audit.append(AuditRecord(event, invoice: invoice, client: clientID, stage: stage, details: details))
+        }
+        if case .sent = outcome { try chargeFees(forSent: recordedIDs, audit: &audit, context: context) }
+    }
+
+    private func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
+        let rows = try db.query("SELECT client_id, currency FROM invoices WHERE number = $1", [.text(number)])
+        guard rows.count > 0 else { return nil }
+        guard let currency = Currency(code: rows.text(0, 1)) else {
+            throw OverdueError(.ioError, "\(label): invoice \(number): stored currency is not valid")
+        }
+        return (rows.text(0, 0), currency)
+    }
+
+    /// As `SQLiteLedgerStore.restore`: a dispatch marked but never handed to the transport
+    /// goes back to how it was; only one still `sending` is touched.
+    private func restore(_ before: Dispatch, context: ChangeContext) throws {
+        guard let messageRow = try db.scalarInt("SELECT message FROM dispatches WHERE id = $1 AND state = 'sending'", [.int(before.id)]) else {
+            return
+        }
+        let nextAttempt = before.nextAttemptAt.map(storedSeconds)
+        try db.query("""
+            UPDATE dispatches SET state = $1, attempts = $2, next_attempt_at = $3, recipients = $4,
+                message = (SELECT id FROM messages WHERE message_id = $5), sending_daemon = NULL WHERE id = $6
+            """, [.text(before.state.rawValue), .int(Int64(before.attempts)), .optional(nextAttempt),
+                  .text(joinAddresses(before.recipients)), .optional(before.messageID), .int(before.id)])
+        if before.messageID == nil {
+            try db.query("DELETE FROM messages WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dispatches WHERE message = $1)", [.int(messageRow)])
+        } else {
+            try db.query("UPDATE messages SET state = $1, attempts = greatest(attempts - 1, 0), next_attempt_at = $2, updated_at = $3 WHERE id = $4",
+                         [.text(before.state.rawValue), .optional(nextAttempt), .int(storedSeconds(context.at)), .int(messageRow)])
+        }
+    }
+
+    public func dispatches(in states: Set<DispatchState>) throws -> [Dispatch] {
+        guard !states.isEmpty else { return [] }
+        let list = "{" + states.map(\.rawValue).sorted().joined(separator: ",") + "}"
+        return try reading {
+            let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE d.state = ANY($1::text[]) ORDER BY d.id", [.text(list)])
+            return try (0..<rows.count).map { try rows.dispatch($0, label: label) }
+        }
+    }
+
+    /// Every `sending` dispatch whose sender is gone (its advisory lock free: the process
+    /// died, or the server dropped its session after a partition) becomes `ambiguous`
+    /// (audited), never resent by itself. A live sender's dispatches, this one's included,
+    /// are left alone. Senders call it at start and before every tick, so the survivors
+    /// settle a dead daemon's batch.
+    public func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch] {
+        let orphaned = """
+            d.state = 'sending' AND (d.sending_daemon IS NULL OR NOT EXISTS (
+                SELECT 1 FROM daemons x WHERE x.id = d.sending_daemon AND \(Self.alive("x"))))
+            """
+        guard try locked({ try db.scalarInt("SELECT count(*) FROM dispatches d WHERE \(orphaned)") }) ?? 0 > 0 else {
+            return []
+        }
+        return try writing(context) { audit in
+            let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE \(orphaned) ORDER BY d.id FOR UPDATE OF d SKIP LOCKED")
+            var interrupted = try (0..<rows.count).map { try rows.dispatch($0, label: label) }
+            for index in interrupted.indices {
+                let dispatch = interrupted[index]
+                try db.query("UPDATE dispatches SET state = 'ambiguous' WHERE id = $1", [.int(dispatch.id)])
+                try db.query("UPDATE messages SET state = 'ambiguous', updated_at = $1 WHERE id = (SELECT message FROM dispatches WHERE id = $2)",
+                             [.int(storedSeconds(context.at)), .int(dispatch.id)])
+                interrupted[index].state = .ambiguous
+                try audit.append(AuditRecord(.reminderAmbiguous, invoice: dispatch.invoiceNumber,
+                                             client: try fetchInvoice(dispatch.invoiceNumber)?.clientID, stage: dispatch.stage,
+                                             details: [("recipients", .strings(dispatch.recipients)),
+                                                       ("message_id", .optional(dispatch.messageID)),
+                                                       ("attempts", .int(Int64(dispatch.attempts)))]))
+            }
+            return interrupted
+        }
+    }
+
+    public func resolveAmbiguous(invoice number: String, stage: String, sent: Bool, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            guard let id = try db.scalarInt("SELECT id FROM dispatches WHERE invoice = $1 AND stage = $2", [.text(number), .text(stage)]) else {
+                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
+            }
+            let dispatch = try fetchDispatch(id)
+            guard dispatch.state == .ambiguous else {
+                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not ambiguous")
+            }
+            let state: DispatchState = sent ? .sent : .released
+            try db.query("UPDATE dispatches SET state = $1, next_attempt_at = NULL WHERE id = $2", [.text(state.rawValue), .int(id)])
+            try audit.append(AuditRecord(.reminderResolved, invoice: number, client: invoice.clientID, stage: stage, details: [
+                ("resolution", .string(sent ? "sent" : "resend")), ("message_id", .optional(dispatch.messageID)),
+            ]))
+            if sent { try chargeFees(forSent: [id], audit: &audit, context: context) }
+        }
+    }
+
+    public func requeueFailed(invoice number: String, stage: String, context: ChangeContext) throws {
+        try writing(context) { audit in
+            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
+            guard let id = try db.scalarInt("SELECT id FROM dispatches WHERE invoice = $1 AND stage = $2", [.text(number), .text(stage)]) else {
+                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
+            }
+            let dispatch = try fetchDispatch(id)
+            guard dispatch.state == .failed else {
+                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not failed")
+            }
+            try db.query("UPDATE dispatches SET state = 'released', next_attempt_at = NULL, queued_at = $1 WHERE id = $2",
+                         [.int(storedSeconds(context.effectiveNow)), .int(id)])
+            try audit.append(AuditRecord(.reminderRequeued, invoice: number, client: invoice.clientID, stage: stage, details: [
+                ("message_id", .optional(dispatch.messageID)), ("reply", .optional(dispatch.lastReply)),
+                ("attempts", .int(Int64(dispatch.attempts))),
+            ]))
+        }
+    }
+
+    func fetchDispatch(_ id: Int64) throws -> Dispatch {
+        let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE d.id = $1", [.int(id)])
+        guard rows.count > 0 else { throw OverdueError(.dataError, "dispatch \(id): not found") }
+        return try rows.dispatch(0, label: label)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import OverdueCore
+
+// The audit trail, planning's reads and the kept messages: as in the SQLite store.
+extension PostgresLedgerStore {
+    // MARK: Audit
+
+    public func appendAudit(_ records: [AuditRecord], context: ChangeContext) throws {
+        try writing(context) { audit in try audit.append(records) }
+    }
+
+    /// As `SQLiteLedgerStore.auditEntries`: `event` exact or a family (`reminder`, `reminder.*`).
+    public func auditEntries(_ filter: AuditFilter, _ body: (AuditEntry) throws -> Void) throws {
+        var family: String?
+        var exact = filter.event
+        if let event = filter.event {
+            if event.hasSuffix(".*") {
+                family = String(event.dropLast())
+                exact = nil
+            } else if !event.contains(".") {
+                family = event + "."
+            }
+        }
+        try reading {
+            try db.execute("DECLARE audit_cursor NO SCROLL CURSOR FOR SELECT \(PGColumns.audit) FROM audit ORDER BY seq")
+            defer { _ = try? db.execute("CLOSE audit_cursor") }
+            let since = filter.since.map(storedSeconds), until = filter.until.map(storedSeconds)
+            while true {
+                let rows = try db.execute("FETCH 2000 FROM audit_cursor")
+                if rows.count == 0 { break }
+                for row in 0..<rows.count {
+                    let entry = rows.auditEntry(row)
+                    if let invoice = filter.invoice, entry.invoice != invoice { continue }
+                    if let client = filter.client, entry.client != client { continue }
+                    if exact != nil || family != nil {
+                        let matches = entry.event == exact || family.map { entry.event.hasPrefix($0) } == true
+                        if !matches { continue }
+                    }
+                    let at = storedSeconds(entry.at)
+                    if let since, at < since { continue }
+                    if let until, at > until { continue }
+                    try body(entry)
+                }
+            }
+        }
+    }
+
+    /// As `SQLiteLedgerStore.verifyAudit`: every link, then the recorded head.
+    public func verifyAudit() throws -> (seq: Int64, problem: String)? {
+        try reading {
+            try db.execute("DECLARE verify_cursor NO SCROLL CURSOR FOR SELECT \(PGColumns.audit) FROM audit ORDER BY seq")
+            defer { _ = try? db.execute("CLOSE verify_cursor") }
+            var previous: AuditEntry?
+            while true {
+                let rows = try db.execute("FETCH 2000 FROM verify_cursor")
+                if rows.count == 0 { break }
+                for row in 0..<rows.count {
+                    let entry = rows.auditEntry(row)
+                    if let problem = AuditChain.problem(with: entry, after: previous) { return (entry.seq, problem) }
+                    previous = entry
+                }
+            }
+            let head = try meta(PGAuditAppender.headKey)?.split(separator: " ")
+            if let head, let seq = head.first.flatMap({ Int64($0) }) {
+                let lastSeq = previous?.seq ?? 0
+                if lastSeq < seq { return (lastSeq + 1, "entries \(lastSeq + 1)...\(seq) are missing from the end of the trail") }
+                if lastSeq == seq, head.count == 2, previous?.hash != String(head[1]) {
+                    return (seq, "hash does not match the recorded head of the trail")
+                }
+            }
+            return nil
+        }
+    }
+
+    // MARK: Planning
+
+    /// Every invoice with its client and history, in invoice-number byte order (`COLLATE "C"`),
+    /// from one snapshot: two server-side cursors walked in step, fetched a page at a time, so
+    /// memory holds the clients and one page, never the ledger.
+    public func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws {
+        try reading {
+            var clients: [String: Client] = [:]
+            let clientRows = try db.query("SELECT \(PGColumns.client) FROM clients")
+            for row in 0..<clientRows.count {
+                let client = clientRows.client(row)
+                clients[client.id] = client
+            }
+            try db.execute("DECLARE plan_invoices NO SCROLL CURSOR FOR SELECT \(PGColumns.invoice) FROM invoices ORDER BY number")
+            try db.execute("DECLARE plan_history NO SCROLL CURSOR FOR SELECT \(PGColumns.dispatchFrom) ORDER BY d.invoice, d.id")
+            defer { _ = try? db.execute("CLOSE plan_invoices; CLOSE plan_history") }
+            var history = Page(db: db, cursor: "plan_history")
+            var invoices = Page(db: db, cursor: "plan_invoices")
+            var pending: Dispatch? = try history.next().map { try $0.rows.dispatch($0.row, label: label) }
+            while let (rows, row) = try invoices.next() {
+                let invoice = try rows.invoice(row, label: label)
+                guard let client = clients[invoice.clientID] else {
+                    throw OverdueError(.ioError, "\(label): invoice \(invoice.number): client \(invoice.clientID) is missing")
+                }
+                var dispatches: [Dispatch] = []
+                while let next = pending, !invoice.number.utf8.lexicographicallyPrecedes(next.invoiceNumber.utf8) {
+                    if next.invoiceNumber == invoice.number { dispatches.append(next) }
+                    pending = try history.next().map { try $0.rows.dispatch($0.row, label: label) }
+                }
+                try body(InvoiceContext(invoice: invoice, client: client, dispatches: dispatches))
+            }
+        }
+    }
+
+    public func invoiceContext(_ number: String) throws -> InvoiceContext? {
+        try reading {
+            guard let invoice = try fetchInvoice(number) else { return nil }
+            guard let client = try fetchClient(invoice.clientID) else {
+                throw OverdueError(.ioError, "\(label): invoice \(number): client \(invoice.clientID) is missing")
+            }
+            return InvoiceContext(invoice: invoice, client: client, dispatches: try fetchDispatches(invoice: number))
+        }
+    }
+
+    func fetchDispatches(invoice number: String) throws -> [Dispatch] {
+        let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE d.invoice = $1 ORDER BY d.id", [.text(number)])
+        return try (0..<rows.count).map { try rows.dispatch($0, label: label) }
+    }
+
+    public func dispatchedStageNames() throws -> Set<String> {
+        try reading {
+            let rows = try db.query("SELECT DISTINCT stage FROM dispatches")
+            return Set((0..<rows.count).map { rows.text($0, 0) })
+        }
+    }
+
+    // MARK: Kept messages
+
+    public func sentMessages(invoice: String) throws -> [SentMessage] {
+        try reading {
+            let rows = try db.query("""
+                SELECT m.message_id, m.data, m.sha256 FROM messages m
+                WHERE m.data IS NOT NULL AND m.sha256 IS NOT NULL
+                    AND ((m.invoice = $1 AND m.state = 'sent')
+                        OR EXISTS (SELECT 1 FROM dispatches d WHERE d.message = m.id AND d.invoice = $1 AND d.state = 'sent'))
+                ORDER BY m.id
+                """, [.text(invoice)])
+            return (0..<rows.count).map { SentMessage(messageID: rows.text($0, 0), data: rows.bytes($0, 1), sha256: rows.text($0, 2)) }
+        }
+    }
+
+    public func demand(invoice: String) throws -> (state: String, at: Date)? {
+        try reading {
+            let rows = try db.query("SELECT state, updated_at FROM messages WHERE invoice = $1 AND state != 'failed' ORDER BY id DESC LIMIT 1",
+                                    [.text(invoice)])
+            guard rows.count > 0 else { return nil }
+            return (rows.text(0, 0), storedDate(rows.int(0, 1)))
+        }
+    }
+
+    public func markDemandSending(invoice: String, messageID: String, recipients: [String], data: [UInt8],
+                                  context: ChangeContext) throws {
+        try writing(context) { _ in
+            guard try db.query("SELECT 1 FROM invoices WHERE number = $1", [.text(invoice)]).count > 0 else {
+                throw OverdueError.data("invoice \(invoice): not found")
+            }
+            let now = storedSeconds(context.at)
+            try db.query("""
+                INSERT INTO messages (message_id, recipients, state, attempts, created_at, updated_at, data, sha256, invoice)
+                VALUES ($1, $2, 'sending', 1, $3, $3, $4, $5, $6)
+                """, [.text(messageID), .text(joinAddresses(recipients)), .int(now), .bytes(data), .text(sha256Hex(data)), .text(invoice)])
+        }
+    }
+
+    public func recordDemand(invoice: String, messageID: String, delivered: Bool, reply: String, context: ChangeContext) throws {
+        try writing(context, persist: true) { audit in
+            let row = try db.query("""
+                SELECT m.recipients, m.sha256, i.client_id FROM messages m JOIN invoices i ON i.number = m.invoice
+                WHERE m.message_id = $1 AND m.invoice = $2
+                """, [.text(messageID), .text(invoice)])
+            guard row.count > 0 else {
+                throw OverdueError.data("invoice \(invoice): no demand \(messageID) was marked for sending")
+            }
+            let recipients = splitAddresses(row.text(0, 0)), sha256 = row.text(0, 1), clientID = row.text(0, 2)
+            try db.query("UPDATE messages SET state = $1, last_reply = $2, updated_at = $3 WHERE message_id = $4",
+                         [.text(delivered ? "sent" : "failed"), .text(reply), .int(storedSeconds(context.at)), .text(messageID)])
+            guard delivered else { return }
+            try audit.append(AuditRecord(.demandSent, invoice: invoice, client: clientID, details: [
+                ("recipients", .strings(recipients)), ("message_id", .string(messageID)), ("reply", .string(reply)),
+                ("sha256", .string(sha256)),
+            ]))
+        }
+    }
+}
+
+/// A server-side cursor read a page at a time.
+struct Page {
+    let db: PGConnection
+    let cursor: String
+    private var rows: PGResult?
+    private var row = 0
+    private var done = false
+
+    init(db: PGConnection, cursor: String) {
+        self.db = db
+        self.cursor = cursor
+    }
+
+    mutating func next() throws -> (rows: PGResult, row: Int)? {
+        if done { return nil }
+        if rows == nil || row >= rows!.count {
+            rows = try db.execute("FETCH 2000 FROM \(cursor)")
+            row = 0
+            if rows!.count == 0 {
+                done = true
+                return nil
+            }
+        }
+        defer { row += 1 }
+        return (rows!, row)
+    }
+}
