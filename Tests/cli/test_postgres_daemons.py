@@ -10,6 +10,7 @@ OVERDUE_PG_KILLS lowers the number of SIGKILLs for local iteration (default and 
 OVERDUE_PG_HOSTS=loopback runs everything on 127.0.0.1 even where namespaces work.
 """
 import collections
+import itertools
 import json
 import os
 import pathlib
@@ -30,6 +31,7 @@ import ledger_bench  # noqa: E402  (its data generation, shared with the benchma
 
 KILLS = int(os.environ.get("OVERDUE_PG_KILLS", "20"))
 SLOW = 0.1   # seconds per message at the slow SMTP server
+DATABASES = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +52,17 @@ def lab(tmp_path_factory):
 @pytest.fixture
 def fresh(lab, request):
     """A fresh database per test; daemons still running after the test are killed."""
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    name = f"t{next(DATABASES)}_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40]
     database = lab.pg.fresh_database(name)
     yield database
     for daemon in lab.daemons:
         daemon.kill()
     lab.daemons = []
+    for host in lab.hosts:
+        if not getattr(host, "link_up", True):
+            host.restore()
+    if not lab.pg.running():
+        lab.pg.start()
 
 
 def due_invoices(lab, ws, count, days_overdue=10):
@@ -126,12 +133,15 @@ def test_three_daemons_on_three_hosts_send_every_reminder_exactly_once_and_share
     assert ambiguous == set(), "no daemon died, so nothing is ambiguous"
     assert set(counts) == expected and all(n == 1 for n in counts.values())
     workers = {k: v for k, v in sending_daemons(lab, fresh).items() if k}
-    assert len(workers) == 3, f"all three daemons sent a share: {workers}"
+    assert len(workers) == 3 and min(workers.values()) >= len(expected) / 6, f"all three share the work: {workers}"
     if lab.partitionable:
-        peers = collections.Counter(m["peer"] for m in smtp.received())
-        assert set(peers) == {h.address for h in lab.hosts}, peers
-    # Serial would be 120 x 0.1 s; three daemons must be well under two thirds of it.
-    assert elapsed < 120 * SLOW * 0.67 + 5, f"three daemons took {elapsed:.1f}s for 120 messages"
+        received = smtp.received()
+        first, last = min(m["at"] for m in received), max(m["at"] for m in received)
+        for host in lab.hosts:
+            times = [m["at"] for m in received if m["peer"] == host.address]
+            # Side by side, not one after the other: each host sent through most of the run.
+            assert times and max(times) - min(times) >= 0.6 * (last - first), f"{host.name} sent only briefly"
+    print(f"120 messages in {elapsed:.1f}s by {sorted(workers.values())}")
 
 
 def test_sigkill_of_a_random_daemon_mid_batch_20_times_loses_nothing_silently_and_sends_nothing_twice(
@@ -197,8 +207,12 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     from_victim_at_cut = {(m["invoice"], m["stage"]) for m in smtp.received() if m["peer"] == victim.address}
 
     # Its session is dropped by the server's keepalive (about 4 s), its advisory lock is then
-    # free, and the next tick of a surviving daemon turns its claimed batch ambiguous.
-    first_ambiguous = wait_for(lambda: lab.status(ws)["deliveries"]["ambiguous"], timeout=30,
+    # free, and a surviving daemon turns its claimed batch ambiguous when it next settles the
+    # dead daemons' claims (today: at the start of its next tick, after the queue it is working on).
+    gone = wait_for(lambda: victim.address not in {row[2] for row in lab.pg.sessions(fresh)}, timeout=30,
+                    what="the server to drop the cut host's session")
+    dropped = time.monotonic() - cut_at
+    first_ambiguous = wait_for(lambda: lab.status(ws)["deliveries"]["ambiguous"], timeout=180, interval=0.5,
                                what="the cut host's batch to become ambiguous")
     noticed = time.monotonic() - cut_at
     wait_for(lambda: drained(lab, ws, smtp, expected), timeout=180, interval=0.5,
@@ -218,7 +232,8 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     assert {(d["invoice"], d["stage"]) for d in first_ambiguous} <= ambiguous
     others = {(m["invoice"], m["stage"]) for m in smtp.received() if m["peer"] != victim.address}
     assert not (ambiguous & others), "an ambiguous reminder was sent again by another daemon"
-    print(f"cut noticed after {noticed:.1f}s, rest finished {finished:.1f}s after the cut, "
+    assert gone and dropped < 10, f"the server dropped the cut host's session only after {dropped:.1f}s"
+    print(f"session dropped after {dropped:.1f}s, batch ambiguous after {noticed:.1f}s, rest finished {finished:.1f}s after the cut, "
           f"ambiguous={len(ambiguous)}")
 
 
@@ -227,7 +242,7 @@ def test_three_daemons_starting_together_on_an_empty_database_migrate_it_once(la
     ws = lab.workspace(tmp_path / "ws", fresh, smtp)
     log_mark = lab.pg.log.stat().st_size
     daemons = [lab.start_daemon(ws, host) for host in lab.hosts]
-    wait_for(lambda: len([d for d in lab.status(ws).get("daemons", []) if d.get("alive", True)]) == 3,
+    wait_for(lambda: len([d for d in lab.status(ws, check=None).get("daemons", []) if d.get("alive", True)]) == 3,
              timeout=60, what="three registered daemons")
     wait_for(lambda: len(lab.audit(ws, "tick.finished")) >= 3, timeout=60, what="a tick by each")
     assert all(d.alive() for d in daemons), [d.log()[-2000:] for d in daemons if not d.alive()]
@@ -348,14 +363,14 @@ def test_ledger_copy_sqlite_to_postgresql_and_back_keeps_every_audit_hash(lab, f
 
     pg_ws = lab.workspace(tmp_path / "pg", fresh, stages=FEE_STAGES)
     env = lab.pg.client_env()
-    lab.overdue(pg_ws, "ledger", "copy", sqlite_ws.db_path, pg_ws.url, check=0, env=env)
+    lab.overdue(pg_ws, "ledger", "copy", sqlite_ws.db_path, pg_ws.url, check=0, env=env, config=False)
     assert lab.overdue(pg_ws, "audit", "verify").returncode == 0
     on_pg = lab.audit(pg_ws)
     assert [(e["seq"], e["hash"], e["prev"]) for e in on_pg] == [(e["seq"], e["hash"], e["prev"]) for e in original]
     assert on_pg == original
 
     back_ws = lab.workspace(tmp_path / "back", fresh, stages=FEE_STAGES, sqlite=True)
-    lab.overdue(pg_ws, "ledger", "copy", pg_ws.url, back_ws.db_path, check=0, env=env)
+    lab.overdue(pg_ws, "ledger", "copy", pg_ws.url, back_ws.db_path, check=0, env=env, config=False)
     assert lab.overdue(back_ws, "audit", "verify").returncode == 0
     assert lab.audit(back_ws) == original
     for as_of in (days[-1], "2026-08-01T09:00:00Z"):
@@ -368,6 +383,6 @@ def test_ledger_copy_sqlite_to_postgresql_and_back_keeps_every_audit_hash(lab, f
     assert pg_ws.status["deliveries"] == sqlite_ws.status["deliveries"] == back_ws.status["deliveries"]
 
     # A destination that is not empty is refused, and nothing is written into it.
-    refused = lab.overdue(pg_ws, "ledger", "copy", sqlite_ws.db_path, pg_ws.url, env=env)
+    refused = lab.overdue(pg_ws, "ledger", "copy", sqlite_ws.db_path, pg_ws.url, env=env, config=False)
     assert refused.returncode == 73, refused.stderr
     assert lab.audit(pg_ws) == original
