@@ -97,7 +97,17 @@ def check_once_and_nothing_lost(lab, ws, smtp, expected):
     # What the ledger calls sent was received; what was received is sent or ambiguous.
     assert sent <= set(counts), f"recorded sent but never received: {sorted(sent - set(counts))[:10]}"
     assert set(counts) <= sent | ambiguous
-    assert {(e["invoice"], e["stage"]) for e in lab.audit(ws, "reminder.ambiguous")} == ambiguous
+    audited = {(e["invoice"], e["stage"]) for e in lab.audit(ws, "reminder.ambiguous")}
+    assert ambiguous <= audited, f"ambiguous but not audited: {sorted(ambiguous - audited)[:10]}"
+    # An ambiguous dispatch may be settled later by the late reply of the daemon that sent it
+    # (a host cut off mid-send, whose server's 250 arrives once the link is back): then it was
+    # received once and its last word in the audit trail is reminder.sent.
+    late = audited - ambiguous
+    if late:
+        trail = [e for e in lab.audit(ws) if e["event"].startswith("reminder.")]
+        for key in late:
+            last = [e["event"] for e in trail if (e["invoice"], e["stage"]) == key][-1]
+            assert last == "reminder.sent" and counts[key] == 1, f"{key}: ambiguous, then {last}"
     assert lab.overdue(ws, "audit", "verify").returncode == 0
     states = dict(lab.pg.psql("SELECT state, count(*) FROM dispatches GROUP BY state", db=ws.database))
     assert set(states) <= {"sent", "ambiguous"}, f"dispatches left in other states: {states}"
@@ -202,8 +212,26 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     victim = lab.hosts[1]
     wait_for(lambda: sum(m["peer"] == victim.address for m in smtp.received()) >= 5, timeout=60,
              what=f"{victim.name} to be sending")
-    victim.cut()
-    cut_at = time.monotonic()
+    victim_id = lab.pg.psql(f"SELECT id FROM daemons WHERE pid = {daemons['h2'].pid} AND stopped IS NULL",
+                            db=fresh)[0][0]
+
+    def claimed_by_victim():
+        rows = lab.pg.psql("SELECT invoice, stage FROM dispatches WHERE state = 'sending' AND sending_daemon = "
+                           f"'{victim_id}'", db=fresh)
+        return {(invoice, stage) for invoice, stage in rows}
+
+    # Cut while it holds a claimed batch: once cut it can change nothing, so what is `sending`
+    # under its id right after the cut is its batch. Between batches, let it back and try again.
+    batch = set()
+    for _attempt in range(20):
+        victim.cut()
+        cut_at = time.monotonic()
+        batch = claimed_by_victim()
+        if batch:
+            break
+        victim.restore()
+        time.sleep(0.13)
+    assert batch, "the cut host never held a claimed batch"
     from_victim_at_cut = {(m["invoice"], m["stage"]) for m in smtp.received() if m["peer"] == victim.address}
 
     # Its session is dropped by the server's keepalive (about 4 s), its advisory lock is then
@@ -212,8 +240,8 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     gone = wait_for(lambda: victim.address not in {row[2] for row in lab.pg.sessions(fresh)}, timeout=30,
                     what="the server to drop the cut host's session")
     dropped = time.monotonic() - cut_at
-    first_ambiguous = wait_for(lambda: lab.status(ws)["deliveries"]["ambiguous"], timeout=180, interval=0.5,
-                               what="the cut host's batch to become ambiguous")
+    wait_for(lambda: batch <= {(d["invoice"], d["stage"]) for d in lab.status(ws)["deliveries"]["ambiguous"]},
+             timeout=180, interval=0.5, what="the cut host's batch to become ambiguous")
     noticed = time.monotonic() - cut_at
     wait_for(lambda: drained(lab, ws, smtp, expected), timeout=180, interval=0.5,
              what="the other daemons to send the rest")
@@ -228,8 +256,8 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     time.sleep(8)
     lab.stop_daemons()
     counts, ambiguous = check_once_and_nothing_lost(lab, ws, smtp, expected)
-    assert ambiguous, "the cut host's claimed batch is ambiguous"
-    assert {(d["invoice"], d["stage"]) for d in first_ambiguous} <= ambiguous
+    settled_late = batch - ambiguous
+    assert all(counts[key] == 1 for key in settled_late), "only a message the server had can be settled sent"
     others = {(m["invoice"], m["stage"]) for m in smtp.received() if m["peer"] != victim.address}
     assert not (ambiguous & others), "an ambiguous reminder was sent again by another daemon"
     assert gone and dropped < 10, f"the server dropped the cut host's session only after {dropped:.1f}s"
