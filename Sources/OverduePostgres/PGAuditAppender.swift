@@ -30,7 +30,7 @@ struct PGAuditAppender {
         at = storedSeconds(context.at)
         asOf = context.asOf.map(storedSeconds)
         times = AuditLine.times(at: storedDate(at), asOf: asOf.map(storedDate))
-        batchSize = batched ? 64 : 1
+        batchSize = batched ? 500 : 1
     }
 
     /// Locks the chain's head row and reads the head (once per transaction).

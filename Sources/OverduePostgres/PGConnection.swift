@@ -58,8 +58,12 @@ public final class PGConnection {
     }
 
     private func connect() throws {
-        var keys = ["dbname", "fallback_application_name"]
-        var values = [url, "overdue"]
+        // Defaults the URL may override (libpq lets the expanded URL override earlier keywords):
+        // a daemon cut off from the server notices within about half a minute instead of
+        // the kernel's hours, on an idle session and on an unanswered write alike.
+        var keys = ["connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                    "dbname", "fallback_application_name"]
+        var values = ["10", "10", "5", "3", "30000", url, "overdue"]
         if let password { keys.append("password"); values.append(password) }
         let conn = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
@@ -92,7 +96,15 @@ public final class PGConnection {
         if handle == nil, closedForGood { throw OverdueError(.ioError, "\(label): the database is closed") }
         close()
         try connect()
-        try onReconnect?(self)
+        do {
+            try onReconnect?(self)
+        } catch {
+            // The old session may still be on the server (it has not noticed the link went
+            // down): worth waiting for, as for the connection itself.
+            close()
+            lastFailureWasConnection = true
+            throw error
+        }
         return handle!
     }
 
@@ -164,6 +176,7 @@ public final class PGConnection {
 
     private func clean(_ text: String) -> String {
         text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; ")
+            .replacingOccurrences(of: "\t", with: " ")
     }
 
     // MARK: Transactions

@@ -22,26 +22,18 @@ extension PostgresLedgerStore {
             }
         }
         try reading {
-            try db.execute("DECLARE audit_cursor NO SCROLL CURSOR FOR SELECT \(PGColumns.audit) FROM audit ORDER BY seq")
+            // The filter is the SQLite store's WHERE clause; the rows come a page at a time.
+            try db.query("""
+                DECLARE audit_cursor NO SCROLL CURSOR FOR SELECT \(PGColumns.audit) FROM audit
+                WHERE ($1::text IS NULL OR invoice = $1) AND ($2::text IS NULL OR client = $2)
+                  AND (($3::text IS NULL AND $4::text IS NULL) OR event = $3 OR left(event, length($4)) = $4)
+                  AND ($5::bigint IS NULL OR at >= $5) AND ($6::bigint IS NULL OR at <= $6)
+                ORDER BY seq
+                """, [.optional(filter.invoice), .optional(filter.client), .optional(exact), .optional(family),
+                      .optional(filter.since.map(storedSeconds)), .optional(filter.until.map(storedSeconds))])
             defer { _ = try? db.execute("CLOSE audit_cursor") }
-            let since = filter.since.map(storedSeconds), until = filter.until.map(storedSeconds)
-            while true {
-                let rows = try db.execute("FETCH 2000 FROM audit_cursor")
-                if rows.count == 0 { break }
-                for row in 0..<rows.count {
-                    let entry = rows.auditEntry(row)
-                    if let invoice = filter.invoice, entry.invoice != invoice { continue }
-                    if let client = filter.client, entry.client != client { continue }
-                    if exact != nil || family != nil {
-                        let matches = entry.event == exact || family.map { entry.event.hasPrefix($0) } == true
-                        if !matches { continue }
-                    }
-                    let at = storedSeconds(entry.at)
-                    if let since, at < since { continue }
-                    if let until, at > until { continue }
-                    try body(entry)
-                }
-            }
+            var page = Page(db: db, cursor: "audit_cursor")
+            while let (rows, row) = try page.next() { try body(rows.auditEntry(row)) }
         }
     }
 

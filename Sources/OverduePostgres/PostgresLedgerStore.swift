@@ -70,6 +70,13 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
+    /// True when the database at `url` holds a ledger (for checks that must not create one).
+    public static func ledgerExists(url: String, password: String? = nil) throws -> Bool {
+        let connection = try PGConnection(url: url, password: password)
+        defer { connection.close() }
+        return try PGSchema.version(connection) != nil
+    }
+
     /// The schema version (as SQLite's `user_version`).
     public func schemaVersion() throws -> Int64 {
         try locked { try PGSchema.version(db) ?? 0 }
@@ -168,6 +175,10 @@ public final class PostgresLedgerStore: LedgerStore {
             guard try db.scalarText("SELECT pg_try_advisory_lock($1::int, $2::int)", [.int(Self.lockClass), .int(key)]) == "t" else {
                 throw OverdueError(.tempFailure, "\(label): another overdue daemon with id \(id) is sending from this ledger")
             }
+            // An earlier run under the same id (OVERDUE_DAEMON_ID) died with a batch `sending`:
+            // the lock now held is this run's, so its batch is marked as nobody's, which
+            // `markInterruptedAsAmbiguous` settles.
+            try db.query("UPDATE dispatches SET sending_daemon = NULL WHERE state = 'sending' AND sending_daemon = $1", [.text(id)])
             daemonID = id
             lockKey = key
         }
@@ -181,17 +192,24 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
-    /// The check a sender makes before each tick: the session is up (made anew, with the
-    /// lock taken again, if the server dropped it) and this sender's heartbeat is recorded
-    /// for `status`. 74 when the lock cannot be had again.
+    /// The check a sender makes before each tick: records this sender's heartbeat for
+    /// `status` (a session the server dropped is made anew, with the lock taken again).
+    /// Unlike a SQLite file, a database that cannot be reached now may be back by the next
+    /// tick (a server restart): only a closed store is 74, so the daemon keeps going and the
+    /// tick itself fails and is logged until the server is back.
     public func checkStillOnDisk() throws {
         try locked {
-            guard !connection.isClosed || !connection.closedForGood else { throw OverdueError(.ioError, "\(label): the database is closed") }
-            guard let daemonID else {
-                try db.query("SELECT 1")
-                return
+            guard !connection.closedForGood else { throw OverdueError(.ioError, "\(label): the database is closed") }
+            db.clearLastFailure()
+            do {
+                if let daemonID {
+                    try db.query("UPDATE daemons SET last_tick = $1 WHERE id = $2", [.int(storedSeconds(clock.now())), .text(daemonID)])
+                } else {
+                    try db.query("SELECT 1")
+                }
+            } catch let error as OverdueError where db.lastFailureIsTransient {
+                onPersistenceFailure?("\(error.message); the next tick tries again")
             }
-            try db.query("UPDATE daemons SET last_tick = $1 WHERE id = $2", [.int(storedSeconds(clock.now())), .text(daemonID)])
         }
     }
 

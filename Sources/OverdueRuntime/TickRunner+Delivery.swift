@@ -40,6 +40,9 @@ extension TickRunner {
     /// write-off carried out now, or nothing yet (on hold, outside the send window).
     func prepare(_ dispatch: Dispatch, windowOpen: Bool, into batch: inout DeliveryBatch, summary: inout TickSummary) throws {
         let context = try store.invoiceContext(dispatch.invoiceNumber)
+        // On a shared ledger another daemon may have taken it since the due list was read:
+        // it is that daemon's, and composing it here would be wasted.
+        if let current = context?.dispatches.first(where: { $0.id == dispatch.id }), !current.state.isDue { return }
         let message: OutgoingMessage
         switch DeliveryDecision.decide(dispatch, context: context, windowOpen: windowOpen) {
         case .withdraw(let reason):

@@ -30,7 +30,10 @@ struct ConfigCommand: ParsableCommand {
                 let config = try ConfigLoader.load(path: options.path)
                 try checkMailConfiguration(config)
                 // Only a ledger that exists: checking a config must not create one.
-                if PostgresLedgerStore.handles(config.daemon.database) || FileManager.default.fileExists(atPath: config.daemon.database) {
+                if PostgresLedgerStore.handles(config.daemon.database)
+                    ? try PostgresLedgerStore.ledgerExists(url: config.daemon.database,
+                                                           password: config.daemon.databasePassword.map { try readPassword($0, key: "daemon.password_file") })
+                    : FileManager.default.fileExists(atPath: config.daemon.database) {
                     try checkStageHistory(config, try openLedger(config))
                 }
                 // Checks beyond the file itself go here, each throwing an OverdueError(.config)
