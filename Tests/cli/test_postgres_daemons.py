@@ -81,6 +81,18 @@ def drained(lab, ws, smtp, expected):
     return waiting == 0 and not (expected - set(smtp.counts()) - ambiguous)
 
 
+def wait_drained(lab, ws, smtp, expected, timeout=180, what="the rest to go out"):
+    """Waits for `drained`; on timeout says what was left, in the ledger's own words."""
+    try:
+        wait_for(lambda: drained(lab, ws, smtp, expected), timeout=timeout, interval=0.5, what=what)
+    except AssertionError as timeout_error:
+        states = lab.pg.psql("SELECT state, coalesce(sending_daemon, ''), count(*) FROM dispatches "
+                             "WHERE state NOT IN ('sent') GROUP BY 1, 2", db=ws.database)
+        daemons = lab.pg.psql("SELECT id, stopped IS NULL FROM daemons", db=ws.database)
+        raise AssertionError(f"{timeout_error}: received {len(smtp.counts())} of {len(expected)}; "
+                             f"dispatches not sent {states}; daemons {daemons}") from None
+
+
 def check_once_and_nothing_lost(lab, ws, smtp, expected):
     """Nothing received twice, nothing lost silently, every ambiguous one shown and audited,
     and in the ledger's own table every dispatch ended sent or ambiguous."""
@@ -127,7 +139,7 @@ def test_three_daemons_on_three_hosts_send_every_reminder_exactly_once_and_share
     expected = due_invoices(lab, ws, 120)
     started = time.monotonic()
     daemons = [lab.start_daemon(ws, host) for host in lab.hosts]
-    wait_for(lambda: drained(lab, ws, smtp, expected), timeout=120, what="every reminder to go out")
+    wait_drained(lab, ws, smtp, expected, timeout=120, what="every reminder to go out")
     elapsed = time.monotonic() - started
 
     report = lab.status(ws)
@@ -170,7 +182,7 @@ def test_sigkill_of_a_random_daemon_mid_batch_20_times_loses_nothing_silently_an
         kills += 1
         running[host.name] = lab.start_daemon(ws, host)
     received_during_kills = len(smtp.received())
-    wait_for(lambda: drained(lab, ws, smtp, expected), timeout=180, interval=0.5, what="the rest to go out")
+    wait_drained(lab, ws, smtp, expected)
     assert all(d.alive() for d in running.values())
     lab.stop_daemons()
     counts, ambiguous = check_once_and_nothing_lost(lab, ws, smtp, expected)
@@ -194,7 +206,7 @@ def test_a_postgresql_restart_mid_tick_is_survived_and_nothing_is_sent_twice(lab
     at_restart = len(smtp.received())
     wait_for(lambda: len(smtp.received()) >= at_restart + 40, timeout=60,
              what="the daemons to go on sending after the restart")
-    wait_for(lambda: drained(lab, ws, smtp, expected), timeout=180, interval=0.5, what="the rest to go out")
+    wait_drained(lab, ws, smtp, expected)
     assert all(d.alive() for d in daemons), "the daemons survive the database restart: " + " | ".join(
         d.log()[-1500:] for d in daemons if not d.alive())
     assert lab.stop_daemons() == [0, 0, 0]
@@ -243,8 +255,7 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     wait_for(lambda: batch <= {(d["invoice"], d["stage"]) for d in lab.status(ws)["deliveries"]["ambiguous"]},
              timeout=180, interval=0.5, what="the cut host's batch to become ambiguous")
     noticed = time.monotonic() - cut_at
-    wait_for(lambda: drained(lab, ws, smtp, expected), timeout=180, interval=0.5,
-             what="the other daemons to send the rest")
+    wait_drained(lab, ws, smtp, expected, what="the other daemons to send the rest")
     finished = time.monotonic() - cut_at
     assert daemons["h1"].alive() and daemons["h3"].alive()
     after_cut = [m for m in smtp.received() if m["peer"] == victim.address
