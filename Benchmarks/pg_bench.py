@@ -135,8 +135,9 @@ def ledger(lab, tmp, args):
         lab.pg.psql(f"DROP DATABASE {database}", db="postgres")
     med = {k: statistics.median(v) for k, v in figures.items()}
     print(f"ledger ({args.rows:,} invoices on PostgreSQL, median of {args.repeat}; target: within 3x):")
-    print(f"  overdue import {med['overdue import']:8.2f}s  psql \\copy {med['psql \\copy']:8.2f}s  "
-          f"ratio {med['overdue import'] / med['psql \\copy']:5.2f}  (import peak RSS {peaks['overdue import']:.0f} MiB)")
+    copy = med["psql \\copy"]
+    print(f"  overdue import {med['overdue import']:8.2f}s  psql \\copy {copy:8.2f}s  "
+          f"ratio {med['overdue import'] / copy:5.2f}  (import peak RSS {peaks['overdue import']:.0f} MiB)")
     print(f"  overdue plan   {med['overdue plan']:8.2f}s  psql SELECT {med['psql SELECT *']:7.2f}s  "
           f"ratio {med['overdue plan'] / med['psql SELECT *']:5.2f}  (plan peak RSS {peaks['overdue plan']:.0f} MiB)")
     return med
