@@ -76,6 +76,29 @@ public final class PGConnection {
         // Every commit waits for the WAL flush (the server's default, insisted on here): a
         // `sending` mark must survive a crash of the server before the first byte goes out.
         _ = try execute("SET synchronous_commit = on; SET client_min_messages = warning; SET TIME ZONE 'UTC'")
+        // The server drops a session whose client is gone by the same clock the client uses
+        // (the URL's keepalive settings or the defaults above), which frees a cut-off daemon's
+        // advisory lock, so the others settle its batch within that bound, not the kernel's hours.
+        let effective = PGConnection.options(of: conn)
+        var settings: [String] = []
+        for (client, server) in [("keepalives_idle", "tcp_keepalives_idle"), ("keepalives_interval", "tcp_keepalives_interval"),
+                                 ("keepalives_count", "tcp_keepalives_count"), ("tcp_user_timeout", "tcp_user_timeout")] {
+            if let value = effective[client].flatMap(Int.init) { settings.append("SET \(server) = \(value)") }
+        }
+        if !settings.isEmpty { _ = try execute(settings.joined(separator: "; ")) }
+    }
+
+    /// The connection's settings as libpq resolved them (URL, defaults, environment).
+    private static func options(of conn: OpaquePointer) -> [String: String] {
+        guard let list = PQconninfo(conn) else { return [:] }
+        defer { PQconninfoFree(list) }
+        var found: [String: String] = [:]
+        var index = 0
+        while let keyword = list[index].keyword {
+            if let value = list[index].val { found[String(cString: keyword)] = String(cString: value) }
+            index += 1
+        }
+        return found
     }
 
     public var isClosed: Bool { handle == nil }

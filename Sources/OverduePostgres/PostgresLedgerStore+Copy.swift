@@ -40,17 +40,29 @@ extension PostgresLedgerStore: LedgerCopySource, LedgerCopyDestination {
                 for table in LedgerCopy.tables where try db.query("SELECT 1 FROM \(table.name) LIMIT 1").count > 0 {
                     throw OverdueError(.cannotCreate, "\(label): the ledger is not empty (table \(table.name) has rows); a copy goes into a new ledger only; nothing changed")
                 }
-                try fill { table, row in
-                    let marks = (1...table.columns.count).map { "$\($0)" }.joined(separator: ", ")
-                    try db.query("INSERT INTO \(table.name) (\(table.columnList)) VALUES (\(marks))", row.map { cell in
-                        switch cell {
-                        case .null: .null
-                        case .int(let v): .int(v)
-                        case .text(let s): .text(s)
-                        case .bytes(let b): .bytes(b)
-                        }
-                    })
+                // Rows go in by the hundred, one statement each (tables arrive one after another).
+                var pending: (table: LedgerCopy.Table, values: [PGValue], rows: Int)?
+                func flush() throws {
+                    guard let batch = pending, batch.rows > 0 else { return }
+                    try PGBatch.insert(db, "INSERT INTO \(batch.table.name) (\(batch.table.columnList)) VALUES",
+                                       columns: batch.table.columns.count, rows: batch.rows, batch.values)
+                    pending = nil
                 }
+                try fill { table, row in
+                    if let batch = pending, batch.table.name != table.name || batch.rows == 500 { try flush() }
+                    var batch = pending ?? (table, [], 0)
+                    for cell in row {
+                        switch cell {
+                        case .null: batch.values.append(.null)
+                        case .int(let v): batch.values.append(.int(v))
+                        case .text(let s): batch.values.append(.text(s))
+                        case .bytes(let b): batch.values.append(.bytes(b))
+                        }
+                    }
+                    batch.rows += 1
+                    pending = batch
+                }
+                try flush()
                 for table in ["payments", "messages", "dispatches", "fees"] {
                     try db.query("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce((SELECT max(id) FROM \(table)), 0) + 1, false)")
                 }

@@ -224,6 +224,33 @@ final class PostgresLedgerStoreTests: XCTestCase {
         XCTAssertEqual(try first.liveDaemons().first { $0.id == second.daemonID }?.claimed, 1)
     }
 
+    func testThreeSendersClaimingTheSameDispatchesAtOnceShareThemWithoutOverlap() throws {
+        let setup = try openPG()
+        _ = try setup.importInvoices((0..<60).map { row("INV-\($0)") }, source: "a.csv", context: context())
+        let ids = try setup.queue((0..<60).map { newDispatch("INV-\($0)", "firm") }, context: context()).map(\.id)
+        setup.close()
+        let url = self.url
+        let claims = Mutex<[Int64]>([])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { sender in
+            do {
+                let store = try PostgresLedgerStore(url: url)
+                defer { store.close() }
+                try store.lockForSending()
+                // Each sender walks the same due list in batches of 5, as ticks do.
+                for start in stride(from: 0, to: ids.count, by: 5) {
+                    let marks = ids[start..<start + 5].map { SendingMark(dispatchIDs: [$0], messageID: "<\($0)@x>", recipients: ["a@b.example"]) }
+                    let got = try store.markSending(marks, context: ChangeContext(at: Date(timeIntervalSince1970: 1_772_355_600)))
+                    claims.withLock { $0 += got }
+                }
+            } catch {
+                failures.withLock { $0.append("sender \(sender): \(error)") }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        XCTAssertEqual(claims.withLock { $0 }.sorted(), ids, "every dispatch claimed exactly once")
+    }
+
     func testADeadDaemonsSendingDispatchesBecomeAmbiguousAndALiveOnesAreLeftAlone() throws {
         let dying = try openPG()
         try dying.lockForSending()
@@ -313,6 +340,21 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(PGConnection.redacted("postgresql://u:s3cret@db.example:5432/overdue?sslmode=verify-full&password=x"),
                        "postgresql://u@db.example:5432/overdue?sslmode=verify-full")
         XCTAssertFalse(PGConnection.redacted("postgres://u:s3cret@h/d").contains("s3cret"))
+    }
+
+    func testTheServerDropsACutOffSessionOnTheClientsKeepaliveClock() throws {
+        let url = try PostgresTestDatabase.emptied()
+        let defaults = try PGConnection(url: url, password: nil)
+        defer { defaults.close() }
+        XCTAssertEqual(try defaults.scalarText("SELECT current_setting('tcp_user_timeout')"), "30000")
+        let separator = url.contains("?") ? "&" : "?"
+        let tuned = try PGConnection(url: url + separator + "keepalives_idle=3&tcp_user_timeout=4000", password: nil)
+        defer { tuned.close() }
+        XCTAssertEqual(try tuned.scalarText("SELECT current_setting('tcp_user_timeout')"), "4000")
+        XCTAssertEqual(try tuned.scalarText("SELECT current_setting('synchronous_commit')"), "on")
+        // Over TCP the server reports the idle time it now uses (0 on a Unix socket, which has none).
+        let idle = try tuned.scalarText("SELECT current_setting('tcp_keepalives_idle')")
+        XCTAssertTrue(idle == "3" || idle == "0", idle ?? "nil")
     }
 
     func testAServerThatIsNotThereIsAnIOErrorNamingTheDatabase() {

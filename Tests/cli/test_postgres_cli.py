@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import invoice_row, run_overdue
+from conftest import OVERDUE_BIN, invoice_row, run_overdue
 
 URL = os.environ.get("OVERDUE_TEST_POSTGRES_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="OVERDUE_TEST_POSTGRES_URL is not set: no PostgreSQL to run against")
@@ -62,3 +62,20 @@ def test_commands_on_an_empty_database_find_no_ledger_until_one_is_made(ws, pg):
     ws.run("init", check=73)
     status = json.loads(ws.run("status", "--format", "json", check=0).stdout)
     assert status["daemons"] == []
+
+
+def test_three_senders_at_once_send_every_reminder_once_and_keep_one_audit_chain(ws, pg):
+    use(ws, pg)
+    rows = [invoice_row(f"INV-{n:03d}", client=f"c{n % 7}", due="2026-01-01") for n in range(120)]
+    ws.run("import", ws.write_csv("a.csv", rows), check=0)
+    ticks = [subprocess.Popen([str(OVERDUE_BIN), "tick", "--as-of", "2026-04-01", "--config", str(ws.config_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for tick in ticks:
+        out, err = tick.communicate(timeout=300)
+        assert tick.returncode == 0, err
+    ids = [line for eml in ws.outbox.iterdir() for line in eml.read_text().splitlines()
+           if line.lower().startswith("message-id:")]
+    assert len(ids) == 120 and len(set(ids)) == 120
+    status = json.loads(ws.run("status", "--format", "json", check=0).stdout)
+    assert status["pending"] == 0 and status["ambiguous"] == 0
+    assert "intact: " in ws.run("audit", "verify", check=0).stdout
