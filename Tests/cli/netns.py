@@ -121,7 +121,7 @@ class Network:
         try:
             _ip("-n", self.switch, "link", "add", "br0", "type", "bridge")
             _ip("-n", self.switch, "link", "set", "br0", "up")
-        except Exception:
+        except BaseException:
             self.destroy()
             raise
 
@@ -137,7 +137,7 @@ class Network:
             _ip("-n", host.ns, "link", "set", "lo", "up")
             _ip("-n", host.ns, "addr", "add", f"{host.address}/24", "dev", "eth0")
             _ip("-n", host.ns, "link", "set", "eth0", "up")
-        except Exception:
+        except BaseException:
             self.destroy()
             raise
         return host

@@ -121,7 +121,7 @@ class Lab:
             self.pg = pg_server.PostgresServer()
         try:
             self.pg.init().start()
-        except Exception:
+        except BaseException:
             self.destroy()
             raise
 
