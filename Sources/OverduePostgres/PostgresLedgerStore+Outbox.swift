@@ -51,6 +51,9 @@ extension PostgresLedgerStore {
     @discardableResult
     public func markSending(_ marks: [SendingMark], context: ChangeContext) throws -> [Int64] {
         guard !marks.isEmpty else { return [] }
+        // Whoever marks is a sender: without a live lock its batch would look abandoned to
+        // the other daemons at once.
+        if daemonID == nil { try lockForSending() }
         return try writing(context, serialized: false) { _ in
             let now = storedSeconds(context.at)
             var claimed: [Int64] = []
