@@ -141,16 +141,18 @@ class Lab:
         self.smtp_servers.append(server)
         return server
 
-    def workspace(self, folder, database, smtp=None, interval="1s", stages=TWO_STAGES, sqlite=False, **sections):
+    def workspace(self, folder, database, smtp=None, interval="1s", stages=TWO_STAGES, sqlite=False, url_options="",
+                  **sections):
         """A config folder whose ledger is `database` on the test server (a fresh one per test),
-        or with `sqlite=True` a SQLite file in the folder (`ws.db_path`)."""
+        or with `sqlite=True` a SQLite file in the folder (`ws.db_path`). `url_options`: libpq
+        URI parameters (`keepalives_idle=1&...`) appended to the URL."""
         folder = pathlib.Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         ws = Workspace(folder)
         for name in ["courtesy", "friendly", "reminder-7", "reminder-30", "final-notice"]:
             (ws.templates / f"{name}.txt").write_text(MARKER_TEMPLATE)
         ws.database = database
-        ws.url = self.pg.url(database)
+        ws.url = self.pg.url(database) + (f"?{url_options}" if url_options else "")
         location = f'database = "{ws.db_path}"\n' if sqlite else \
             f'database = "{ws.url}"\npassword_file = "{self.pg.password_file}"\n'
         overrides = dict(

@@ -16,7 +16,8 @@ port 5432) is read or touched.
   dropped after 3 unanswered (`tcp_keepalives_*`), unacknowledged data given up after 3 s
   (`tcp_user_timeout`), and a running query checks its client every second
   (`client_connection_check_interval`). Bound: about 1 + 3 x 1 = 4 s for an idle session,
-  3 s for a session with data in flight.
+  3 s for a session with data in flight. (overdue sets each session's server-side keepalive
+  from its libpq keepalive options, so a test that needs this bound passes them in the URL.)
 * `fresh_database()` gives each test its own database (owned by `overdue`) in the one cluster a
   test module shares; `restart()` is `pg_ctl restart -m fast`; `kill()` SIGKILLs the postmaster
   and every backend (a crash: the next `start()` runs crash recovery).

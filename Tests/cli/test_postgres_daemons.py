@@ -225,7 +225,10 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     if not lab.partitionable:
         pytest.skip(f"no separate hosts to cut off: {lab.partition_reason}")
     smtp = lab.smtp(tmp_path / "smtp", delay=SLOW)
-    ws = lab.workspace(tmp_path / "ws", fresh, smtp)
+    # overdue sets each session's server-side keepalive from the client's (libpq defaults: about
+    # 30 s); the URL tightens it so the server drops a silent host's session after 1 + 3 x 1 s.
+    ws = lab.workspace(tmp_path / "ws", fresh, smtp,
+                       url_options="keepalives_idle=1&keepalives_interval=1&keepalives_count=3&tcp_user_timeout=3000")
     expected = due_invoices(lab, ws, 240)
     daemons = {host.name: lab.start_daemon(ws, host) for host in lab.hosts}
     victim = lab.hosts[1]
@@ -256,7 +259,7 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     # Its session is dropped by the server's keepalive (about 4 s), its advisory lock is then
     # free, and a surviving daemon turns its claimed batch ambiguous when it next settles the
     # dead daemons' claims (today: at the start of its next tick, after the queue it is working on).
-    gone = wait_for(lambda: victim.address not in {row[2] for row in lab.pg.sessions(fresh)}, timeout=30,
+    gone = wait_for(lambda: victim.address not in {row[2] for row in lab.pg.sessions(fresh)}, timeout=60,
                     what="the server to drop the cut host's session")
     dropped = time.monotonic() - cut_at
     wait_for(lambda: batch <= {(d["invoice"], d["stage"]) for d in lab.status(ws)["deliveries"]["ambiguous"]},
