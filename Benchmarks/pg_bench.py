@@ -182,10 +182,10 @@ def failover(lab, tmp, args):
         fmt = lambda v: f"{v:.1f}s" if v is not None else "never"
         print(f"  failover by {mode}: claimed batch ambiguous after {fmt(ambiguous_at)}, everything else sent "
               f"after {fmt(done_at)}, {ambiguous} ambiguous", flush=True)
-    print("failover bound: kill = the next tick of a survivor (daemon.interval, 1s here), the kernel closes "
-          "the dead daemon's connection at once; cut = tcp_keepalives_idle + count x interval "
-          "(1 + 3 x 1 = 4s on this server) before PostgreSQL drops the session and frees its lock, "
-          "then the next tick")
+    print("failover bound: the dead daemon's session must end (kill: at once, the kernel closes its connection; "
+          "cut: the session's keepalive, which overdue copies from libpq's options to the server side, about 30 s "
+          "by default, 4 s with keepalives_idle=1&keepalives_interval=1&keepalives_count=3 in the URL), then a "
+          "survivor settles the claims at the start of its next tick, which comes after the queue it is sending")
     return out
 
 
