@@ -12,6 +12,7 @@ extension SQLiteLedgerStore {
     public func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws {
         try reading {
             var clients: [String: Client] = [:]
+            clients.reserveCapacity(try db.scalarInt("SELECT count(*) FROM clients").map(Int.init) ?? 0)
             let clientCursor = try db.prepareCursor("SELECT \(Columns.client) FROM clients")
             while try clientCursor.step() {
                 let client = clientCursor.client()

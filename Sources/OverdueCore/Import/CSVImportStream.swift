@@ -157,7 +157,7 @@ public final class CSVRowSpill {
     func append(_ row: ImportRow) throws {
         let currency = row.amount.currency
         let currencyIndex: Int
-        if let known = currencies.lastIndex(of: currency) {
+        if let known = currencies.firstIndex(where: { $0.code == currency.code }) {
             currencyIndex = known
         } else {
             currencyIndex = currencies.count
@@ -173,11 +173,23 @@ public final class CSVRowSpill {
         put(Int64(row.line)); put(row.amount.minorUnits); put(row.paid.minorUnits)
         put(row.issueDate); put(row.dueDate)
         put(UInt16(currencyIndex))
-        put(UInt8(InvoiceStatus.allCases.firstIndex(of: row.status)!))
+        put(CSVRowSpill.code(of: row.status))
         put(UInt32(numberCount)); put(UInt32(clientCount))
         number.withUTF8 { pending.append(contentsOf: $0) }
         clientID.withUTF8 { pending.append(contentsOf: $0) }
         if pending.count >= CSVImport.blockSize { try flush() }
+    }
+
+    /// A status as one byte: its position in `statuses`.
+    private static let statuses = InvoiceStatus.allCases
+    private static func code(of status: InvoiceStatus) -> UInt8 {
+        switch status {
+        case .open: 0
+        case .paid: 1
+        case .cancelled: 2
+        case .escalated: 3
+        case .writtenOff: 4
+        }
     }
 
     private func flush() throws {
@@ -217,7 +229,7 @@ public final class CSVRowSpill {
             let line = Int(take(Int64.self)), amount = take(Int64.self), paid = take(Int64.self)
             let issue = takeDate(), due = takeDate()
             let currency = spill.currencies[Int(take(UInt16.self))]
-            let status = InvoiceStatus.allCases[Int(take(UInt8.self))]
+            let status = CSVRowSpill.statuses[Int(take(UInt8.self))]
             let numberCount = Int(take(UInt32.self)), clientCount = Int(take(UInt32.self))
             let number = String(decoding: storage[at..<(at + numberCount)], as: UTF8.self)
             let clientID = String(decoding: storage[(at + numberCount)..<(at + numberCount + clientCount)], as: UTF8.self)

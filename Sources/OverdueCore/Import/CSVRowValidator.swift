@@ -19,15 +19,8 @@ struct CSVRowValidator {
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
     private var lastCurrency: (code: String, currency: Currency?)?
 
-    /// Whether repeated invoice numbers are looked for (a second pass over a checked file
-    /// leaves them out, and the million-entry table with them).
-    private let checksNumbers: Bool
-
-    /// `clients`: what an earlier pass over the same file learnt about its clients.
-    init(fileName: String, checksNumbers: Bool = true, clients: [String: KnownClient] = [:]) {
+    init(fileName: String) {
         self.fileName = fileName
-        self.checksNumbers = checksNumbers
-        self.clients = clients
     }
 
     /// Every client the rows named, in id byte order.
@@ -130,7 +123,7 @@ struct CSVRowValidator {
             report(line, "due_date", "\(dueDate) is before issue_date \(issueDate)")
         }
         // One hash per row in the usual case: insert, and put the first line back on a repeat.
-        if checksNumbers, let number, let first = numbers.updateValue(line, forKey: number) {
+        if let number, let first = numbers.updateValue(line, forKey: number) {
             numbers[number] = first
             report(line, "number", "invoice \(quoted(number)) appears twice (first on line \(first))")
         }
