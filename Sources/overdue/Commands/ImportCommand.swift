@@ -133,7 +133,11 @@ final class SpillFile {
             while done < bytes.count {
                 let count = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw OverdueError(.ioError, "\(path): cannot write the import's rows: \(String(cString: strerror(errno)))") }
+                guard count > 0 else {
+                    let reason = errno == ENOSPC || errno == EFBIG ? DiskSpace.fullMessage(writing: path, errno: errno)
+                        : String(cString: strerror(errno))
+                    throw OverdueError(.ioError, "\(path): cannot keep the import's checked rows: \(reason)")
+                }
                 done += count
             }
         }, rewind: { [self] in
