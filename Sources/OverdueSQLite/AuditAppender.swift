@@ -19,9 +19,11 @@ struct AuditAppender {
     /// `,"at":"…"` and `,"as_of":"…"` when given: the same for every entry.
     private let times: [UInt8]
     private var rows: BatchInsert
-    private(set) var lastSeq: Int64
-    private(set) var lastHash: String
+    private var lastSeq: Int64
+    /// The newest hash as stored (32 bytes) and as the next entry's hash is taken over (its hex
+    /// digits), both kept so an entry costs no conversion through a String.
     private var lastHashBytes: [UInt8]
+    private var lastHashHex: [UInt8] = []
     private var appended = 0
     private var line: [UInt8] = []
     private var details: [UInt8] = []
@@ -41,12 +43,12 @@ struct AuditAppender {
         if try head.step() {
             lastSeq = head.int(0)
             lastHashBytes = head.blob(1)
-            lastHash = head.hexBlob(1)
         } else {
             lastSeq = 0
-            lastHash = AuditChain.genesis
             lastHashBytes = ByteText.decodeHex(AuditChain.genesis) ?? []
         }
+        lastHashHex.reserveCapacity(64)
+        ByteText.appendHex(bytes: lastHashBytes, to: &lastHashHex)
         rows = BatchInsert(db, prefix: "INSERT INTO audit (\(Columns.audit)) VALUES", columns: 10, batchSize: batched ? 64 : 1)
     }
 
@@ -67,14 +69,15 @@ struct AuditAppender {
         line.removeAll(keepingCapacity: true)
         AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
                         stage: stage, details: details, hashes: nil, to: &line)
-        let hashBytes = AuditChain.digest(prevHash: lastHash, canonical: line)
+        let hashBytes = lastHashHex.withUnsafeBytes { AuditChain.digest(prevHashHex: $0, canonical: line) }
         rows.append(.int(seq)); rows.append(.int(at)); rows.append(.optional(asOf)); rows.append(.text(event.rawValue))
         rows.append(.optional(invoice)); rows.append(.optional(client)); rows.append(.optional(stage))
         rows.append(.utf8(details)); rows.append(.blob(lastHashBytes)); rows.append(.blob(hashBytes))
         try rows.endRow()
         lastSeq = seq
-        lastHash = hexString(hashBytes)
         lastHashBytes = hashBytes
+        lastHashHex.removeAll(keepingCapacity: true)
+        ByteText.appendHex(bytes: hashBytes, to: &lastHashHex)
         appended += 1
     }
 
@@ -84,6 +87,6 @@ struct AuditAppender {
         try rows.flush()
         guard appended > 0 else { return }
         try db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(.text(Self.headKey), .text("\(lastSeq) \(lastHash)")).run()
+            .bind(.text(Self.headKey), .text("\(lastSeq) \(String(decoding: lastHashHex, as: UTF8.self))")).run()
     }
 }

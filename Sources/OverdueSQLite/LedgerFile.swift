@@ -111,8 +111,8 @@ struct FileIdentity: Equatable {
 }
 
 /// What to say when a write of ours ran out of space: which file system, and how much is left.
-enum DiskSpace {
-    static func fullMessage(writing path: String, errno code: Int32) -> String {
+public enum DiskSpace {
+    public static func fullMessage(writing path: String, errno code: Int32) -> String {
         let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         if code == EFBIG { return "the file size limit was reached writing \(path)" }
         var info = statvfs()

@@ -27,7 +27,10 @@ func storedDate(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInte
 func joinAddresses(_ list: [String]) -> String { list.joined(separator: "\n") }
 
 func splitAddresses(_ text: String) -> [String] {
-    text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    // Most clients have one address: that String is the list, with no copy of it made.
+    guard !text.isEmpty else { return [] }
+    guard text.utf8.contains(UInt8(ascii: "\n")) else { return [text] }
+    return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
 }
 
 extension Statement {

@@ -64,8 +64,10 @@ extension SQLiteLedgerStore {
 
     /// How long one chunk of an import may hold the write lock before it commits, and how long
     /// it then lets go: SQLite's busy handler polls a waiting writer at most 100 ms apart, so a
-    /// longer pause is one that every waiter gets into.
-    static let importChunk = (seconds: 0.5, pause: 0.11)
+    /// longer pause is one that every waiter gets into. The pause is time the import does not
+    /// work; a second's chunk keeps it a small share of the import while a waiting writer (the
+    /// daemon recording an outcome, under a 10 s busy timeout) still waits about a second.
+    static let importChunk = (seconds: 1.0, pause: 0.11)
 
     /// The page cache of an import, in SQLite's negative-KiB form: enough for the clients a
     /// new invoice's foreign key is checked against, the rest passes through once.

@@ -13,6 +13,7 @@ extension SQLiteLedgerStore {
         try reading {
             var clients: [String: Client] = [:]
             let failing = try allFailingAddresses()
+            clients.reserveCapacity(try db.scalarInt("SELECT count(*) FROM clients").map(Int.init) ?? 0)
             let clientCursor = try db.prepareCursor("SELECT \(Columns.client) FROM clients")
             while try clientCursor.step() {
                 let client = clientCursor.client()

@@ -254,7 +254,7 @@ final class ImportExportFormatTests: XCTestCase {
             }
             let checked = try CSVImport.check(fileName: "in.csv", format: custom(qbo), read: reader()).get()
             XCTAssertEqual(checked.rows, 300)
-            var stream = CSVImportRows(fileName: "in.csv", read: reader(), checked: checked)
+            var stream = CSVImportRows(checked: checked)
             var count = 0
             while let row = try stream.next() {
                 XCTAssertEqual(row.line, 3 + 3 * count)

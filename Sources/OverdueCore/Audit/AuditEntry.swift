@@ -196,10 +196,18 @@ public enum AuditChain {
 
     /// The hash as its 32 bytes (as the store keeps it).
     public static func digest(prevHash: String, canonical: [UInt8]) -> [UInt8] {
-        var message = Array(prevHash.utf8)
-        message.append(0x0A)
-        message.append(contentsOf: canonical)
-        return Array(SHA256.hash(data: message))
+        var prev = prevHash
+        return prev.withUTF8 { digest(prevHashHex: UnsafeRawBufferPointer($0), canonical: canonical) }
+    }
+
+    /// `digest` with the previous hash given as its hex digits: the message is hashed in its
+    /// three parts, so an appender carrying the hex of the last hash copies nothing.
+    public static func digest(prevHashHex: UnsafeRawBufferPointer, canonical: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: prevHashHex)
+        withUnsafeBytes(of: UInt8(0x0A)) { hasher.update(bufferPointer: $0) }
+        canonical.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// Details serialized canonically, as stored and hashed.

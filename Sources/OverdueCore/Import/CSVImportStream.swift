@@ -16,27 +16,29 @@ public struct ImportClient: Sendable, Equatable {
 }
 
 /// What the checking pass over a valid file found: its clients in id byte order (the order
-/// SQLite's BINARY collation sorts them) and how many rows it has.
-public struct CSVImportCheck: Sendable {
+/// SQLite's BINARY collation sorts them), how many rows it has, and the rows themselves as it
+/// kept them for the writing pass (`CSVRowSpill`).
+public struct CSVImportCheck {
     public var clients: [ImportClient]
     public var rows: Int
     /// The checking pass's table of clients, handed to the writing pass so the file's clients
     /// are held once, not once per pass.
     var known: [String: CSVRowValidator.KnownClient]
-    /// How the file was read, so the writing pass reads it the same way.
-    var format: ImportFormat = .overdue
-    var separator = UInt8(ascii: ",")
+    let spill: CSVRowSpill
 }
 
 extension CSVImport {
     /// How much of a file is read at a time: memory holds one block of it, not the file.
     public static let blockSize = 1 << 20
 
-    /// The first pass of a streamed import: reads the whole file through `read` and applies every
-    /// rule, keeping only the clients and the problems, so a file of any size is checked in
-    /// memory that grows with its clients and invoice numbers, not its bytes.
-    public static func check(fileName: String, format: ImportFormat = .overdue,
-                             read: @escaping CSVFileRead) throws -> Result<CSVImportCheck, CSVImportFailure> {
+    /// The checking pass of a streamed import, the only pass over the file: reads it through
+    /// `read` (laid out as `format` says) and applies every rule, keeping the clients and the
+    /// problems in memory and each valid row in `spill`, so a file of any size is checked in
+    /// memory that grows with its clients and invoice numbers, not its bytes. The writing pass
+    /// (`CSVImportRows`) reads the rows back from the spill: the file is parsed once, and what is
+    /// written is what was checked.
+    public static func check(fileName: String, format: ImportFormat = .overdue, read: @escaping CSVFileRead,
+                             spill: CSVRowSpill = .inMemory()) throws -> Result<CSVImportCheck, CSVImportFailure> {
         var validator = CSVRowValidator(fileName: fileName, format: format)
         let (separator, read) = try ImportSeparator.detect(format: format, read: read)
         let blocks = CSVBlocks(read: read, separator: separator)
@@ -47,7 +49,11 @@ extension CSVImport {
                 header = false
                 return validator.readHeader(fields, line: line, problem: problem)
             }
-            if validator.row(fields, line: line, problem: problem) != nil { rows += 1 }
+            if let row = validator.row(fields, line: line, problem: problem) {
+                rows += 1
+                // Once a row is bad the file is refused: the rest need not be kept.
+                if validator.problems.isEmpty { try spill.append(row) }
+            }
             return true
         }
         if header {
@@ -56,11 +62,11 @@ extension CSVImport {
         }
         validator.finish()
         guard validator.problems.isEmpty else { return .failure(validator.problems.failure) }
-        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients,
-                                       format: format, separator: separator))
+        try spill.endWriting()
+        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients, spill: spill))
     }
 
-    /// Parses a whole file held in memory (`invoice add`'s one row, tests): the same two passes.
+    /// Parses a whole file held in memory (`invoice add`'s one row, tests): the same passes.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String,
                              format: ImportFormat = .overdue) -> Result<[ImportRow], CSVImportFailure> {
         func reader() -> CSVFileRead {
@@ -76,7 +82,7 @@ extension CSVImport {
             switch try check(fileName: fileName, format: format, read: reader()) {
             case .failure(let failure): return .failure(failure)
             case .success(let checked):
-                var rows = CSVImportRows(fileName: fileName, read: reader(), checked: checked)
+                var rows = CSVImportRows(checked: checked)
                 var list: [ImportRow] = []
                 list.reserveCapacity(checked.rows)
                 while let row = try rows.next() { list.append(row) }
@@ -89,57 +95,172 @@ extension CSVImport {
     }
 }
 
-/// The second pass of a streamed import: the rows of a file that `CSVImport.check` passed, read
-/// again a block at a time. Should the file have changed in between, a row that no longer passes
-/// is an error here (exit 65), never a row written.
+/// The writing pass of a streamed import: the rows of a file that `CSVImport.check` passed, in
+/// file order, read back from its spill a block at a time.
 public struct CSVImportRows {
-    private let fileName: String
-    private var validator: CSVRowValidator
-    private let blocks: CSVBlocks
-    private var header = true
-    private var pending: [ImportRow] = []
-    private var nextIndex = 0
-    private var ended = false
-    /// Rows the checking pass counted, and rows handed out so far.
-    private let expected: Int
+    private let checked: CSVImportCheck
+    private var reader: CSVRowSpill.Reader
     private var given = 0
 
-    public init(fileName: String, read: @escaping CSVFileRead, checked: CSVImportCheck) {
-        self.fileName = fileName
-        expected = checked.rows
-        validator = CSVRowValidator(fileName: fileName, format: checked.format, checksNumbers: false, clients: checked.known)
-        blocks = CSVBlocks(read: read, separator: checked.separator)
-    }
-
-    private func changed(_ problems: [String] = []) -> OverdueError {
-        OverdueError(.dataError, "\(fileName): the file changed while it was imported", details: problems)
+    public init(checked: CSVImportCheck) {
+        self.checked = checked
+        reader = checked.spill.reader()
     }
 
     /// The next row in file order; nil after the last.
     public mutating func next() throws -> ImportRow? {
-        while nextIndex == pending.count {
-            if ended {
-                guard given == expected else { throw changed() }
-                return nil
-            }
-            pending.removeAll(keepingCapacity: true)
-            nextIndex = 0
-            ended = try !blocks.nextBlock { fields, line, problem in
-                if header {
-                    header = false
-                    return validator.readHeader(fields, line: line, problem: problem)
-                }
-                if let row = validator.row(fields, line: line, problem: problem) { pending.append(row) }
-                return true
-            }
-            if !validator.problems.isEmpty {
-                throw changed(validator.problems.failure.problems)
-            }
-        }
-        if given == expected { throw changed() }
+        guard given < checked.rows else { return nil }
         given += 1
-        defer { nextIndex += 1 }
-        return pending[nextIndex]
+        return try reader.next(clients: checked.known)
+    }
+}
+
+/// Where the checking pass keeps the rows it passed, for the writing pass to read back instead
+/// of parsing and validating the file again. A row is kept in a compact binary form: numbers
+/// as numbers, the currency as an index, the client by id only (its name and addresses are
+/// held once, in the check's table of clients). The storage is the caller's: a temporary file
+/// for a file of any size (the CLI), memory for a file already held in memory.
+public final class CSVRowSpill {
+    /// Appends bytes to the storage.
+    public typealias Write = (UnsafeRawBufferPointer) throws -> Void
+
+    private let write: Write
+    private let rewind: () throws -> Void
+    private let read: CSVFileRead
+    /// Rows not yet handed to `write`.
+    private var pending: [UInt8] = []
+    private var currencies: [Currency] = []
+
+    /// `write` appends, `rewind` goes back to the start, `read` then reads what was written.
+    public init(write: @escaping Write, rewind: @escaping () throws -> Void, read: @escaping CSVFileRead) {
+        self.write = write
+        self.rewind = rewind
+        self.read = read
+        pending.reserveCapacity(CSVImport.blockSize)
+    }
+
+    /// A spill held in memory.
+    public static func inMemory() -> CSVRowSpill {
+        final class Storage { var bytes: [UInt8] = []; var offset = 0 }
+        let storage = Storage()
+        return CSVRowSpill(write: { storage.bytes.append(contentsOf: $0) }, rewind: { storage.offset = 0 }, read: { buffer in
+            let count = min(buffer.count, storage.bytes.count - storage.offset)
+            storage.bytes.withUnsafeBytes {
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[storage.offset..<(storage.offset + count)]))
+            }
+            storage.offset += count
+            return count
+        })
+    }
+
+    // A row: its length (UInt32), line, amount and paid (Int64), issue and due date (UInt16
+    // year, UInt8 month, UInt8 day), currency index (UInt16), status (UInt8), the lengths of
+    // number and client id (UInt32), then their UTF-8 bytes; all little-endian.
+    private static let fixedSize = 4 + 3 * 8 + 2 * 4 + 2 + 1 + 2 * 4
+
+    func append(_ row: ImportRow) throws {
+        let currency = row.amount.currency
+        let currencyIndex: Int
+        if let known = currencies.firstIndex(where: { $0.code == currency.code }) {
+            currencyIndex = known
+        } else {
+            currencyIndex = currencies.count
+            currencies.append(currency)
+        }
+        var number = row.number, clientID = row.clientID
+        let numberCount = number.utf8.count, clientCount = clientID.utf8.count
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { pending.append(contentsOf: $0) } }
+        func put(_ date: LocalDate) {
+            put(UInt16(date.year)); put(UInt8(date.month)); put(UInt8(date.day))
+        }
+        put(UInt32(CSVRowSpill.fixedSize + numberCount + clientCount))
+        put(Int64(row.line)); put(row.amount.minorUnits); put(row.paid.minorUnits)
+        put(row.issueDate); put(row.dueDate)
+        put(UInt16(currencyIndex))
+        put(CSVRowSpill.code(of: row.status))
+        put(UInt32(numberCount)); put(UInt32(clientCount))
+        number.withUTF8 { pending.append(contentsOf: $0) }
+        clientID.withUTF8 { pending.append(contentsOf: $0) }
+        if pending.count >= CSVImport.blockSize { try flush() }
+    }
+
+    /// A status as one byte: its position in `statuses`.
+    private static let statuses = InvoiceStatus.allCases
+    private static func code(of status: InvoiceStatus) -> UInt8 {
+        switch status {
+        case .open: 0
+        case .paid: 1
+        case .cancelled: 2
+        case .escalated: 3
+        case .writtenOff: 4
+        }
+    }
+
+    private func flush() throws {
+        try pending.withUnsafeBytes { try write($0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is still pending and goes back to the start, for `reader`.
+    func endWriting() throws {
+        try flush()
+        try rewind()
+    }
+
+    func reader() -> Reader { Reader(spill: self) }
+
+    /// Reads the rows back, a block at a time.
+    struct Reader {
+        let spill: CSVRowSpill
+        /// Bytes read and not yet decoded: `storage[start..<storage.count]`.
+        private var storage: [UInt8] = []
+        private var start = 0
+
+        init(spill: CSVRowSpill) { self.spill = spill }
+
+        mutating func next(clients: [String: CSVRowValidator.KnownClient]) throws -> ImportRow {
+            guard let length = try available(4).map({ Int(load(UInt32.self, at: $0)) }), try available(length) != nil else {
+                throw OverdueError(.ioError, "the rows kept for the import ended early")
+            }
+            var at = start + 4
+            func take<T: FixedWidthInteger>(_: T.Type) -> T {
+                defer { at += MemoryLayout<T>.size }
+                return load(T.self, at: at)
+            }
+            func takeDate() -> LocalDate {
+                LocalDate(year: Int(take(UInt16.self)), month: Int(take(UInt8.self)), day: Int(take(UInt8.self)))!
+            }
+            let line = Int(take(Int64.self)), amount = take(Int64.self), paid = take(Int64.self)
+            let issue = takeDate(), due = takeDate()
+            let currency = spill.currencies[Int(take(UInt16.self))]
+            let status = CSVRowSpill.statuses[Int(take(UInt8.self))]
+            let numberCount = Int(take(UInt32.self)), clientCount = Int(take(UInt32.self))
+            let number = String(decoding: storage[at..<(at + numberCount)], as: UTF8.self)
+            let clientID = String(decoding: storage[(at + numberCount)..<(at + numberCount + clientCount)], as: UTF8.self)
+            start += length
+            let client = clients[clientID]!
+            return ImportRow(line: line, number: number, clientID: clientID, clientName: client.name, clientEmails: client.emails,
+                             issueDate: issue, dueDate: due, amount: Money(minorUnits: amount, currency: currency),
+                             paid: Money(minorUnits: paid, currency: currency), status: status)
+        }
+
+        private func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+            storage.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+        }
+
+        /// The offset of `count` bytes from `start` on, reading more as needed; nil at the end.
+        private mutating func available(_ count: Int) throws -> Int? {
+            while storage.count - start < count {
+                storage.removeSubrange(..<start)
+                start = 0
+                let filled = storage.count
+                storage.append(contentsOf: repeatElement(0, count: max(CSVImport.blockSize, count)))
+                let read = try storage.withUnsafeMutableBytes { try spill.read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+                storage.removeSubrange((filled + read)...)
+                if read == 0 { return nil }
+            }
+            return start
+        }
     }
 }
 

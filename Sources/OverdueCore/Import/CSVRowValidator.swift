@@ -20,10 +20,6 @@ struct CSVRowValidator {
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
     private var lastCurrency: (code: String, currency: Currency?)?
 
-    /// Whether repeated invoice numbers are looked for (a second pass over a checked file
-    /// leaves them out, and the million-entry table with them).
-    private let checksNumbers: Bool
-
     // Export formats (see `ImportFormat`): the header is searched for, and more columns are read.
     /// Until the header row is found: rows before it are the export's title rows.
     private var searchingHeader = false
@@ -40,12 +36,9 @@ struct CSVRowValidator {
     private lazy var statusWords = format.statusWords
     private var hintedEncoding = false
 
-    /// `clients`: what an earlier pass over the same file learnt about its clients.
-    init(fileName: String, format: ImportFormat = .overdue, checksNumbers: Bool = true, clients: [String: KnownClient] = [:]) {
+    init(fileName: String, format: ImportFormat = .overdue) {
         self.fileName = fileName
         self.format = format
-        self.checksNumbers = checksNumbers
-        self.clients = clients
     }
 
     /// Every client the rows named, in id byte order.
@@ -190,7 +183,7 @@ struct CSVRowValidator {
             report(line, label(.dueDate), "\(dueDate) is before \(label(.issueDate)) \(issueDate)")
         }
         // One hash per row in the usual case: insert, and put the first line back on a repeat.
-        if checksNumbers, !continues, let number, let first = numbers.updateValue(line, forKey: number) {
+        if !continues, let number, let first = numbers.updateValue(line, forKey: number) {
             numbers[number] = first
             report(line, label(.number), "invoice \(quoted(number)) appears twice (first on line \(first))"
                    + (exports ? "; the rows of one invoice must follow one another" : ""))

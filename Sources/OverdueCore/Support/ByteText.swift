@@ -70,10 +70,22 @@ public enum ByteText {
         var count = 1
         while count < 16, value >> (4 * UInt64(count)) != 0 { count += 1 }
         if count < minimumCount { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: minimumCount - count)) }
-        let letters = uppercase ? UInt8(ascii: "A") - 10 : UInt8(ascii: "a") - 10
         for index in stride(from: count - 1, through: 0, by: -1) {
-            let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(index))) & 0x0F
-            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : letters + nibble)
+            out.append(hexDigit(UInt8(truncatingIfNeeded: value >> (4 * UInt64(index))), uppercase: uppercase))
+        }
+    }
+
+    /// The hex digit of the low four bits of `nibble`.
+    @inlinable static func hexDigit(_ nibble: UInt8, uppercase: Bool = false) -> UInt8 {
+        let nibble = nibble & 0x0F
+        return nibble < 10 ? UInt8(ascii: "0") + nibble : (uppercase ? UInt8(ascii: "A") : UInt8(ascii: "a")) - 10 + nibble
+    }
+
+    /// Two lower-case hex digits per byte of `bytes` (hashes, Message-IDs, secrets).
+    @inlinable public static func appendHex<Bytes: Sequence>(bytes: Bytes, to out: inout [UInt8]) where Bytes.Element == UInt8 {
+        for byte in bytes {
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte))
         }
     }
 
@@ -118,7 +130,7 @@ public enum ByteText {
 public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
     var out: [UInt8] = []
     out.reserveCapacity(64)
-    for byte in bytes { ByteText.appendHex(UInt64(byte), minimumCount: 2, to: &out) }
+    ByteText.appendHex(bytes: bytes, to: &out)
     return String(decoding: out, as: UTF8.self)
 }
 

@@ -33,13 +33,19 @@ struct ImportCommand: ParsableCommand {
         try runReportingErrors {
             let config = try loadConfig(options)
             let layout = try config.importFormat(as: format)
-            // Two passes over the file, a block at a time: every row is checked before anything is
-            // written, and memory holds one block, never the file.
-            let checked = try CSVImport.check(fileName: file, format: layout, read: try InputFile(file).read(into:))
+            // One pass over the file, a block at a time: every row is checked before anything is
+            // written, and memory holds one block, never the file; the checked rows wait in a
+            // temporary file beside the ledger (a PostgreSQL ledger: in the temporary folder)
+            // until they are written.
+            let spill = try SpillFile(besides: PostgresLedgerStore.handles(config.daemon.database)
+                                      ? (FileManager.default.temporaryDirectory.path as NSString).appendingPathComponent("ledger")
+                                      : config.daemon.database)
+            let checked = try CSVImport.check(fileName: file, format: layout, read: try InputFile(file).read(into:),
+                                              spill: spill.rows)
                 .get(orRefuse: file, nothing: "nothing imported")
             let store = try openImportLedger(config)
             defer { store.close() }
-            var rows = CSVImportRows(fileName: file, read: try InputFile(file).read(into:), checked: checked)
+            var rows = CSVImportRows(checked: checked)
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
                 // Each row as it became, so a column map can be checked before it is trusted.
@@ -110,7 +116,61 @@ final class InputFile {
     }
 }
 
-/// The whole of a small input file (a payment export); one that cannot be read is exit 66 (EX_NOINPUT).
+/// An unnamed temporary file for the rows an import has checked (`CSVRowSpill`): made beside
+/// the ledger, on the disk that will hold them anyway (the system's temporary folder may be
+/// memory), or in that folder when the ledger's is not there yet; unlinked at once, so it is
+/// gone when the process ends however it ends.
+final class SpillFile {
+    private let fd: Int32
+    private let path: String
+
+    init(besides database: String) throws {
+        let folder = (database as NSString).deletingLastPathComponent
+        var made: (Int32, String)?
+        for place in [folder.isEmpty ? "." : folder, FileManager.default.temporaryDirectory.path] {
+            var template = Array((place as NSString).appendingPathComponent(".overdue-import-XXXXXX").utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { continue }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            unlink(path)
+            made = (fd, path)
+            break
+        }
+        guard let made else {
+            throw OverdueError(.cannotCreate, "\(folder): cannot create a temporary file for the import: \(String(cString: strerror(errno)))")
+        }
+        (fd, path) = made
+    }
+
+    deinit { close(fd) }
+
+    var rows: CSVRowSpill {
+        CSVRowSpill(write: { [self] bytes in
+            var done = 0
+            while done < bytes.count {
+                let count = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else {
+                    let reason = errno == ENOSPC || errno == EFBIG ? DiskSpace.fullMessage(writing: path, errno: errno)
+                        : String(cString: strerror(errno))
+                    throw OverdueError(.ioError, "\(path): cannot keep the import's checked rows: \(reason)")
+                }
+                done += count
+            }
+        }, rewind: { [self] in
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw OverdueError(.ioError, "\(path): cannot rewind: \(String(cString: strerror(errno)))") }
+        }, read: { [self] buffer in
+            while true {
+                let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if count >= 0 { return count }
+                if errno != EINTR { throw OverdueError(.ioError, "\(path): cannot read the import's rows: \(String(cString: strerror(errno)))") }
+            }
+        })
+    }
+}
+
+/// The whole of a small input file (a payment export), read through `InputFile`.
 func readInput(_ path: String) throws -> [UInt8] {
     do {
         return try readWholeFile(path)
