@@ -28,7 +28,7 @@ from conftest import ROOT
 
 CACHE = os.environ.get("OVERDUE_TEST_CACHE", "/var/cache/overdue-tests")
 MIRROR = "http://deb.debian.org/debian"
-INCLUDE = ["systemd", "systemd-sysv", "libcurl4", "libsqlite3-0", "ca-certificates", "tzdata", "postfix"]
+INCLUDE = ["systemd", "systemd-sysv", "libcurl4", "libsqlite3-0", "libpq5", "ca-certificates", "tzdata", "postfix"]
 SCENARIO = ROOT / "Tests" / "cli" / "debian" / "scenario.sh"
 
 pytestmark = pytest.mark.skipif(

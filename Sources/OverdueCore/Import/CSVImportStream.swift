@@ -253,11 +253,13 @@ public final class CSVRowSpill {
             while storage.count - start < count {
                 storage.removeSubrange(..<start)
                 start = 0
-                let filled = storage.count
-                storage.append(contentsOf: repeatElement(0, count: max(CSVImport.blockSize, count)))
-                let read = try storage.withUnsafeMutableBytes { try spill.read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
-                storage.removeSubrange((filled + read)...)
-                if read == 0 { return nil }
+                // Read into fresh, uninitialised memory: zero-filling a block for each refill
+                // would cost as much as the read (and far more in a debug build).
+                let block = try [UInt8](unsafeUninitializedCapacity: max(CSVImport.blockSize, count)) { buffer, initialized in
+                    initialized = try spill.read(UnsafeMutableRawBufferPointer(buffer))
+                }
+                if block.isEmpty { return nil }
+                storage.append(contentsOf: block)
             }
             return start
         }
