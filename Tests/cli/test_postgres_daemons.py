@@ -258,13 +258,16 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
 
     # Its session is dropped by the server's keepalive (about 4 s), its advisory lock is then
     # free, and a surviving daemon turns its claimed batch ambiguous when it next settles the
-    # dead daemons' claims (today: at the start of its next tick, after the queue it is working on).
+    # dead daemons' claims: before its next batch claim, not after the queue it is working on.
     gone = wait_for(lambda: victim.address not in {row[2] for row in lab.pg.sessions(fresh)}, timeout=60,
                     what="the server to drop the cut host's session")
     dropped = time.monotonic() - cut_at
     wait_for(lambda: batch <= {(d["invoice"], d["stage"]) for d in lab.status(ws)["deliveries"]["ambiguous"]},
              timeout=180, interval=0.5, what="the cut host's batch to become ambiguous")
     noticed = time.monotonic() - cut_at
+    still_queued = int(lab.pg.psql("SELECT count(*) FROM dispatches WHERE state IN ('queued', 'retrying', 'released')",
+                                   db=fresh)[0][0])
+    assert still_queued > 0, f"the cut host's batch became ambiguous only once the queue was drained ({noticed:.1f}s)"
     wait_drained(lab, ws, smtp, expected, what="the other daemons to send the rest")
     finished = time.monotonic() - cut_at
     assert daemons["h1"].alive() and daemons["h3"].alive()
@@ -282,7 +285,7 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     others = {(m["invoice"], m["stage"]) for m in smtp.received() if m["peer"] != victim.address}
     assert not (ambiguous & others), "an ambiguous reminder was sent again by another daemon"
     assert gone and dropped < 10, f"the server dropped the cut host's session only after {dropped:.1f}s"
-    print(f"session dropped after {dropped:.1f}s, batch ambiguous after {noticed:.1f}s, rest finished {finished:.1f}s after the cut, "
+    print(f"session dropped after {dropped:.1f}s, batch ambiguous after {noticed:.1f}s ({still_queued} still queued), rest finished {finished:.1f}s after the cut, "
           f"ambiguous={len(ambiguous)}")
 
 
