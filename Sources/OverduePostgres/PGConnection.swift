@@ -110,7 +110,7 @@ public final class PGConnection {
 
     /// A session that is still up, made anew (once) when the server dropped it outside a
     /// transaction; inside one, the transaction is lost and the caller's retry decides.
-    private func live() throws -> OpaquePointer {
+    func live() throws -> OpaquePointer {
         if let handle, PQstatus(handle) == CONNECTION_OK { return handle }
         guard depth == 0 else {
             lastFailureWasConnection = true
@@ -166,7 +166,7 @@ public final class PGConnection {
         return try check(PQexec(conn, sql))
     }
 
-    private func check(_ result: OpaquePointer?) throws -> PGResult {
+    func check(_ result: OpaquePointer?) throws -> PGResult {
         guard let result else {
             lastFailureWasConnection = true
             throw OverdueError(.ioError, "\(label): \(clean(handle.map { String(cString: PQerrorMessage($0)) } ?? "no result"))")
@@ -191,6 +191,9 @@ public final class PGConnection {
         lastFailureWasConnection || lastState == "40001" || lastState == "40P01" || lastState.hasPrefix("53")
             || lastState == "55P03"
     }
+
+    /// The session died in the middle of an exchange (a COPY whose end never arrived).
+    func markConnectionLost() { lastFailureWasConnection = true }
 
     func clearLastFailure() {
         lastState = ""
