@@ -155,6 +155,18 @@ final class PostgresLedgerStoreTests: XCTestCase {
         XCTAssertNil(try postgres.verifyAudit())
     }
 
+    func testTheServersNoticesGoToTheStoresHandlerAsOneLineWithTheirSeverity() throws {
+        let store = try openPG()
+        defer { store.close() }
+        let heard = Mutex<[String]>([])
+        store.onServerNotice = { line in heard.withLock { $0.append(line) } }
+        try store.connection.execute("DO $$ BEGIN RAISE WARNING 'disk nearly full'; RAISE NOTICE 'chatter'; END $$")
+        let lines = heard.withLock { $0 }
+        XCTAssertEqual(lines.count, 1, "below a warning the session asks for nothing: \(lines)")
+        XCTAssertTrue(lines.first?.hasSuffix("the server says: WARNING:  disk nearly full") ?? false, "\(lines)")
+        XCTAssertFalse(lines.first?.contains("\n") ?? true)
+    }
+
     func testRulesRefuseTheSameAsOnSQLite() throws {
         let store = try openPG()
         defer { store.close() }

@@ -217,6 +217,11 @@ def test_a_postgresql_restart_mid_tick_is_survived_and_nothing_is_sent_twice(lab
         d.log()[-1500:] for d in daemons if not d.alive())
     wait_drained(lab, ws, smtp, expected)
     assert lab.stop_daemons() == [0, 0, 0]
+    # What libpq hears from the server going down ("FATAL: terminating connection ...") is
+    # logged like everything else, with its priority prefix, never written raw.
+    for daemon in daemons:
+        raw = [line for line in daemon.log().splitlines() if line and not line[:1] == "<"]
+        assert raw == [], f"log lines without a priority prefix: {raw[:3]}"
     counts, ambiguous = check_once_and_nothing_lost(lab, ws, smtp, expected)
     print(f"{how}: delivered={len(counts)} ambiguous={len(ambiguous)}")
 
