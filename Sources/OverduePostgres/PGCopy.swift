@@ -15,8 +15,23 @@ struct PGCopyRows {
         atRowStart = false
     }
 
-    mutating func text<Bytes: Sequence<UInt8>>(utf8 value: Bytes) {
+    mutating func text(utf8 value: [UInt8]) {
+        value.withUnsafeBufferPointer { append(escaping: $0) }
+    }
+
+    mutating func text(_ value: String) {
+        var value = value
+        value.withUTF8 { append(escaping: $0) }
+    }
+
+    private mutating func append(escaping value: UnsafeBufferPointer<UInt8>) {
         separate()
+        // Most values need no escape: copied whole.
+        guard value.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n")
+                                      || $0 == UInt8(ascii: "\r") }) else {
+            bytes.append(contentsOf: value)
+            return
+        }
         for byte in value {
             switch byte {
             case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
@@ -27,8 +42,6 @@ struct PGCopyRows {
             }
         }
     }
-
-    mutating func text(_ value: String) { text(utf8: value.utf8) }
 
     mutating func text(_ value: String?) {
         if let value { text(value) } else { null() }
