@@ -20,6 +20,8 @@ struct PGAuditAppender {
     private var head: (seq: Int64, hash: String, bytes: [UInt8])?
     private var pending: [PGValue] = []
     private var pendingRows = 0
+    /// A batched appender's entries, written with one COPY per `batchSize`.
+    private var copied = PGCopyRows()
     private var appended = 0
     private var line: [UInt8] = []
     private var details: [UInt8] = []
@@ -30,7 +32,7 @@ struct PGAuditAppender {
         at = storedSeconds(context.at)
         asOf = context.asOf.map(storedSeconds)
         times = AuditLine.times(at: storedDate(at), asOf: asOf.map(storedDate))
-        batchSize = batched ? 500 : 1
+        batchSize = batched ? 5000 : 1
     }
 
     /// Locks the chain's head row and reads the head (once per transaction).
@@ -69,8 +71,14 @@ struct PGAuditAppender {
         AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
                         stage: stage, details: details, hashes: nil, to: &line)
         let hashBytes = AuditChain.digest(prevHash: last.hash, canonical: line)
-        pending += [.int(seq), .int(at), .optional(asOf), .text(event.rawValue), .optional(invoice), .optional(client),
-                    .optional(stage), .text(String(decoding: details, as: UTF8.self)), .bytes(last.bytes), .bytes(hashBytes)]
+        if batchSize > 1 {
+            copied.int(seq); copied.int(at); copied.int(asOf); copied.text(event.rawValue); copied.text(invoice)
+            copied.text(client); copied.text(stage); copied.text(utf8: details); copied.bytea(last.bytes); copied.bytea(hashBytes)
+            copied.endRow()
+        } else {
+            pending += [.int(seq), .int(at), .optional(asOf), .text(event.rawValue), .optional(invoice), .optional(client),
+                        .optional(stage), .text(String(decoding: details, as: UTF8.self)), .bytes(last.bytes), .bytes(hashBytes)]
+        }
         pendingRows += 1
         head = (seq, hexString(hashBytes), hashBytes)
         appended += 1
@@ -79,8 +87,13 @@ struct PGAuditAppender {
 
     private mutating func flush() throws {
         guard pendingRows > 0 else { return }
-        try PGBatch.insert(db, "INSERT INTO audit (\(PGColumns.audit)) VALUES", columns: 10, rows: pendingRows, pending)
-        pending.removeAll(keepingCapacity: true)
+        if copied.rows > 0 {
+            try db.copy(into: "audit", columns: PGColumns.audit, copied)
+            copied.removeAll()
+        } else {
+            try PGBatch.insert(db, "INSERT INTO audit (\(PGColumns.audit)) VALUES", columns: 10, rows: pendingRows, pending)
+            pending.removeAll(keepingCapacity: true)
+        }
         pendingRows = 0
     }
 

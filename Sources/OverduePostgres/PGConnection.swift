@@ -35,6 +35,11 @@ public final class PGConnection {
     /// Called after a new session replaces a lost one, before anything runs on it (the store
     /// takes its daemon lock again there).
     var onReconnect: ((PGConnection) throws -> Void)?
+    /// Told of each message the server sends outside a statement's result (a WARNING, or the
+    /// FATAL that announces a shutdown before the session drops), one line with its severity.
+    /// Unset, they are dropped: libpq's default would write them raw to stderr, unlike every
+    /// other log line.
+    var onNotice: (@Sendable (String) -> Void)?
 
     public init(url: String, password: String?) throws {
         self.url = url
@@ -73,6 +78,11 @@ public final class PGConnection {
             throw OverdueError(.ioError, "\(label): cannot connect to the database: \(clean(text))")
         }
         handle = conn
+        PQsetNoticeReceiver(conn, { context, result in
+            guard let context, let result else { return }
+            let connection = Unmanaged<PGConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.notice(result)
+        }, Unmanaged.passUnretained(self).toOpaque())
         // Every commit waits for the WAL flush (the server's default, insisted on here): a
         // `sending` mark must survive a crash of the server before the first byte goes out.
         _ = try execute("SET synchronous_commit = on; SET client_min_messages = warning; SET TIME ZONE 'UTC'")
@@ -86,6 +96,13 @@ public final class PGConnection {
             if let value = effective[client].flatMap(Int.init) { settings.append("SET \(server) = \(value)") }
         }
         if !settings.isEmpty { _ = try execute(settings.joined(separator: "; ")) }
+    }
+
+    private func notice(_ result: OpaquePointer) {
+        guard let onNotice else { return }
+        let text = clean(String(cString: PQresultErrorMessage(result)))
+        guard !text.isEmpty else { return }
+        onNotice("\(label): the server says: \(text)")
     }
 
     /// The connection's settings as libpq resolved them (URL, defaults, environment).
@@ -110,7 +127,7 @@ public final class PGConnection {
 
     /// A session that is still up, made anew (once) when the server dropped it outside a
     /// transaction; inside one, the transaction is lost and the caller's retry decides.
-    private func live() throws -> OpaquePointer {
+    func live() throws -> OpaquePointer {
         if let handle, PQstatus(handle) == CONNECTION_OK { return handle }
         guard depth == 0 else {
             lastFailureWasConnection = true
@@ -166,7 +183,7 @@ public final class PGConnection {
         return try check(PQexec(conn, sql))
     }
 
-    private func check(_ result: OpaquePointer?) throws -> PGResult {
+    func check(_ result: OpaquePointer?) throws -> PGResult {
         guard let result else {
             lastFailureWasConnection = true
             throw OverdueError(.ioError, "\(label): \(clean(handle.map { String(cString: PQerrorMessage($0)) } ?? "no result"))")
@@ -191,6 +208,9 @@ public final class PGConnection {
         lastFailureWasConnection || lastState == "40001" || lastState == "40P01" || lastState.hasPrefix("53")
             || lastState == "55P03"
     }
+
+    /// The session died in the middle of an exchange (a COPY whose end never arrived).
+    func markConnectionLost() { lastFailureWasConnection = true }
 
     func clearLastFailure() {
         lastState = ""

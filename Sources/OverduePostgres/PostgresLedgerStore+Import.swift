@@ -6,12 +6,13 @@ import OverdueCore
 /// `invoice.imported`, each changed one `invoice.updated` with its changes, identical ones
 /// untouched; the CSV's `paid` and `cancelled` win, `open` never reopens.
 ///
-/// Rows go in groups: one query looks up a group's existing invoices, one multi-row INSERT
-/// writes its new ones. The import commits every `chunkRows` rows, so a daemon's audited
+/// Rows go in groups: one query looks up a group's existing invoices, one `COPY … FROM STDIN`
+/// writes its new ones (and the audit entries go by COPY too), so a row costs no statement of
+/// its own. The import commits every `chunkRows` rows, so a daemon's audited
 /// write waits for one chunk, never the whole file; a failure part-way leaves the committed
 /// chunks, and the same import run again finishes it.
 extension PostgresLedgerStore {
-    static let importGroup = 500
+    static let importGroup = 5000
     static let chunkRows = 20_000
 
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
@@ -140,8 +141,7 @@ struct PGImporter {
                 let client = rows.client(row)
                 existing[client.id] = client
             }
-            var inserts: [PGValue] = []
-            var insertCount = 0
+            var inserts = PGCopyRows()
             for client in group {
                 let (id, name, emails) = (client.id, client.name, client.emails)
                 if let current = existing[id] {
@@ -161,15 +161,12 @@ struct PGImporter {
                     guard !name.isEmpty, !emails.isEmpty else {
                         throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
                     }
-                    inserts += [.text(id), .text(name), .text(joinAddresses(emails)), .int(now), .int(now)]
-                    insertCount += 1
+                    inserts.text(id); inserts.text(name); inserts.text(joinAddresses(emails)); inserts.int(now); inserts.int(now)
+                    inserts.endRow()
                     try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
                 }
             }
-            if insertCount > 0 {
-                try PGBatch.insert(db, "INSERT INTO clients (id, name, emails, created_at, updated_at) VALUES", columns: 5,
-                                   rows: insertCount, inserts)
-            }
+            try db.copy(into: "clients", columns: "id, name, emails, created_at, updated_at", inserts)
         }
     }
 
@@ -185,7 +182,7 @@ struct PGImporter {
         try upsert(invoices, origins: invoices.map { _ in origin }, audit: &audit)
     }
 
-    /// One group: the existing rows looked up at once; new invoices batched into one INSERT,
+    /// One group: the existing rows looked up at once; new invoices batched into one COPY,
     /// written before any update (a number repeated in the group is compared with its
     /// earlier self, as SQLite does).
     private mutating func upsert(_ invoices: [Invoice], origins: [(source: String, line: Int)?], audit: inout PGAuditAppender) throws {
@@ -201,24 +198,20 @@ struct PGImporter {
                                                         amountMinor: rows.int(row, 5), paidImportedMinor: rows.int(row, 6),
                                                         status: rows.text(row, 7))
         }
-        var inserts: [PGValue] = []
-        var insertCount = 0
+        var inserts = PGCopyRows()
         func flush() throws {
-            guard insertCount > 0 else { return }
-            try PGBatch.insert(db, """
-                INSERT INTO invoices (number, client_id, issue_date, due_date, currency, amount_minor,
-                    paid_imported_minor, status, hold, hold_reason, created_at, updated_at) VALUES
-                """, columns: 12, rows: insertCount, inserts)
-            inserts.removeAll(keepingCapacity: true)
-            insertCount = 0
+            try db.copy(into: "invoices", columns: "number, client_id, issue_date, due_date, currency, amount_minor, "
+                            + "paid_imported_minor, status, hold, hold_reason, created_at, updated_at", inserts)
+            inserts.removeAll()
         }
         for (invoice, origin) in zip(invoices, origins) {
             let issue = invoice.issueDate.description, due = invoice.dueDate.description
             guard let old = existing[invoice.number] else {
-                inserts += [.text(invoice.number), .text(invoice.clientID), .text(issue), .text(due), .text(invoice.currency.code),
-                            .int(invoice.amount.minorUnits), .int(invoice.paid.minorUnits), .text(invoice.status.rawValue),
-                            .bool(invoice.onHold), .optional(invoice.holdReason), .int(now), .int(now)]
-                insertCount += 1
+                inserts.text(invoice.number); inserts.text(invoice.clientID); inserts.text(issue); inserts.text(due)
+                inserts.text(invoice.currency.code); inserts.int(invoice.amount.minorUnits); inserts.int(invoice.paid.minorUnits)
+                inserts.text(invoice.status.rawValue); inserts.int(invoice.onHold ? 1 : 0); inserts.text(invoice.holdReason)
+                inserts.int(now); inserts.int(now)
+                inserts.endRow()
                 existing[invoice.number] = StoredInvoice(clientID: invoice.clientID, issueDate: issue, dueDate: due,
                                                          currency: invoice.currency.code, amountMinor: invoice.amount.minorUnits,
                                                          paidImportedMinor: invoice.paid.minorUnits, status: invoice.status.rawValue)

@@ -213,8 +213,8 @@ extension PostgresLedgerStore {
     /// Every `sending` dispatch whose sender is gone (its advisory lock free: the process
     /// died, or the server dropped its session after a partition) becomes `ambiguous`
     /// (audited), never resent by itself. A live sender's dispatches, this one's included,
-    /// are left alone. Senders call it at start and before every tick, so the survivors
-    /// settle a dead daemon's batch.
+    /// are left alone. Senders call it at start, before every tick and before every batch
+    /// claim, so the survivors settle a dead daemon's batch while they work through their queue.
     public func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch] {
         let orphaned = """
             d.state = 'sending' AND (d.sending_daemon IS NULL OR NOT EXISTS (

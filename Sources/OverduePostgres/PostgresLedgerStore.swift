@@ -129,6 +129,12 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
+    /// Where the server's notices go (see `PGConnection.onNotice`); the CLI logs them as warnings.
+    public var onServerNotice: (@Sendable (String) -> Void)? {
+        get { lock.lock(); defer { lock.unlock() }; return connection.onNotice }
+        set { lock.lock(); defer { lock.unlock() }; connection.onNotice = newValue }
+    }
+
     public var onPersistenceFailure: (@Sendable (String) -> Void)? {
         get { lock.lock(); defer { lock.unlock() }; return persistenceFailureHandler }
         set { lock.lock(); defer { lock.unlock() }; persistenceFailureHandler = newValue }

@@ -121,6 +121,10 @@ extension TickRunner {
         var putBack: [Dispatch] = []
         var items = batch.items
         if !items.isEmpty {
+            // A sender that died since the tick began (shared ledger) has its claims settled now,
+            // not after this tick's whole queue: failover waits at most one batch. A cheap read
+            // when there are none.
+            try recoverInterrupted()
             // Durable before the first byte: a crash from here on leaves the batch `sending`, i.e. ambiguous.
             let claimed = Set(try store.markSending(items.map {
                 SendingMark(dispatchIDs: [$0.dispatch.id], messageID: $0.message.messageID, recipients: $0.message.recipients,

@@ -86,8 +86,9 @@ public final class TickRunner {
     var now: Date { asOf ?? clock.now() }
     var change: ChangeContext { ChangeContext(at: clock.now(), asOf: asOf) }
 
-    /// Called once when a process that sends starts: a dispatch still `sending` was interrupted
-    /// by a crash and becomes `ambiguous` (never resent by itself).
+    /// Called when a process that sends starts, before each tick and before each batch claim: a
+    /// dispatch still `sending` whose sender is gone was interrupted by a crash and becomes
+    /// `ambiguous` (never resent by itself).
     @discardableResult
     public func recoverInterrupted() throws -> [Dispatch] {
         let interrupted = try store.markInterruptedAsAmbiguous(context: change)

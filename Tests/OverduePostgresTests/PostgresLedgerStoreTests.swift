@@ -115,6 +115,58 @@ final class PostgresLedgerStoreTests: XCTestCase {
         XCTAssertFalse(families.isEmpty)
     }
 
+    func testALargeImportWithAwkwardTextStoresAndAuditsTheSameAsSQLiteAndReimportsAsANoOp() throws {
+        // Beyond one group and one audit batch, with every character COPY's text format escapes.
+        let awkward = "M\u{fc}ller \\N\tGmbH\r\n\\ \"x\""
+        let rows = (0..<12_000).map { index -> ImportRow in
+            var row = self.row(index % 1000 == 0 ? "A\\B\t\(index)" : "INV-\(index)", client: "c\(index % 700)",
+                               amount: Int64(1000 + index))
+            if index % 7 == 0 { row.clientName = awkward + "\(index % 700)" }
+            return row
+        }
+        let sqlite = try SQLiteLedgerStore(path: folder.appendingPathComponent("l.sqlite").path)
+        defer { sqlite.close() }
+        let postgres = try openPG()
+        defer { postgres.close() }
+        for store in [sqlite, postgres] as [any LedgerStore] {
+            let first = try store.importInvoices(rows, source: "big.csv", context: context())
+            XCTAssertEqual(first.inserted, 12_000)
+        }
+        XCTAssertEqual(try postgres.invoices(status: nil, clientID: nil), try sqlite.invoices(status: nil, clientID: nil))
+        XCTAssertEqual(try postgres.clients(), try sqlite.clients())
+        XCTAssertTrue(try postgres.clients().contains { $0.name.hasPrefix(awkward) })
+        XCTAssertEqual(try entries(postgres).map(\.hash), try entries(sqlite).map(\.hash))
+        XCTAssertNil(try postgres.verifyAudit())
+
+        let count = try entries(postgres).count
+        let again = try postgres.importInvoices(rows, source: "big.csv", context: context(10))
+        XCTAssertEqual([again.inserted, again.updated, again.unchanged], [0, 0, 12_000], "re-import is a no-op")
+        XCTAssertEqual(try entries(postgres).count, count, "and writes no audit entry")
+
+        var changed = rows
+        changed[5].amount = money(1)
+        changed[6001].status = .paid
+        for store in [sqlite, postgres] as [any LedgerStore] {
+            let update = try store.importInvoices(changed, source: "big2.csv", context: context(20))
+            XCTAssertEqual([update.inserted, update.updated, update.unchanged], [0, 2, 11_998])
+        }
+        XCTAssertEqual(try postgres.invoices(status: nil, clientID: nil), try sqlite.invoices(status: nil, clientID: nil))
+        XCTAssertEqual(try entries(postgres).suffix(2).map(\.hash), try entries(sqlite).suffix(2).map(\.hash))
+        XCTAssertNil(try postgres.verifyAudit())
+    }
+
+    func testTheServersNoticesGoToTheStoresHandlerAsOneLineWithTheirSeverity() throws {
+        let store = try openPG()
+        defer { store.close() }
+        let heard = Mutex<[String]>([])
+        store.onServerNotice = { line in heard.withLock { $0.append(line) } }
+        try store.connection.execute("DO $$ BEGIN RAISE WARNING 'disk nearly full'; RAISE NOTICE 'chatter'; END $$")
+        let lines = heard.withLock { $0 }
+        XCTAssertEqual(lines.count, 1, "below a warning the session asks for nothing: \(lines)")
+        XCTAssertTrue(lines.first?.hasSuffix("the server says: WARNING:  disk nearly full") ?? false, "\(lines)")
+        XCTAssertFalse(lines.first?.contains("\n") ?? true)
+    }
+
     func testRulesRefuseTheSameAsOnSQLite() throws {
         let store = try openPG()
         defer { store.close() }

@@ -217,6 +217,11 @@ def test_a_postgresql_restart_mid_tick_is_survived_and_nothing_is_sent_twice(lab
         d.log()[-1500:] for d in daemons if not d.alive())
     wait_drained(lab, ws, smtp, expected)
     assert lab.stop_daemons() == [0, 0, 0]
+    # What libpq hears from the server going down ("FATAL: terminating connection ...") is
+    # logged like everything else, with its priority prefix, never written raw.
+    for daemon in daemons:
+        raw = [line for line in daemon.log().splitlines() if line and not line[:1] == "<"]
+        assert raw == [], f"log lines without a priority prefix: {raw[:3]}"
     counts, ambiguous = check_once_and_nothing_lost(lab, ws, smtp, expected)
     print(f"{how}: delivered={len(counts)} ambiguous={len(ambiguous)}")
 
@@ -258,13 +263,16 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
 
     # Its session is dropped by the server's keepalive (about 4 s), its advisory lock is then
     # free, and a surviving daemon turns its claimed batch ambiguous when it next settles the
-    # dead daemons' claims (today: at the start of its next tick, after the queue it is working on).
+    # dead daemons' claims: before its next batch claim, not after the queue it is working on.
     gone = wait_for(lambda: victim.address not in {row[2] for row in lab.pg.sessions(fresh)}, timeout=60,
                     what="the server to drop the cut host's session")
     dropped = time.monotonic() - cut_at
     wait_for(lambda: batch <= {(d["invoice"], d["stage"]) for d in lab.status(ws)["deliveries"]["ambiguous"]},
              timeout=180, interval=0.5, what="the cut host's batch to become ambiguous")
     noticed = time.monotonic() - cut_at
+    still_queued = int(lab.pg.psql("SELECT count(*) FROM dispatches WHERE state IN ('queued', 'retrying', 'released')",
+                                   db=fresh)[0][0])
+    assert still_queued > 0, f"the cut host's batch became ambiguous only once the queue was drained ({noticed:.1f}s)"
     wait_drained(lab, ws, smtp, expected, what="the other daemons to send the rest")
     finished = time.monotonic() - cut_at
     assert daemons["h1"].alive() and daemons["h3"].alive()
@@ -282,7 +290,7 @@ def test_cutting_one_hosts_link_mid_send_makes_its_batch_ambiguous_and_the_other
     others = {(m["invoice"], m["stage"]) for m in smtp.received() if m["peer"] != victim.address}
     assert not (ambiguous & others), "an ambiguous reminder was sent again by another daemon"
     assert gone and dropped < 10, f"the server dropped the cut host's session only after {dropped:.1f}s"
-    print(f"session dropped after {dropped:.1f}s, batch ambiguous after {noticed:.1f}s, rest finished {finished:.1f}s after the cut, "
+    print(f"session dropped after {dropped:.1f}s, batch ambiguous after {noticed:.1f}s ({still_queued} still queued), rest finished {finished:.1f}s after the cut, "
           f"ambiguous={len(ambiguous)}")
 
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OverdueCore
 import OverdueIMAP
+import OverduePostgres
 import OverdueRuntime
 import OverdueSMTP
 
@@ -71,6 +72,7 @@ enum DaemonWiring {
         let transport = try makeTransport(config.smtp)
         let reader = try config.inbox.map { settings throws(OverdueError) in try CurlIMAPReader.make(settings) }
         store.onPersistenceFailure = { log.error($0) }
+        (store as? PostgresLedgerStore)?.onServerNotice = { log.warning($0) }
         return TickRunner(config: config, store: store, transport: transport, composer: composer, clock: commandClock,
                           asOf: asOf, log: log, importer: store, inbox: reader.map { ($0, store, ids) })
     }
