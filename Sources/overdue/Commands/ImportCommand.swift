@@ -37,9 +37,7 @@ struct ImportCommand: ParsableCommand {
             // written, and memory holds one block, never the file; the checked rows wait in a
             // temporary file beside the ledger (a PostgreSQL ledger: in the temporary folder)
             // until they are written.
-            let spill = try SpillFile(besides: PostgresLedgerStore.handles(config.daemon.database)
-                                      ? (FileManager.default.temporaryDirectory.path as NSString).appendingPathComponent("ledger")
-                                      : config.daemon.database)
+            let spill = try SpillFile(besides: PostgresLedgerStore.handles(config.daemon.database) ? nil : config.daemon.database)
             let checked = try CSVImport.check(fileName: file, format: layout, read: try InputFile(file).read(into:),
                                               spill: spill.rows)
                 .get(orRefuse: file, nothing: "nothing imported")
@@ -124,10 +122,12 @@ final class SpillFile {
     private let fd: Int32
     private let path: String
 
-    init(besides database: String) throws {
-        let folder = (database as NSString).deletingLastPathComponent
+    /// `database`: the ledger's file; nil when it is no file (PostgreSQL), so the temporary folder.
+    init(besides database: String?) throws {
+        let temporary = FileManager.default.temporaryDirectory.path
+        let folder = database.map { ($0 as NSString).deletingLastPathComponent } ?? temporary
         var made: (Int32, String)?
-        for place in [folder.isEmpty ? "." : folder, FileManager.default.temporaryDirectory.path] {
+        for place in [folder.isEmpty ? "." : folder, temporary] {
             var template = Array((place as NSString).appendingPathComponent(".overdue-import-XXXXXX").utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else { continue }
