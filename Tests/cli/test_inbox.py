@@ -611,3 +611,88 @@ def test_the_owner_notice_of_a_reply_carries_the_excerpt_and_the_release_command
     assert notice["Subject"] == "Reply from client acme about invoice INV-1"
     text = notice.get_payload(decode=True).decode()
     assert "> Paid on Friday, see remittance 4711." in text and "overdue invoice release INV-1" in text
+
+
+class StallingProxy:
+    """A TCP relay in front of Dovecot that, once armed, stops passing the server's bytes after
+    `after` of them: a server that goes quiet in the middle of a message's literal."""
+
+    def __init__(self, target_port, after):
+        import socket
+        import threading
+        self.after, self.armed, self.target_port = after, False, target_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        self.threads = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            stall = self.armed
+            threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, self.after if stall else None),
+                             daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink, limit):
+        import time
+        passed = 0
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if limit is not None and passed + len(data) > limit:
+                    sink.sendall(data[:limit - passed])
+                    while True:  # silent, the connection left open
+                        time.sleep(1)
+                passed += len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(2)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_server_that_stalls_mid_message_ends_the_read_and_the_message_is_read_whole_later(ws, imap, certs):  # noqa: F811
+    import re
+    import time
+    port = int(re.search(r":(\d+)/", imap.url()).group(1))
+    proxy = StallingProxy(port, after=200_000)
+    try:
+        sent = first_tick(ws, imap, certs, url=f"imaps://127.0.0.1:{proxy.port}/INBOX")
+        padding = "\n".join(f"remittance line {i:06d} " + "x" * 60 for i in range(8000))
+        imap.deliver(gmail_reply(sent["INV-2"], body="We paid this yesterday.\n" + padding))
+        proxy.armed = True
+        started = time.monotonic()
+        result = ws.run("tick", "--as-of", "2026-03-02", check=0, timeout=120)
+        assert time.monotonic() - started < 90
+        assert "timed out" in result.stderr, result.stderr
+        assert held(ws) == set() and audit(ws, "reply.received") == []
+        with sqlite3.connect(ws.db_path) as db:
+            assert db.execute("SELECT count(*) FROM inbound").fetchone()[0] == 0
+        assert json.loads(ws.run("status", "--format", "json", check=0).stdout)["inbox_unreachable"]
+        proxy.armed = False
+        ws.run("tick", "--as-of", "2026-03-02", check=0)
+        assert held(ws) == {"INV-2"}
+        [entry] = audit(ws, "reply.received")
+        assert entry["details"]["excerpt"][0] == "We paid this yesterday."
+        assert json.loads(ws.run("status", "--format", "json", check=0).stdout).get("inbox_unreachable") is None
+    finally:
+        proxy.close()
