@@ -100,7 +100,7 @@ class Daemon:
 
 
 class Lab:
-    def __init__(self, root, use_netns=True):
+    def __init__(self, root, use_netns=True, **server_options):
         self.root = pathlib.Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.network = None
@@ -113,12 +113,12 @@ class Lab:
             self.db = self.network.add_host("db", 1)
             self.hosts = [self.network.add_host(f"h{i}", 10 + i) for i in (1, 2, 3)]
             self.certs = smtp_counter.certificates_for(self.root / "certs", self.db.address)
-            self.pg = pg_server.PostgresServer(host=self.db.address, netns=self.db.ns)
+            self.pg = pg_server.PostgresServer(host=self.db.address, netns=self.db.ns, **server_options)
         else:
             self.db = LocalHost("db")
             self.hosts = [LocalHost(f"h{i}") for i in (1, 2, 3)]
             self.certs = None
-            self.pg = pg_server.PostgresServer()
+            self.pg = pg_server.PostgresServer(**server_options)
         try:
             self.pg.init().start()
         except BaseException:

@@ -72,7 +72,7 @@ class PostgresServer:
     """One PostgreSQL cluster in a temporary folder. `netns`: a network namespace name the
     server runs in (its address `host` is then an address of that namespace)."""
 
-    def __init__(self, host="127.0.0.1", port=None, netns=None, settings=None):
+    def __init__(self, host="127.0.0.1", port=None, netns=None, settings=None, disk_mb=None, initdb_args=()):
         self.host = host
         self.port = port or free_port()
         self.netns = netns
@@ -93,6 +93,15 @@ class PostgresServer:
         self.sockets.mkdir()
         if self.as_root:
             os.chown(self.sockets, self.uid, self.gid)
+        self.initdb_args = [str(a) for a in initdb_args]
+        # `disk_mb`: the cluster lives on a tmpfs of that size of its own, a disk the test can fill.
+        self.disk = None
+        if disk_mb:
+            self.data.mkdir(mode=0o700)
+            owner = f",uid={self.uid},gid={self.gid}" if self.as_root else ""
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=0700{owner}", "tmpfs", str(self.data)],
+                           check=True, capture_output=True)
+            self.disk = self.data
 
     # -- processes ---------------------------------------------------------------------
 
@@ -121,7 +130,7 @@ class PostgresServer:
         superuser_pw.chmod(0o600)
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", PG_USER, "--pwfile", superuser_pw,
                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
-                  "--no-instructions")
+                  "--no-instructions", *self.initdb_args)
         superuser_pw.unlink()
         conf = {
             "listen_addresses": f"'{self.host}'",
@@ -214,6 +223,8 @@ class PostgresServer:
             if self.running():
                 self.stop("immediate")
         finally:
+            if self.disk:
+                subprocess.run(["umount", "-l", str(self.disk)], capture_output=True)
             shutil.rmtree(self.root, ignore_errors=True)
             shutil.rmtree(self.secrets, ignore_errors=True)
 
