@@ -116,4 +116,25 @@ final class PostgresImportTests: XCTestCase {
         XCTAssertEqual(summary.inserted, 1)
         XCTAssertNil(try store.verifyAudit())
     }
+
+    func testAFailureInALaterChunkKeepsTheCommittedChunksAndSaysHowManyRowsWentIn() throws {
+        let store = try PostgresLedgerStore(url: url)
+        defer { store.close() }
+        let total = PostgresLedgerStore.chunkRows + 5000
+        let rows = (0..<total).map { row("INV-\($0)", client: "c\($0 % 300)", line: $0 + 2) }
+        var served = 0
+        XCTAssertThrowsError(try store.importInvoices(clients: PGImporter.clients(of: rows), rowCount: total, source: "a.csv",
+                                                      context: context()) { () throws -> ImportRow? in
+            served += 1
+            if served == PostgresLedgerStore.chunkRows + 10 { throw OverdueError(.ioError, "a.csv: cannot read") }
+            return rows[served - 1]
+        }) { error in
+            XCTAssertEqual((error as? OverdueError)?.details,
+                           ["a.csv: \(PostgresLedgerStore.chunkRows) of \(total) rows were imported before this failure; run the same import again to finish it"])
+        }
+        XCTAssertEqual(try store.invoices(status: nil, clientID: nil).count, PostgresLedgerStore.chunkRows)
+        let again = try store.importInvoices(rows, source: "a.csv", context: context(10))
+        XCTAssertEqual([again.inserted, again.updated, again.unchanged], [5000, 0, PostgresLedgerStore.chunkRows])
+        XCTAssertNil(try store.verifyAudit())
+    }
 }
