@@ -84,12 +84,21 @@ struct PGCopyRows {
         rows = 0
         atRowStart = true
     }
+
+    /// The rows in another order: `ranges` are the rows' byte ranges, in the order wanted.
+    mutating func reorder(_ ranges: [Range<Int>], using spare: inout [UInt8]) {
+        spare.removeAll(keepingCapacity: true)
+        spare.reserveCapacity(bytes.count)
+        for range in ranges { spare.append(contentsOf: bytes[range]) }
+        swap(&bytes, &spare)
+    }
 }
 
 /// A `COPY … FROM STDIN` kept open while its rows are made: every `block` bytes go to the
 /// server at once, so the server inserts them while the client makes the next ones, instead of
-/// the two taking turns. Nothing else may run on the session while it is open: `finish` it
-/// before any other statement (or another COPY), `abandon` it when the transaction fails.
+/// the two taking turns; an `ordered` one keeps its rows until `finish` and sends them sorted.
+/// Nothing else may run on the session while it is open: `finish` it before any other
+/// statement (or another COPY), `abandon` it when the transaction fails.
 struct PGCopyStream {
     let table: String
     let columns: String
@@ -97,22 +106,37 @@ struct PGCopyStream {
     var rows = PGCopyRows()
     private(set) var isOpen = false
     private var failed = false
+    /// Ordered streams keep their rows until `finish` and send them sorted by a key.
+    private let ordered: Bool
+    private var keys: [(key: String, range: Range<Int>)] = []
+    private var spare: [UInt8] = []
     /// Large enough that a send costs little beside the rows, small enough that the server is
     /// never long without work.
     static let block = 1 << 18
 
-    init(into table: String, columns: String) {
+    /// `ordered`: the rows of one COPY go sorted by the key given with each (see `rowAdded`).
+    init(into table: String, columns: String, ordered: Bool = false) {
         self.table = table
         self.columns = columns
+        self.ordered = ordered
     }
 
-    /// Sends what was made once a block is full.
-    mutating func rowAdded(_ db: PGConnection) throws {
+    /// Sends what was made once a block is full; an ordered stream notes the row's `key`.
+    mutating func rowAdded(_ db: PGConnection, key: String = "") throws {
+        if ordered {
+            keys.append((key, (keys.last?.range.upperBound ?? 0)..<rows.bytes.count))
+            return
+        }
         if rows.bytes.count >= Self.block { try send(db) }
     }
 
     private mutating func send(_ db: PGConnection) throws {
         guard rows.rows > 0 else { return }
+        if ordered {
+            keys.sort { $0.key < $1.key }
+            rows.reorder(keys.map(\.range), using: &spare)
+            keys.removeAll(keepingCapacity: true)
+        }
         if !isOpen {
             try db.startCopy(into: table, columns: columns)
             isOpen = true
@@ -137,6 +161,7 @@ struct PGCopyStream {
     /// Ends an open COPY with an error, so the session can roll the transaction back.
     mutating func abandon(_ db: PGConnection) {
         rows.removeAll()
+        keys.removeAll()
         guard isOpen else { return }
         isOpen = false
         failed = false

@@ -7,9 +7,11 @@ import OverdueCore
 /// untouched; the CSV's `paid` and `cancelled` win, `open` never reopens.
 ///
 /// Rows go in groups: one query looks up a group's existing invoices (none while the ledger
-/// holds only what this import wrote), and the new ones stream through one open
-/// `COPY … FROM STDIN` per chunk, a block at a time, so the server inserts while the next rows
-/// are made; the audit entries go by COPY after them. A row costs no statement of its own. The
+/// holds only what this import wrote), and the new ones go by one `COPY … FROM STDIN` per chunk
+/// (or up to the next lookup), sorted by client: the server's foreign-key checks and
+/// `invoices_by_client` inserts then walk the clients in order instead of at random, which
+/// costs it markedly less CPU on a large ledger. The audit entries, in file order, go by COPY
+/// after them. A row costs no statement of its own. The
 /// import commits every `chunkRows` rows, so a daemon's audited write waits for one chunk,
 /// never the whole file; a failure part-way leaves the committed chunks, and the same import
 /// run again finishes it.
@@ -140,7 +142,8 @@ struct PGImporter {
     /// is looked up, its earlier self written first.
     private var seen: Set<Int> = []
     private var invoices = PGCopyStream(into: "invoices", columns: "number, client_id, issue_date, due_date, currency, "
-                                            + "amount_minor, paid_imported_minor, status, hold, hold_reason, created_at, updated_at")
+                                            + "amount_minor, paid_imported_minor, status, hold, hold_reason, created_at, updated_at",
+                                      ordered: true)
     private var details: [UInt8] = []
     private var amount: [UInt8] = []
     private var numbers: [UInt8] = []
@@ -337,7 +340,7 @@ struct PGImporter {
         invoices.rows.int(invoice.onHold ? 1 : 0); invoices.rows.text(invoice.holdReason)
         invoices.rows.int(now); invoices.rows.int(now)
         invoices.rows.endRow()
-        try invoices.rowAdded(db)
+        try invoices.rowAdded(db, key: invoice.clientID)
     }
 
     /// The same details, in the same key order, as the SQLite store's `auditInserted`, written
