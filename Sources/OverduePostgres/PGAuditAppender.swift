@@ -17,7 +17,12 @@ struct PGAuditAppender {
     private let at: Int64
     private let asOf: Int64?
     private let times: [UInt8]
-    private var head: (seq: Int64, hash: String, bytes: [UInt8])?
+    /// The newest entry: its seq and hash as stored (32 bytes) and as the next entry's hash is
+    /// taken over (hex digits), both kept so an entry costs no conversion through a String.
+    private var headRead = false
+    private var lastSeq: Int64 = 0
+    private var lastBytes: [UInt8] = []
+    private var lastHex: [UInt8] = []
     private var pending: [PGValue] = []
     private var pendingRows = 0
     /// A batched appender's entries, written with one COPY per `batchSize`.
@@ -25,7 +30,7 @@ struct PGAuditAppender {
     private var appended = 0
     private var line: [UInt8] = []
     private var details: [UInt8] = []
-    private let batchSize: Int
+    private var batchSize: Int
 
     init(_ db: PGConnection, context: ChangeContext, batched: Bool = false) {
         self.db = db
@@ -33,6 +38,8 @@ struct PGAuditAppender {
         asOf = context.asOf.map(storedSeconds)
         times = AuditLine.times(at: storedDate(at), asOf: asOf.map(storedDate))
         batchSize = batched ? 5000 : 1
+        line.reserveCapacity(512)
+        details.reserveCapacity(256)
     }
 
     /// Locks the chain's head row and reads the head (once per transaction).
@@ -40,19 +47,27 @@ struct PGAuditAppender {
         try db.query("SELECT one FROM audit_chain WHERE one = 1 FOR UPDATE")
     }
 
-    private mutating func currentHead() throws -> (seq: Int64, hash: String, bytes: [UInt8]) {
-        if let head { return head }
+    private mutating func readHead() throws {
+        guard !headRead else { return }
         try PGAuditAppender.lockChain(db)
         let rows = try db.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        let found: (Int64, String, [UInt8])
         if rows.count > 0 {
-            found = (rows.int(0, 0), rows.hex(0, 1), rows.bytes(0, 1))
+            (lastSeq, lastBytes, lastHex) = (rows.int(0, 0), rows.bytes(0, 1), Array(rows.hex(0, 1).utf8))
         } else {
-            found = (0, AuditChain.genesis, ByteText.decodeHex(AuditChain.genesis) ?? [])
+            (lastSeq, lastBytes, lastHex) = (0, ByteText.decodeHex(AuditChain.genesis) ?? [], Array(AuditChain.genesis.utf8))
         }
-        head = found
-        return found
+        headRead = true
     }
+
+    /// The seq of the newest entry, this transaction's included (the chain locked first).
+    mutating func headSeq() throws -> Int64 {
+        try readHead()
+        return lastSeq
+    }
+
+    /// Keeps every entry until `flush` or `finish`, so a caller with a COPY of its own open
+    /// (the import's invoices) is never interrupted by one of the trail's.
+    mutating func holdEntries() { batchSize = .max }
 
     mutating func append(_ record: AuditRecord) throws {
         details.removeAll(keepingCapacity: true)
@@ -65,27 +80,31 @@ struct PGAuditAppender {
     }
 
     mutating func append(_ event: AuditEvent, invoice: String?, client: String?, stage: String?, details: [UInt8]) throws {
-        let last = try currentHead()
-        let seq = last.seq + 1
+        try readHead()
+        let seq = lastSeq + 1
         line.removeAll(keepingCapacity: true)
         AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
                         stage: stage, details: details, hashes: nil, to: &line)
-        let hashBytes = AuditChain.digest(prevHash: last.hash, canonical: line)
+        let hashBytes = lastHex.withUnsafeBytes { AuditChain.digest(prevHashHex: $0, canonical: line) }
         if batchSize > 1 {
             copied.int(seq); copied.int(at); copied.int(asOf); copied.text(event.rawValue); copied.text(invoice)
-            copied.text(client); copied.text(stage); copied.text(utf8: details); copied.bytea(last.bytes); copied.bytea(hashBytes)
+            copied.text(client); copied.text(stage); copied.text(utf8: details); copied.bytea(lastBytes); copied.bytea(hashBytes)
             copied.endRow()
         } else {
             pending += [.int(seq), .int(at), .optional(asOf), .text(event.rawValue), .optional(invoice), .optional(client),
-                        .optional(stage), .text(String(decoding: details, as: UTF8.self)), .bytes(last.bytes), .bytes(hashBytes)]
+                        .optional(stage), .text(String(decoding: details, as: UTF8.self)), .bytes(lastBytes), .bytes(hashBytes)]
         }
         pendingRows += 1
-        head = (seq, hexString(hashBytes), hashBytes)
+        lastSeq = seq
+        lastBytes = hashBytes
+        lastHex.removeAll(keepingCapacity: true)
+        ByteText.appendHex(bytes: hashBytes, to: &lastHex)
         appended += 1
         if pendingRows >= batchSize { try flush() }
     }
 
-    private mutating func flush() throws {
+    /// Writes the entries kept so far (in the caller's transaction).
+    mutating func flush() throws {
         guard pendingRows > 0 else { return }
         if copied.rows > 0 {
             try db.copy(into: "audit", columns: PGColumns.audit, copied)
@@ -100,9 +119,9 @@ struct PGAuditAppender {
     /// Writes what is still batched and records the new head; called once before the commit.
     mutating func finish() throws {
         try flush()
-        guard appended > 0, let head else { return }
+        guard appended > 0 else { return }
         try db.query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                     [.text(Self.headKey), .text("\(head.seq) \(head.hash)")])
+                     [.text(Self.headKey), .text("\(lastSeq) \(String(decoding: lastHex, as: UTF8.self))")])
     }
 }
 

@@ -6,11 +6,15 @@ import OverdueCore
 /// `invoice.imported`, each changed one `invoice.updated` with its changes, identical ones
 /// untouched; the CSV's `paid` and `cancelled` win, `open` never reopens.
 ///
-/// Rows go in groups: one query looks up a group's existing invoices, one `COPY … FROM STDIN`
-/// writes its new ones (and the audit entries go by COPY too), so a row costs no statement of
-/// its own. The import commits every `chunkRows` rows, so a daemon's audited
-/// write waits for one chunk, never the whole file; a failure part-way leaves the committed
-/// chunks, and the same import run again finishes it.
+/// Rows go in groups: one query looks up a group's existing invoices (none while the ledger
+/// holds only what this import wrote), and the new ones go by one `COPY … FROM STDIN` per chunk
+/// (or up to the next lookup), sorted by client: the server's foreign-key checks and
+/// `invoices_by_client` inserts then walk the clients in order instead of at random, which
+/// costs it markedly less CPU on a large ledger. The audit entries, in file order, go by COPY
+/// after them. A row costs no statement of its own. The
+/// import commits every `chunkRows` rows, so a daemon's audited write waits for one chunk,
+/// never the whole file; a failure part-way leaves the committed chunks, and the same import
+/// run again finishes it.
 extension PostgresLedgerStore {
     static let importGroup = 5000
     static let chunkRows = 20_000
@@ -30,28 +34,35 @@ extension PostgresLedgerStore {
             var finished = false
             do {
                 while !finished {
-                    try writing(context, batched: true) { audit in
-                        if !clientsDone {
-                            try importer.upsertClients(clients, audit: &audit)
-                            clientsDone = true
-                        }
-                        var group: [ImportRow] = []
-                        var inChunk = 0
-                        while inChunk < Self.chunkRows {
-                            guard let row = try next() else {
-                                finished = true
-                                break
+                    let seq = try writing(context, batched: true) { audit -> Int64 in
+                        try importer.guarded { importer in
+                            try importer.beginChunk(audit: &audit)
+                            if !clientsDone {
+                                try importer.upsertClients(clients, audit: &audit)
+                                clientsDone = true
                             }
-                            group.append(row)
-                            inChunk += 1
-                            if group.count == Self.importGroup {
-                                try importer.upsert(group, source: source, audit: &audit)
-                                group.removeAll(keepingCapacity: true)
+                            var group: [ImportRow] = []
+                            var inChunk = 0
+                            while inChunk < Self.chunkRows {
+                                guard let row = try next() else {
+                                    finished = true
+                                    break
+                                }
+                                group.append(row)
+                                inChunk += 1
+                                if group.count == Self.importGroup {
+                                    try importer.upsert(group, source: source, audit: &audit)
+                                    importer.rowsDone += group.count
+                                    group.removeAll(keepingCapacity: true)
+                                }
                             }
+                            try importer.upsert(group, source: source, audit: &audit)
+                            importer.rowsDone += group.count
+                            try importer.finish()
+                            return try audit.headSeq()
                         }
-                        try importer.upsert(group, source: source, audit: &audit)
-                        importer.rowsDone += group.count
                     }
+                    importer.committed(seq: seq)
                     committed = importer.rowsDone
                 }
             } catch var error as OverdueError where committed > 0 {
@@ -73,17 +84,21 @@ extension PostgresLedgerStore {
         do {
             _ = try writing(context, batched: true) { audit -> ImportSummary in
                 var importer = PGImporter(store: self, now: storedSeconds(context.at))
-                try importer.upsertClients(clients, audit: &audit)
-                var group: [ImportRow] = []
-                while let row = try next() {
-                    group.append(row)
-                    if group.count == Self.importGroup {
-                        try importer.upsert(group, source: source, audit: &audit)
-                        group.removeAll(keepingCapacity: true)
+                return try importer.guarded { importer in
+                    try importer.beginChunk(audit: &audit)
+                    try importer.upsertClients(clients, audit: &audit)
+                    var group: [ImportRow] = []
+                    while let row = try next() {
+                        group.append(row)
+                        if group.count == Self.importGroup {
+                            try importer.upsert(group, source: source, audit: &audit)
+                            group.removeAll(keepingCapacity: true)
+                        }
                     }
+                    try importer.upsert(group, source: source, audit: &audit)
+                    try importer.finish()
+                    throw RolledBack(summary: importer.summary)
                 }
-                try importer.upsert(group, source: source, audit: &audit)
-                throw RolledBack(summary: importer.summary)
             }
         } catch let rolledBack as RolledBack {
             return rolledBack.summary
@@ -100,9 +115,12 @@ extension PostgresLedgerStore {
             guard client.id == invoice.clientID else {
                 throw OverdueError(.dataError, "invoice \(invoice.number): client \(client.id) does not match client_id \(invoice.clientID)")
             }
-            try importer.upsertClients([ImportClient(id: client.id, name: client.name, emails: client.emails)], audit: &audit)
-            try importer.upsert([invoice], origin: nil, audit: &audit)
-            return importer.summary
+            return try importer.guarded { importer in
+                try importer.upsertClients([ImportClient(id: client.id, name: client.name, emails: client.emails)], audit: &audit)
+                try importer.upsert([invoice], origins: [nil], audit: &audit)
+                try importer.finish()
+                return importer.summary
+            }
         }
     }
 }
@@ -114,10 +132,26 @@ struct PGImporter {
     var summary = ImportSummary()
     var rowsDone = 0
     var blockedClients: Set<String> = []
+    /// True while the ledger holds no invoice but this import's: a number not seen before is
+    /// then new without a lookup (nil until the first chunk looked).
+    private var insertFirst: Bool?
+    /// The audit seq this import's last chunk committed at: any other audited change (every
+    /// write of an invoice is one) moves it, and then every row is looked up again.
+    private var committedSeq: Int64?
+    /// Hashes of the numbers written while `insertFirst`: a number seen again (or a collision)
+    /// is looked up, its earlier self written first.
+    private var seen: Set<Int> = []
+    private var invoices = PGCopyStream(into: "invoices", columns: "number, client_id, issue_date, due_date, currency, "
+                                            + "amount_minor, paid_imported_minor, status, hold, hold_reason, created_at, updated_at",
+                                      ordered: true)
+    private var details: [UInt8] = []
+    private var amount: [UInt8] = []
+    private var numbers: [UInt8] = []
 
     init(store: PostgresLedgerStore, now: Int64) {
         self.store = store
         self.now = now
+        details.reserveCapacity(256)
     }
 
     private var db: PGConnection { store.db }
@@ -129,13 +163,46 @@ struct PGImporter {
             .map { ImportClient(id: $0.key, name: rows[$0.value].clientName, emails: rows[$0.value].clientEmails) }
     }
 
+    /// Runs `body`; when it fails with the invoices' COPY open, the COPY is ended first, so the
+    /// transaction can be rolled back.
+    mutating func guarded<T>(_ body: (inout PGImporter) throws -> T) throws -> T {
+        do {
+            return try body(&self)
+        } catch {
+            invoices.abandon(db)
+            throw error
+        }
+    }
+
+    /// Called first in each chunk's transaction (the chain locked): decides whether new numbers
+    /// need a lookup in this chunk.
+    mutating func beginChunk(audit: inout PGAuditAppender) throws {
+        let seq = try audit.headSeq()
+        if insertFirst == nil {
+            insertFirst = try db.scalarInt("SELECT CASE WHEN EXISTS (SELECT 1 FROM invoices) THEN 0 ELSE 1 END") == 1
+        } else if insertFirst == true, seq != committedSeq {
+            insertFirst = false
+            seen = []
+        }
+    }
+
+    /// After a chunk's commit: the audit seq it left.
+    mutating func committed(seq: Int64) { committedSeq = seq }
+
+    /// Ends the invoices' COPY; called before the chunk's audit entries are written.
+    mutating func finish() throws {
+        try invoices.finish(db)
+    }
+
     mutating func upsertClients(_ clients: [ImportClient], audit: inout PGAuditAppender) throws {
+        audit.holdEntries()
+        try invoices.finish(db)
         var start = 0
         while start < clients.count {
             let group = clients[start..<min(start + PostgresLedgerStore.importGroup, clients.count)]
             start += group.count
             let rows = try db.query("SELECT \(PGColumns.client) FROM clients WHERE id = ANY($1::text[])",
-                                    [.text(PGImporter.arrayLiteral(group.map(\.id)))])
+                                    [.text(arrayLiteral(group.map(\.id)))])
             var existing: [String: Client] = [:]
             for row in 0..<rows.count {
                 let client = rows.client(row)
@@ -167,57 +234,67 @@ struct PGImporter {
                 }
             }
             try db.copy(into: "clients", columns: "id, name, emails, created_at, updated_at", inserts)
+            try audit.flush()
         }
     }
 
     mutating func upsert(_ rows: [ImportRow], source: String, audit: inout PGAuditAppender) throws {
-        let invoices = rows.map { row in
-            (Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate, dueDate: row.dueDate,
-                     amount: row.amount, paid: row.paid, status: row.status), (source, row.line) as (source: String, line: Int)?)
+        var invoices: [Invoice] = []
+        var origins: [(source: String, line: Int)?] = []
+        invoices.reserveCapacity(rows.count)
+        origins.reserveCapacity(rows.count)
+        for row in rows {
+            invoices.append(Invoice(number: row.number, clientID: row.clientID, issueDate: row.issueDate, dueDate: row.dueDate,
+                                    amount: row.amount, paid: row.paid, status: row.status))
+            origins.append((source, row.line))
         }
-        try upsert(invoices.map(\.0), origins: invoices.map(\.1), audit: &audit)
+        try upsert(invoices, origins: origins, audit: &audit)
     }
 
-    mutating func upsert(_ invoices: [Invoice], origin: (source: String, line: Int)?, audit: inout PGAuditAppender) throws {
-        try upsert(invoices, origins: invoices.map { _ in origin }, audit: &audit)
-    }
-
-    /// One group: the existing rows looked up at once; new invoices batched into one COPY,
-    /// written before any update (a number repeated in the group is compared with its
-    /// earlier self, as SQLite does).
-    private mutating func upsert(_ invoices: [Invoice], origins: [(source: String, line: Int)?], audit: inout PGAuditAppender) throws {
+    /// One group: the existing rows looked up at once (while `insertFirst`, only the numbers
+    /// seen before); new invoices go to the open COPY, which is ended before any lookup or
+    /// update (a number repeated in the group is compared with its earlier self, as SQLite does).
+    mutating func upsert(_ invoices: [Invoice], origins: [(source: String, line: Int)?], audit: inout PGAuditAppender) throws {
         guard !invoices.isEmpty else { return }
-        let rows = try db.query("""
-            SELECT number, client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
-            FROM invoices WHERE number = ANY($1::text[])
-            """, [.text(PGImporter.arrayLiteral(invoices.map(\.number)))])
+        audit.holdEntries()
+        var lookedUp: [String] = []
+        var repeated: Set<String> = []
+        if insertFirst == true {
+            for invoice in invoices where !seen.insert(invoice.number.hashValue).inserted {
+                lookedUp.append(invoice.number)
+                repeated.insert(invoice.number)
+            }
+        } else {
+            lookedUp = invoices.map(\.number)
+        }
         var existing: [String: StoredInvoice] = [:]
-        for row in 0..<rows.count {
-            existing[rows.text(row, 0)] = StoredInvoice(clientID: rows.text(row, 1), issueDate: rows.text(row, 2),
-                                                        dueDate: rows.text(row, 3), currency: rows.text(row, 4),
-                                                        amountMinor: rows.int(row, 5), paidImportedMinor: rows.int(row, 6),
-                                                        status: rows.text(row, 7))
+        if !lookedUp.isEmpty {
+            try self.invoices.finish(db)
+            let rows = try db.query("""
+                SELECT number, client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
+                FROM invoices WHERE number = ANY($1::text[])
+                """, [.text(arrayLiteral(lookedUp))])
+            for row in 0..<rows.count {
+                existing[rows.text(row, 0)] = StoredInvoice(clientID: rows.text(row, 1), issueDate: rows.text(row, 2),
+                                                            dueDate: rows.text(row, 3), currency: rows.text(row, 4),
+                                                            amountMinor: rows.int(row, 5), paidImportedMinor: rows.int(row, 6),
+                                                            status: rows.text(row, 7))
+            }
         }
-        var inserts = PGCopyRows()
-        func flush() throws {
-            try db.copy(into: "invoices", columns: "number, client_id, issue_date, due_date, currency, amount_minor, "
-                            + "paid_imported_minor, status, hold, hold_reason, created_at, updated_at", inserts)
-            inserts.removeAll()
-        }
+        let lookingUp = insertFirst != true
         for (invoice, origin) in zip(invoices, origins) {
-            let issue = invoice.issueDate.description, due = invoice.dueDate.description
             guard let old = existing[invoice.number] else {
-                inserts.text(invoice.number); inserts.text(invoice.clientID); inserts.text(issue); inserts.text(due)
-                inserts.text(invoice.currency.code); inserts.int(invoice.amount.minorUnits); inserts.int(invoice.paid.minorUnits)
-                inserts.text(invoice.status.rawValue); inserts.int(invoice.onHold ? 1 : 0); inserts.text(invoice.holdReason)
-                inserts.int(now); inserts.int(now)
-                inserts.endRow()
-                existing[invoice.number] = StoredInvoice(clientID: invoice.clientID, issueDate: issue, dueDate: due,
-                                                         currency: invoice.currency.code, amountMinor: invoice.amount.minorUnits,
-                                                         paidImportedMinor: invoice.paid.minorUnits, status: invoice.status.rawValue)
+                try insert(invoice)
+                if lookingUp || repeated.contains(invoice.number) {
+                    existing[invoice.number] = StoredInvoice(clientID: invoice.clientID, issueDate: invoice.issueDate.description,
+                                                             dueDate: invoice.dueDate.description, currency: invoice.currency.code,
+                                                             amountMinor: invoice.amount.minorUnits,
+                                                             paidImportedMinor: invoice.paid.minorUnits, status: invoice.status.rawValue)
+                }
                 try auditInserted(invoice, origin: origin, audit: &audit)
                 continue
             }
+            let issue = invoice.issueDate.description, due = invoice.dueDate.description
             let currency = invoice.currency
             let oldCurrency = Currency(code: old.currency) ?? currency
             let status = PGImporter.resolvedStatus(csv: invoice.status, ledger: InvoiceStatus(rawValue: old.status) ?? .open)
@@ -236,7 +313,7 @@ struct PGImporter {
                 summary.unchanged += 1
                 continue
             }
-            try flush()
+            try self.invoices.finish(db)
             try db.query("""
                 UPDATE invoices SET client_id = $1, issue_date = $2, due_date = $3, currency = $4, amount_minor = $5,
                     paid_imported_minor = $6, status = $7, updated_at = $8
@@ -252,18 +329,54 @@ struct PGImporter {
                                          details: details + [("changes", .object(changes))]))
             summary.updated += 1
         }
-        try flush()
     }
 
-    /// The same details, in the same key order, as the SQLite store's `auditInserted`.
+    /// A new invoice's row, into the open COPY.
+    private mutating func insert(_ invoice: Invoice) throws {
+        invoices.rows.text(invoice.number); invoices.rows.text(invoice.clientID)
+        invoices.rows.date(invoice.issueDate); invoices.rows.date(invoice.dueDate)
+        invoices.rows.text(invoice.currency.code); invoices.rows.int(invoice.amount.minorUnits)
+        invoices.rows.int(invoice.paid.minorUnits); invoices.rows.text(invoice.status.rawValue)
+        invoices.rows.int(invoice.onHold ? 1 : 0); invoices.rows.text(invoice.holdReason)
+        invoices.rows.int(now); invoices.rows.int(now)
+        invoices.rows.endRow()
+        try invoices.rowAdded(db, key: invoice.clientID)
+    }
+
+    /// The same details, in the same key order, as the SQLite store's `auditInserted`, written
+    /// as bytes (no JSON tree: the hot path of a large first import).
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout PGAuditAppender) throws {
-        var details: [(String, JSONValue)] = []
-        if let origin { details = [("source", .string(origin.source)), ("line", .int(Int64(origin.line)))] }
-        details += [("issue_date", .string(invoice.issueDate.description)), ("due_date", .string(invoice.dueDate.description)),
-                    ("amount", .string(invoice.amount.decimalString)), ("paid", .string(invoice.paid.decimalString)),
-                    ("currency", .string(invoice.currency.code)), ("status", .string(invoice.status.rawValue))]
-        try audit.append(AuditRecord(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
-                                     client: invoice.clientID, details: details))
+        details.removeAll(keepingCapacity: true)
+        var object = JSONObjectWriter()
+        if let origin {
+            object.key("source", to: &details)
+            JSONValue.writeString(origin.source, to: &details)
+            object.key("line", to: &details)
+            ByteText.append(Int64(origin.line), to: &details)
+        }
+        amount.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.issueDate, to: &amount)
+        object.key("issue_date", to: &details)
+        JSONValue.writeString(utf8: amount, to: &details)
+        amount.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.dueDate, to: &amount)
+        object.key("due_date", to: &details)
+        JSONValue.writeString(utf8: amount, to: &details)
+        amount.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.amount, to: &amount)
+        object.key("amount", to: &details)
+        JSONValue.writeString(utf8: amount, to: &details)
+        amount.removeAll(keepingCapacity: true)
+        ByteText.append(invoice.paid, to: &amount)
+        object.key("paid", to: &details)
+        JSONValue.writeString(utf8: amount, to: &details)
+        object.key("currency", to: &details)
+        JSONValue.writeString(invoice.currency.code, to: &details)
+        object.key("status", to: &details)
+        JSONValue.writeString(invoice.status.rawValue, to: &details)
+        object.end(to: &details)
+        try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
+                         client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
         if !blockedClients.isEmpty, blockedClients.contains(invoice.clientID) {
             summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
@@ -281,10 +394,21 @@ struct PGImporter {
         .object([("from", before), ("to", after)])
     }
 
-    /// A PostgreSQL array literal of texts, each quoted.
-    static func arrayLiteral(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
+    /// A PostgreSQL array literal of texts, each quoted (`"` and `\\` escaped).
+    private mutating func arrayLiteral(_ values: [String]) -> String {
+        numbers.removeAll(keepingCapacity: true)
+        numbers.append(UInt8(ascii: "{"))
+        for (index, value) in values.enumerated() {
+            if index > 0 { numbers.append(UInt8(ascii: ",")) }
+            numbers.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { numbers.append(UInt8(ascii: "\\")) }
+                numbers.append(byte)
+            }
+            numbers.append(UInt8(ascii: "\""))
+        }
+        numbers.append(UInt8(ascii: "}"))
+        return String(decoding: numbers, as: UTF8.self)
     }
 }
 
