@@ -16,17 +16,6 @@ enum PGColumns {
     static let audit = "seq, at, as_of, event, invoice, client, stage, details, prev_hash, hash"
 }
 
-/// Instants are whole Unix seconds, as in the SQLite ledger (audit hashes use that form).
-func storedSeconds(_ instant: Date) -> Int64 { Int64(instant.timeIntervalSince1970.rounded(.down)) }
-
-func storedDate(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
-
-func joinAddresses(_ list: [String]) -> String { list.joined(separator: "\n") }
-
-func splitAddresses(_ text: String) -> [String] {
-    text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-}
-
 extension PGResult {
     func client(_ row: Int, from start: Int = 0) -> Client {
         Client(id: text(row, start), name: text(row, start + 1), emails: splitAddresses(text(row, start + 2)),

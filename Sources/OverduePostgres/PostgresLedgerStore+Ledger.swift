@@ -212,34 +212,9 @@ extension PostgresLedgerStore {
 
     // MARK: Fees
 
-    /// As `SQLiteLedgerStore.chargeFees`: each of `ids` now `sent` is charged its fee once.
+    /// `FeeRules.chargeFees`, inside the caller's write transaction.
     func chargeFees(forSent ids: [Int64], audit: inout PGAuditAppender, context: ChangeContext) throws {
-        for id in ids {
-            let row = try db.query("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = $1 AND state = 'sent' AND fee_minor > 0", [.int(id)])
-            guard row.count > 0 else { continue }
-            let number = row.text(0, 0), stage = row.text(0, 1), fee = row.int(0, 2)
-            let chargedAt = storedSeconds(context.effectiveNow), now = storedSeconds(context.at)
-            let inserted = try db.query("""
-                INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (dispatch) DO NOTHING
-                """, [.text(number), .int(id), .text(stage), .int(fee), .int(chargedAt)])
-            guard inserted.changes == 1 else { continue }
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let amount = Money(minorUnits: fee, currency: invoice.currency)
-            invoice.fees = Money(minorUnits: invoice.fees.minorUnits + fee, currency: invoice.currency)
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
-                ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if invoice.status == .paid, invoice.balance.minorUnits > 0 {
-                details.append(("status", .object([("from", .string("paid")), ("to", .string("open"))])))
-                invoice.status = .open
-            }
-            try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
-                         [.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)])
-            try audit.append(AuditRecord(.invoiceFeeCharged, invoice: number, client: invoice.clientID, stage: stage,
-                                         details: details))
-        }
+        try FeeRules.chargeFees(forSent: ids, in: primitives, audit: &audit, context: context)
     }
 
     public func fees(invoice number: String) throws -> [ChargedFee] {
@@ -256,33 +231,7 @@ extension PostgresLedgerStore {
     }
 
     public func waiveFees(invoice number: String, reason: String?, context: ChangeContext) throws -> (waived: Money, invoice: Invoice) {
-        try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let rows = try db.query("SELECT stage, amount_minor FROM fees WHERE invoice = $1 AND waived_at IS NULL ORDER BY id", [.text(number)])
-            var stages: [String] = [], total: Int64 = 0
-            for row in 0..<rows.count {
-                stages.append(rows.text(row, 0))
-                total += rows.int(row, 1)
-            }
-            guard total > 0 else { throw OverdueError(.dataError, "invoice \(number): has no charged fees to waive") }
-            let now = storedSeconds(context.at)
-            try db.query("UPDATE fees SET waived_at = $1, waive_reason = $2 WHERE invoice = $3 AND waived_at IS NULL",
-                         [.int(now), .optional(reason), .text(number)])
-            let waived = Money(minorUnits: total, currency: invoice.currency)
-            invoice.fees = Money(minorUnits: invoice.fees.minorUnits - total, currency: invoice.currency)
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(waived.decimalString)), ("currency", .string(waived.currency.code)),
-                ("stages", .strings(stages)), ("reason", .optional(reason)), ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if invoice.balance.minorUnits <= 0, invoice.status != .paid, invoice.status != .cancelled {
-                details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
-                invoice.status = .paid
-            }
-            try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
-                         [.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)])
-            try audit.append(AuditRecord(.invoiceFeeWaived, invoice: number, client: invoice.clientID, details: details))
-            return (waived, invoice)
-        }
+        try writing(context) { audit in try FeeRules.waiveFees(invoice: number, reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     // MARK: Identifiers
@@ -290,4 +239,33 @@ extension PostgresLedgerStore {
     /// Ledgers on PostgreSQL are made by this overdue (or copied from a SQLite ledger that
     /// `SQLiteLedgerStore.normalizeIdentifiers` already brought to NFC): nothing to bring over.
     public func normalizeIdentifiers() throws {}
+}
+
+extension PostgresLedgerStore.Primitives: FeeWriter {
+    func sentDispatchFee(_ id: Int64) throws -> (invoice: String, stage: String, feeMinorUnits: Int64)? {
+        let row = try db.query("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = $1 AND state = 'sent' AND fee_minor > 0", [.int(id)])
+        return row.count > 0 ? (row.text(0, 0), row.text(0, 1), row.int(0, 2)) : nil
+    }
+
+    func insertFee(invoice: String, dispatch: Int64, stage: String, amountMinorUnits: Int64, chargedAt: Date) throws -> Bool {
+        try db.query("""
+            INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (dispatch) DO NOTHING
+            """, [.text(invoice), .int(dispatch), .text(stage), .int(amountMinorUnits), .int(storedSeconds(chargedAt))]).changes == 1
+    }
+
+    func unwaivedFees(invoice: String) throws -> [(stage: String, amountMinorUnits: Int64)] {
+        let rows = try db.query("SELECT stage, amount_minor FROM fees WHERE invoice = $1 AND waived_at IS NULL ORDER BY id", [.text(invoice)])
+        return (0..<rows.count).map { (rows.text($0, 0), rows.int($0, 1)) }
+    }
+
+    func waiveFees(invoice: String, reason: String?, at: Date) throws {
+        try db.query("UPDATE fees SET waived_at = $1, waive_reason = $2 WHERE invoice = $3 AND waived_at IS NULL",
+                     [.int(storedSeconds(at)), .optional(reason), .text(invoice)])
+    }
+
+    func setFees(invoice: String, feesMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
+                     [.int(feesMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)])
+    }
 }

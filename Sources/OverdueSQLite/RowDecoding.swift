@@ -17,22 +17,6 @@ enum Columns {
     static let audit = "seq, at, as_of, event, invoice, client, stage, details, prev_hash, hash"
 }
 
-/// Instants are stored as whole Unix seconds: audit hashes are computed over the
-/// whole-second form, so what is read back hashes the same.
-func storedSeconds(_ instant: Date) -> Int64 { Int64(instant.timeIntervalSince1970.rounded(.down)) }
-
-func storedDate(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
-
-/// Address lists are one column, joined with a line feed (no valid address contains one).
-func joinAddresses(_ list: [String]) -> String { list.joined(separator: "\n") }
-
-func splitAddresses(_ text: String) -> [String] {
-    // Most clients have one address: that String is the list, with no copy of it made.
-    guard !text.isEmpty else { return [] }
-    guard text.utf8.contains(UInt8(ascii: "\n")) else { return [text] }
-    return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-}
-
 extension Statement {
     func client(from start: Int32 = 0) -> Client {
         Client(id: text(start), name: text(start + 1), emails: splitAddresses(text(start + 2)),

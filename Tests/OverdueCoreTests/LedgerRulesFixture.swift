@@ -1,0 +1,75 @@
+import Foundation
+import OverdueCore
+
+/// The audit entries a rule appended, as the chain would hash them (event, keys, details JSON).
+struct RecordedAudit: AuditSink {
+    private(set) var records: [AuditRecord] = []
+
+    mutating func append(_ record: AuditRecord) throws { records.append(record) }
+
+    var events: [String] { records.map(\.event.rawValue) }
+    /// Each entry as `event invoice client stage {details}`, the parts a hash covers.
+    var lines: [String] {
+        records.map { "\($0.event.rawValue) \($0.invoice ?? "-") \($0.client ?? "-") \($0.stage ?? "-") \(AuditChain.detailsJSON($0.details))" }
+    }
+}
+
+/// The ledger rules' primitives over plain dictionaries: the I/O a store does, nothing of the
+/// rules themselves, so a Core rule test checks the rule alone.
+final class RulesLedger {
+    let eur = Currency(code: "EUR")!
+    var invoices: [String: Invoice] = [:]
+    var clients: [String: Client] = [:]
+    var dispatches: [Int64: Dispatch] = [:]
+    /// Fee rows: dispatch id → (invoice, stage, amount, charged at, waived at, reason).
+    var fees: [(invoice: String, dispatch: Int64, stage: String, amount: Int64, chargedAt: Date, waivedAt: Date?, reason: String?)] = []
+    /// Every `updated_at` written, by invoice number.
+    var invoiceUpdates: [String: Date] = [:]
+
+    func addInvoice(_ number: String, amount: Int64 = 100_00, paid: Int64 = 0, fees: Int64 = 0,
+                    status: InvoiceStatus = .open, client: String = "acme", onHold: Bool = false) {
+        invoices[number] = Invoice(number: number, clientID: client, issueDate: LocalDate("2026-01-01")!,
+                                   dueDate: LocalDate("2026-02-01")!, amount: Money(minorUnits: amount, currency: eur),
+                                   paid: Money(minorUnits: paid, currency: eur), status: status, onHold: onHold,
+                                   fees: Money(minorUnits: fees, currency: eur))
+    }
+
+    func addDispatch(_ id: Int64, invoice: String, stage: String, state: DispatchState, fee: Int64 = 0,
+                     recipients: [String] = ["ap@acme.example"], attempts: Int = 1, messageID: String? = nil) {
+        dispatches[id] = Dispatch(id: id, invoiceNumber: invoice, stage: stage, action: .email, localDate: LocalDate("2026-02-08")!,
+                                  queuedAt: Date(timeIntervalSince1970: 1_770_000_000), state: state, attempts: attempts,
+                                  messageID: messageID, recipients: recipients, feeMinorUnits: fee)
+    }
+}
+
+extension RulesLedger: FeeWriter {
+    func invoice(_ number: String) throws -> Invoice? { invoices[number] }
+
+    func sentDispatchFee(_ id: Int64) throws -> (invoice: String, stage: String, feeMinorUnits: Int64)? {
+        guard let dispatch = dispatches[id], dispatch.state == .sent, dispatch.feeMinorUnits > 0 else { return nil }
+        return (dispatch.invoiceNumber, dispatch.stage, dispatch.feeMinorUnits)
+    }
+
+    func insertFee(invoice: String, dispatch: Int64, stage: String, amountMinorUnits: Int64, chargedAt: Date) throws -> Bool {
+        guard !fees.contains(where: { $0.dispatch == dispatch }) else { return false }
+        fees.append((invoice, dispatch, stage, amountMinorUnits, chargedAt, nil, nil))
+        return true
+    }
+
+    func unwaivedFees(invoice: String) throws -> [(stage: String, amountMinorUnits: Int64)] {
+        fees.filter { $0.invoice == invoice && $0.waivedAt == nil }.map { ($0.stage, $0.amount) }
+    }
+
+    func waiveFees(invoice: String, reason: String?, at: Date) throws {
+        for index in fees.indices where fees[index].invoice == invoice && fees[index].waivedAt == nil {
+            fees[index].waivedAt = at
+            fees[index].reason = reason
+        }
+    }
+
+    func setFees(invoice: String, feesMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        invoices[invoice]!.fees = Money(minorUnits: feesMinorUnits, currency: eur)
+        invoices[invoice]!.status = status
+        invoiceUpdates[invoice] = at
+    }
+}
