@@ -212,11 +212,6 @@ extension PostgresLedgerStore {
 
     // MARK: Fees
 
-    /// `FeeRules.chargeFees`, inside the caller's write transaction.
-    func chargeFees(forSent ids: [Int64], audit: inout PGAuditAppender, context: ChangeContext) throws {
-        try FeeRules.chargeFees(forSent: ids, in: primitives, audit: &audit, context: context)
-    }
-
     public func fees(invoice number: String) throws -> [ChargedFee] {
         try reading {
             guard let invoice = try fetchInvoice(number) else { throw notFound(number) }

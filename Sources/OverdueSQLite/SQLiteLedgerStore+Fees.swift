@@ -10,11 +10,6 @@ extension SQLiteLedgerStore {
     /// messages into charges: the highest such `fees.id`, whose audit entries are still owed.
     static let feeMigrationKey = "fees.migration.unaudited"
 
-    /// `FeeRules.chargeFees`, inside the caller's write transaction.
-    func chargeFees(forSent ids: [Int64], audit: inout AuditAppender, context: ChangeContext) throws {
-        try FeeRules.chargeFees(forSent: ids, in: primitives, audit: &audit, context: context)
-    }
-
     /// Every fee charged to an invoice, waived or not, oldest first (for `invoice show`).
     public func fees(invoice number: String) throws -> [ChargedFee] {
         try reading {

@@ -25,6 +25,10 @@ final class RulesLedger {
     var fees: [(invoice: String, dispatch: Int64, stage: String, amount: Int64, chargedAt: Date, waivedAt: Date?, reason: String?)] = []
     /// Every `updated_at` written, by invoice number.
     var invoiceUpdates: [String: Date] = [:]
+    /// The state written to each message row, by its key.
+    var messageStates: [Int64: DispatchState] = [:]
+    /// Set by a test: dispatch states are read back, as on a ledger several senders share.
+    var sharedBySenders = false
 
     func addInvoice(_ number: String, amount: Int64 = 100_00, paid: Int64 = 0, fees: Int64 = 0,
                     status: InvoiceStatus = .open, client: String = "acme", onHold: Bool = false) {
@@ -71,5 +75,54 @@ extension RulesLedger: FeeWriter {
         invoices[invoice]!.fees = Money(minorUnits: feesMinorUnits, currency: eur)
         invoices[invoice]!.status = status
         invoiceUpdates[invoice] = at
+    }
+}
+
+extension RulesLedger: OutboxWriter {
+    func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
+        invoices[number].map { ($0.clientID, $0.currency) }
+    }
+
+    func insertDispatch(_ item: NewDispatch, queuedAt: Date) throws -> Int64? {
+        guard !dispatches.values.contains(where: { $0.invoiceNumber == item.invoiceNumber && $0.stage == item.stage }) else { return nil }
+        let id = (dispatches.keys.max() ?? 0) + 1
+        dispatches[id] = Dispatch(id: id, invoiceNumber: item.invoiceNumber, stage: item.stage, action: item.action,
+                                  localDate: item.localDate, queuedAt: queuedAt, state: .queued, recipients: item.recipients,
+                                  feeMinorUnits: item.feeMinorUnits)
+        return id
+    }
+
+    func outcomeSubject(_ id: Int64) throws -> OutcomeSubject? {
+        guard let row = dispatches[id] else { return nil }
+        return OutcomeSubject(invoice: row.invoiceNumber, stage: row.stage, attempts: Int64(row.attempts), recipients: row.recipients,
+                              message: row.messageID == nil ? nil : 100 + id, messageID: row.messageID,
+                              clientID: invoices[row.invoiceNumber]?.clientID, sha256: row.messageID == nil ? nil : "ab12",
+                              state: sharedBySenders ? row.state : nil)
+    }
+
+    func setOutcome(_ id: Int64, message: Int64?, state: DispatchState, reply: String?, nextAttempt: Date?, at: Date) throws {
+        dispatches[id]!.state = state
+        dispatches[id]!.lastReply = reply ?? dispatches[id]!.lastReply
+        dispatches[id]!.nextAttemptAt = nextAttempt
+        if let message { messageStates[message] = state }
+    }
+
+    func markAmbiguous(_ id: Int64, at: Date) throws { dispatches[id]!.state = .ambiguous }
+
+    func dispatchID(invoice: String, stage: String) throws -> Int64? {
+        dispatches.values.first { $0.invoiceNumber == invoice && $0.stage == stage }?.id
+    }
+
+    func dispatch(_ id: Int64) throws -> Dispatch { dispatches[id]! }
+
+    func settle(_ id: Int64, to state: DispatchState) throws {
+        dispatches[id]!.state = state
+        dispatches[id]!.nextAttemptAt = nil
+    }
+
+    func requeue(_ id: Int64, queuedAt: Date) throws {
+        dispatches[id]!.state = .released
+        dispatches[id]!.nextAttemptAt = nil
+        dispatches[id]!.queuedAt = queuedAt
     }
 }
