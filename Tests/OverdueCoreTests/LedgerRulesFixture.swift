@@ -29,6 +29,12 @@ final class RulesLedger {
     var messageStates: [Int64: DispatchState] = [:]
     /// Set by a test: dispatch states are read back, as on a ledger several senders share.
     var sharedBySenders = false
+    /// Inbound rows: key → (kind, client, invoice, note).
+    var inbound: [String: (kind: String, client: String?, invoice: String?, note: String?)] = [:]
+    /// Failing addresses by client.
+    var failing: [String: Set<String>] = [:]
+    /// The reason each invoice or client was held with, by number or id.
+    var holds: [String: String] = [:]
 
     func addInvoice(_ number: String, amount: Int64 = 100_00, paid: Int64 = 0, fees: Int64 = 0,
                     status: InvoiceStatus = .open, client: String = "acme", onHold: Bool = false) {
@@ -125,4 +131,31 @@ extension RulesLedger: OutboxWriter {
         dispatches[id]!.nextAttemptAt = nil
         dispatches[id]!.queuedAt = queuedAt
     }
+}
+
+extension RulesLedger: InboxWriter {
+    func inboundRecorded(_ key: String) throws -> Bool { inbound[key] != nil }
+
+    func insertInbound(_ message: InboundRecord, kind: String, client: String?, invoice: String?, note: String?, at: Date) throws {
+        inbound[message.key] = (kind, client, invoice, note)
+    }
+
+    func client(_ id: String) throws -> Client? { clients[id] }
+
+    func holdInvoice(_ number: String, reason: String, at: Date) throws {
+        invoices[number]!.onHold = true
+        invoices[number]!.holdReason = reason
+        holds[number] = reason
+    }
+
+    func holdClient(_ id: String, reason: String, at: Date) throws {
+        clients[id]!.onHold = true
+        holds[id] = reason
+    }
+
+    func markFailing(client: String, address: String, status: String, at: Date) throws { failing[client, default: []].insert(address) }
+
+    func forgetFailing(client: String, address: String) throws { failing[client]?.remove(address) }
+
+    func failingAddresses(client: String) throws -> Set<String> { failing[client] ?? [] }
 }
