@@ -87,20 +87,7 @@ extension PostgresLedgerStore {
 
     public func recordPayment(invoice number: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice {
         try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard invoice.status != .cancelled else { throw OverdueError(.dataError, "invoice \(number): is cancelled; payments cannot be recorded") }
-            guard amount.currency == invoice.currency else {
-                throw OverdueError(.dataError, "invoice \(number): payment in \(amount.currency) but the invoice is in \(invoice.currency)")
-            }
-            guard amount.minorUnits > 0 else { throw OverdueError(.dataError, "invoice \(number): payment amount must be greater than 0") }
-            guard amount.minorUnits <= invoice.balance.minorUnits else {
-                throw OverdueError(.dataError, invoice.balance.minorUnits <= 0
-                    ? "invoice \(number): is already paid in full"
-                    : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
-            }
-            try insertPayment(amount, on: date, reference: nil, into: &invoice, event: .invoicePaid,
-                              now: storedSeconds(context.at), audit: &audit)
-            return invoice
+            try PaymentRules.recordPayment(invoice: number, amount: amount, on: date, in: primitives, audit: &audit, context: context)
         }
     }
 
@@ -156,58 +143,14 @@ extension PostgresLedgerStore {
         struct RolledBack: Error { var result: Result<PaymentImportSummary, CSVImportFailure> }
         do {
             return try writing(context) { audit in
-                let checked = try PaymentFile.resolve(lines, fileName: source, invoice: { try fetchInvoice($0) },
-                                                      isRecorded: { try isPaymentRecorded($0) })
-                let plan: PaymentPlan
-                switch checked {
-                case .success(let checkedPlan): plan = checkedPlan
-                case .failure(let failure): throw RolledBack(result: .failure(failure))
-                }
-                let now = storedSeconds(context.at)
-                var paidInFull: [String] = []
-                for payment in plan.payments {
-                    guard var invoice = try fetchInvoice(payment.invoice) else { throw notFound(payment.invoice) }
-                    let wasPaid = invoice.status == .paid
-                    try insertPayment(payment.amount, on: payment.identity.date, reference: payment.identity.reference,
-                                      into: &invoice, event: .paymentRecorded,
-                                      extra: [("reference", .string(payment.identity.reference)), ("source", .string(source)),
-                                              ("line", .int(Int64(payment.line)))],
-                                      now: now, audit: &audit)
-                    if !wasPaid, invoice.status == .paid { paidInFull.append(invoice.number) }
-                }
-                let summary = PaymentImportSummary(recorded: plan.payments.count, alreadyRecorded: plan.alreadyRecorded,
-                                                   paidInFull: paidInFull)
-                if dryRun { throw RolledBack(result: .success(summary)) }
-                return .success(summary)
+                let result = try PaymentRules.importPayments(lines, source: source, in: primitives, audit: &audit, context: context)
+                if case .failure = result { throw RolledBack(result: result) }
+                if dryRun { throw RolledBack(result: result) }
+                return result
             }
         } catch let rolledBack as RolledBack {
             return rolledBack.result
         }
-    }
-
-    private func isPaymentRecorded(_ identity: PaymentIdentity) throws -> Bool {
-        try db.query("SELECT 1 FROM payments WHERE invoice = $1 AND paid_on = $2 AND amount_minor = $3 AND reference = $4",
-                     [.text(identity.invoice), .text(identity.date.description), .int(identity.minorUnits),
-                      .text(identity.reference)]).count > 0
-    }
-
-    func insertPayment(_ amount: Money, on date: LocalDate, reference: String?, into invoice: inout Invoice,
-                       event: AuditEvent, extra: [(String, JSONValue)] = [], now: Int64, audit: inout PGAuditAppender) throws {
-        try db.query("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at, reference) VALUES ($1, $2, $3, $4, $5)",
-                     [.text(invoice.number), .int(amount.minorUnits), .text(date.description), .int(now), .optional(reference)])
-        invoice.paid = Money(minorUnits: invoice.paid.minorUnits + amount.minorUnits, currency: invoice.currency)
-        var details: [(String, JSONValue)] = [
-            ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
-            ("paid_on", .string(date.description)), ("paid_total", .string(invoice.paid.decimalString)),
-            ("balance", .string(invoice.balance.decimalString)),
-        ]
-        if invoice.balance.minorUnits <= 0, invoice.status != .paid {
-            details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
-            invoice.status = .paid
-        }
-        try db.query("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + $1, status = $2, updated_at = $3 WHERE number = $4",
-                     [.int(amount.minorUnits), .text(invoice.status.rawValue), .int(now), .text(invoice.number)])
-        try audit.append(AuditRecord(event, invoice: invoice.number, client: invoice.clientID, details: details + extra))
     }
 
     // MARK: Fees
@@ -262,5 +205,23 @@ extension PostgresLedgerStore.Primitives: FeeWriter {
     func setFees(invoice: String, feesMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
         try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
                      [.int(feesMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)])
+    }
+}
+
+extension PostgresLedgerStore.Primitives: PaymentWriter {
+    func paymentRecorded(_ identity: PaymentIdentity) throws -> Bool {
+        try db.query("SELECT 1 FROM payments WHERE invoice = $1 AND paid_on = $2 AND amount_minor = $3 AND reference = $4",
+                     [.text(identity.invoice), .text(identity.date.description), .int(identity.minorUnits),
+                      .text(identity.reference)]).count > 0
+    }
+
+    func insertPayment(invoice: String, amount: Money, on date: LocalDate, reference: String?, at: Date) throws {
+        try db.query("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at, reference) VALUES ($1, $2, $3, $4, $5)",
+                     [.text(invoice), .int(amount.minorUnits), .text(date.description), .int(storedSeconds(at)), .optional(reference)])
+    }
+
+    func addPaid(invoice: String, amountMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        try db.query("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + $1, status = $2, updated_at = $3 WHERE number = $4",
+                     [.int(amountMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)])
     }
 }

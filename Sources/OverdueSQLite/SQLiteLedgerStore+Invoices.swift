@@ -42,28 +42,10 @@ extension SQLiteLedgerStore {
         return list
     }
 
-    /// Records a payment (audited `invoice.paid` with the amount, date, new total and balance).
-    ///
-    /// Refused (65): unknown invoice, a cancelled one, a non-positive amount, another currency,
-    /// and a payment larger than the balance (an overpayment is almost always a typo, and the
-    /// ledger has no way to hold a credit). An invoice paid in full becomes `paid`, whatever
-    /// status it had (a client may pay after escalation or write-off).
+    /// `PaymentRules.recordPayment`, in one transaction.
     public func recordPayment(invoice number: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice {
         try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard invoice.status != .cancelled else { throw OverdueError(.dataError, "invoice \(number): is cancelled; payments cannot be recorded") }
-            guard amount.currency == invoice.currency else {
-                throw OverdueError(.dataError, "invoice \(number): payment in \(amount.currency) but the invoice is in \(invoice.currency)")
-            }
-            guard amount.minorUnits > 0 else { throw OverdueError(.dataError, "invoice \(number): payment amount must be greater than 0") }
-            guard amount.minorUnits <= invoice.balance.minorUnits else {
-                throw OverdueError(.dataError, invoice.balance.minorUnits <= 0
-                    ? "invoice \(number): is already paid in full"
-                    : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
-            }
-            try insertPayment(amount, on: date, reference: nil, into: &invoice, event: .invoicePaid,
-                              now: storedSeconds(context.at), audit: &audit)
-            return invoice
+            try PaymentRules.recordPayment(invoice: number, amount: amount, on: date, in: primitives, audit: &audit, context: context)
         }
     }
 

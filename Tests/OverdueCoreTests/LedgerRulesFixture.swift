@@ -35,6 +35,8 @@ final class RulesLedger {
     var failing: [String: Set<String>] = [:]
     /// The reason each invoice or client was held with, by number or id.
     var holds: [String: String] = [:]
+    /// Payment rows, in the order stored.
+    var payments: [(identity: PaymentIdentity, reference: String?, at: Date)] = []
 
     func addInvoice(_ number: String, amount: Int64 = 100_00, paid: Int64 = 0, fees: Int64 = 0,
                     status: InvoiceStatus = .open, client: String = "acme", onHold: Bool = false) {
@@ -158,4 +160,19 @@ extension RulesLedger: InboxWriter {
     func forgetFailing(client: String, address: String) throws { failing[client]?.remove(address) }
 
     func failingAddresses(client: String) throws -> Set<String> { failing[client] ?? [] }
+}
+
+extension RulesLedger: PaymentWriter {
+    func paymentRecorded(_ identity: PaymentIdentity) throws -> Bool { payments.contains { $0.identity == identity } }
+
+    func insertPayment(invoice: String, amount: Money, on date: LocalDate, reference: String?, at: Date) throws {
+        payments.append((PaymentIdentity(invoice: invoice, date: date, minorUnits: amount.minorUnits, reference: reference ?? ""),
+                         reference, at))
+    }
+
+    func addPaid(invoice: String, amountMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        invoices[invoice]!.paid = Money(minorUnits: invoices[invoice]!.paid.minorUnits + amountMinorUnits, currency: eur)
+        invoices[invoice]!.status = status
+        invoiceUpdates[invoice] = at
+    }
 }
