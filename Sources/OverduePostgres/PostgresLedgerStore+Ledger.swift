@@ -19,25 +19,13 @@ extension PostgresLedgerStore {
 
     public func setClientHold(_ id: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
-            let newReason = onHold ? reason : nil
-            // Releasing a client is the owner saying its addresses are worth trying again.
-            if !onHold { try db.query("DELETE FROM failing_addresses WHERE client_id = $1", [.text(id)]) }
-            if client.onHold == onHold, client.holdReason == newReason { return }
-            try db.query("UPDATE clients SET hold = $1, hold_reason = $2, updated_at = $3 WHERE id = $4",
-                         [.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(id)])
-            try audit.append(AuditRecord(onHold ? .clientHeld : .clientReleased, client: id, details: [("reason", .optional(reason))]))
+            try StatusRules.setClientHold(id, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func setClientBlocked(_ id: String, blocked: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
-            let newReason = blocked ? reason : nil
-            if client.blocked == blocked, client.blockReason == newReason { return }
-            try db.query("UPDATE clients SET blocked = $1, block_reason = $2, updated_at = $3 WHERE id = $4",
-                         [.bool(blocked), .optional(newReason), .int(storedSeconds(context.at)), .text(id)])
-            try audit.append(AuditRecord(blocked ? .clientBlocked : .clientUnblocked, client: id, details: [("reason", .optional(reason))]))
+            try StatusRules.setClientBlocked(id, blocked: blocked, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
@@ -93,38 +81,13 @@ extension PostgresLedgerStore {
 
     public func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let newReason = onHold ? reason : nil
-            if invoice.onHold == onHold, invoice.holdReason == newReason { return }
-            try db.query("UPDATE invoices SET hold = $1, hold_reason = $2, updated_at = $3 WHERE number = $4",
-                         [.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(number)])
-            try audit.append(AuditRecord(onHold ? .invoiceHeld : .invoiceReleased, invoice: number, client: invoice.clientID,
-                                         details: [("reason", .optional(reason))]))
+            try StatusRules.setInvoiceHold(number, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
-        let event: AuditEvent
-        let allowedFrom: Set<InvoiceStatus>
-        switch status {
-        case .cancelled: (event, allowedFrom) = (.invoiceCancelled, [.open, .escalated, .writtenOff])
-        case .escalated: (event, allowedFrom) = (.invoiceEscalated, [.open])
-        case .writtenOff: (event, allowedFrom) = (.invoiceWrittenOff, [.open, .escalated])
-        case .open, .paid:
-            throw OverdueError(.dataError, "invoice \(number): cannot be set to \(status.rawValue) by hand")
-        }
-        try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            if invoice.status == status { return }
-            guard allowedFrom.contains(invoice.status) else {
-                throw OverdueError(.dataError, "invoice \(number): is \(invoice.status.rawValue); cannot become \(status.rawValue)")
-            }
-            try db.query("UPDATE invoices SET status = $1, updated_at = $2 WHERE number = $3",
-                         [.text(status.rawValue), .int(storedSeconds(context.at)), .text(number)])
-            try audit.append(AuditRecord(event, invoice: number, client: invoice.clientID, details: [
-                ("from", .string(invoice.status.rawValue)), ("reason", .optional(reason)),
-            ]))
-        }
+        let change = try StatusRules.statusChange(number, to: status)
+        try writing(context) { audit in try change.apply(reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     func fetchInvoice(_ number: String) throws -> Invoice? {
@@ -223,5 +186,31 @@ extension PostgresLedgerStore.Primitives: PaymentWriter {
     func addPaid(invoice: String, amountMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
         try db.query("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + $1, status = $2, updated_at = $3 WHERE number = $4",
                      [.int(amountMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)])
+    }
+}
+
+extension PostgresLedgerStore.Primitives: StatusWriter {
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.query("UPDATE invoices SET hold = $1, hold_reason = $2, updated_at = $3 WHERE number = $4",
+                     [.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(number)])
+    }
+
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, at: Date) throws {
+        try db.query("UPDATE invoices SET status = $1, updated_at = $2 WHERE number = $3",
+                     [.text(status.rawValue), .int(storedSeconds(at)), .text(number)])
+    }
+
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.query("UPDATE clients SET hold = $1, hold_reason = $2, updated_at = $3 WHERE id = $4",
+                     [.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(id)])
+    }
+
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, at: Date) throws {
+        try db.query("UPDATE clients SET blocked = $1, block_reason = $2, updated_at = $3 WHERE id = $4",
+                     [.bool(blocked), .optional(reason), .int(storedSeconds(at)), .text(id)])
+    }
+
+    func forgetFailing(client: String) throws {
+        try db.query("DELETE FROM failing_addresses WHERE client_id = $1", [.text(client)])
     }
 }

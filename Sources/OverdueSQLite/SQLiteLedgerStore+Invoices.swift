@@ -49,45 +49,17 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Holds or releases an invoice (`invoice.held` with the reason / `invoice.released`).
-    /// Asking for the state it is already in, with the same reason, changes and records nothing.
+    /// `StatusRules.setInvoiceHold`, in one transaction.
     public func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let newReason = onHold ? reason : nil
-            if invoice.onHold == onHold, invoice.holdReason == newReason { return }
-            try db.prepare("UPDATE invoices SET hold = ?, hold_reason = ?, updated_at = ? WHERE number = ?")
-                .bind(.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(number)).run()
-            try audit.append(AuditRecord(onHold ? .invoiceHeld : .invoiceReleased, invoice: number, client: invoice.clientID,
-                                         details: [("reason", .optional(reason))]))
+            try StatusRules.setInvoiceHold(number, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
-    /// Moves an invoice to `cancelled`, `escalated` or `written_off`, audited with the old status
-    /// and the reason. Allowed: open → any of them, escalated → written_off or cancelled,
-    /// written_off → cancelled. The status it already has is a no-op; anything else is 65.
+    /// `StatusRules.statusChange`, checked before the transaction it is applied in.
     public func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
-        let event: AuditEvent
-        let allowedFrom: Set<InvoiceStatus>
-        switch status {
-        case .cancelled: (event, allowedFrom) = (.invoiceCancelled, [.open, .escalated, .writtenOff])
-        case .escalated: (event, allowedFrom) = (.invoiceEscalated, [.open])
-        case .writtenOff: (event, allowedFrom) = (.invoiceWrittenOff, [.open, .escalated])
-        case .open, .paid:
-            throw OverdueError(.dataError, "invoice \(number): cannot be set to \(status.rawValue) by hand")
-        }
-        try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            if invoice.status == status { return }
-            guard allowedFrom.contains(invoice.status) else {
-                throw OverdueError(.dataError, "invoice \(number): is \(invoice.status.rawValue); cannot become \(status.rawValue)")
-            }
-            try db.prepare("UPDATE invoices SET status = ?, updated_at = ? WHERE number = ?")
-                .bind(.text(status.rawValue), .int(storedSeconds(context.at)), .text(number)).run()
-            try audit.append(AuditRecord(event, invoice: number, client: invoice.clientID, details: [
-                ("from", .string(invoice.status.rawValue)), ("reason", .optional(reason)),
-            ]))
-        }
+        let change = try StatusRules.statusChange(number, to: status)
+        try writing(context) { audit in try change.apply(reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     // MARK: Shared lookups (callers hold the lock)
@@ -100,5 +72,31 @@ extension SQLiteLedgerStore {
 
     func notFound(_ number: String) -> OverdueError {
         OverdueError(.dataError, "invoice \(number): not found")
+    }
+}
+
+extension SQLiteLedgerStore.Primitives: StatusWriter {
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE invoices SET hold = ?, hold_reason = ?, updated_at = ? WHERE number = ?")
+            .bind(.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(number)).run()
+    }
+
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, at: Date) throws {
+        try db.prepare("UPDATE invoices SET status = ?, updated_at = ? WHERE number = ?")
+            .bind(.text(status.rawValue), .int(storedSeconds(at)), .text(number)).run()
+    }
+
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE clients SET hold = ?, hold_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(id)).run()
+    }
+
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE clients SET blocked = ?, block_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(.bool(blocked), .optional(reason), .int(storedSeconds(at)), .text(id)).run()
+    }
+
+    func forgetFailing(client: String) throws {
+        try db.prepare("DELETE FROM failing_addresses WHERE client_id = ?").bind(.text(client)).run()
     }
 }

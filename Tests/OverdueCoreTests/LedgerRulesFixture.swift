@@ -176,3 +176,28 @@ extension RulesLedger: PaymentWriter {
         invoiceUpdates[invoice] = at
     }
 }
+
+extension RulesLedger: StatusWriter {
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, at: Date) throws {
+        invoices[number]!.onHold = onHold
+        invoices[number]!.holdReason = reason
+        invoiceUpdates[number] = at
+    }
+
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, at: Date) throws {
+        invoices[number]!.status = status
+        invoiceUpdates[number] = at
+    }
+
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, at: Date) throws {
+        clients[id]!.onHold = onHold
+        clients[id]!.holdReason = reason
+    }
+
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, at: Date) throws {
+        clients[id]!.blocked = blocked
+        clients[id]!.blockReason = reason
+    }
+
+    func forgetFailing(client: String) throws { failing[client] = nil }
+}

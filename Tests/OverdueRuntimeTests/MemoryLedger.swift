@@ -104,15 +104,8 @@ final class MemoryLedger: Outbox, PlanningSource, AuditLog, DaemonState {
     }
 
     func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
-        try checkOpen()
-        guard invoices[number] != nil else { throw notFound(number) }
-        invoices[number]!.status = status
-        let event: AuditEvent = switch status {
-        case .escalated: .invoiceEscalated
-        case .writtenOff: .invoiceWrittenOff
-        default: .invoiceCancelled
-        }
-        try appendAudit([AuditRecord(event, invoice: number, details: [("reason", .string(reason ?? ""))])], context: context)
+        let change = try StatusRules.statusChange(number, to: status)
+        try transaction(context) { audit in try change.apply(reason: reason, in: self, audit: &audit, context: context) }
     }
 
     func lockForSending() throws {
@@ -270,4 +263,28 @@ extension MemoryLedger: OutboxWriter {
         invoices[invoice]!.fees = Money(minorUnits: feesMinorUnits, currency: invoices[invoice]!.currency)
         invoices[invoice]!.status = status
     }
+}
+
+/// What an invoice's status change needs, over the memory rows.
+extension MemoryLedger: StatusWriter {
+    func client(_ id: String) throws -> Client? { clients[id] }
+
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, at: Date) throws { invoices[number]!.status = status }
+
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, at: Date) throws {
+        invoices[number]!.onHold = onHold
+        invoices[number]!.holdReason = reason
+    }
+
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, at: Date) throws {
+        clients[id]!.onHold = onHold
+        clients[id]!.holdReason = reason
+    }
+
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, at: Date) throws {
+        clients[id]!.blocked = blocked
+        clients[id]!.blockReason = reason
+    }
+
+    func forgetFailing(client: String) throws {}
 }
