@@ -63,13 +63,9 @@ extension PostgresLedgerStore {
     }
 
     func fetchPayments(invoice number: String, currency: Currency) throws -> [Payment] {
-        let rows = try db.query("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = $1 ORDER BY id", [.text(number)])
-        return try (0..<rows.count).map { row in
-            guard let date = LocalDate(stored: rows.text(row, 1)) else {
-                throw OverdueError(.ioError, "\(label): invoice \(number): stored payment date is not valid")
-            }
-            return Payment(amount: Money(minorUnits: rows.int(row, 0), currency: currency),
-                           paidOn: date, recordedAt: storedDate(rows.int(row, 2)))
+        let rows = try db.query("SELECT \(LedgerColumns.payment) FROM payments WHERE invoice = $1 ORDER BY id", [.text(number)])
+        return try (0..<rows.count).map {
+            try Payment(row: PGRow(result: rows, row: $0), currency: currency, ledger: label, invoice: number)
         }
     }
 
@@ -121,13 +117,8 @@ extension PostgresLedgerStore {
     public func fees(invoice number: String) throws -> [ChargedFee] {
         try reading {
             guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let rows = try db.query("SELECT stage, amount_minor, charged_at, waived_at, waive_reason FROM fees WHERE invoice = $1 ORDER BY id",
-                                    [.text(number)])
-            return (0..<rows.count).map { row in
-                ChargedFee(stage: rows.text(row, 0), amount: Money(minorUnits: rows.int(row, 1), currency: invoice.currency),
-                           chargedAt: storedDate(rows.int(row, 2)), waivedAt: rows.optionalInt(row, 3).map(storedDate),
-                           waiveReason: rows.optionalText(row, 4))
-            }
+            let rows = try db.query("SELECT \(LedgerColumns.fee) FROM fees WHERE invoice = $1 ORDER BY id", [.text(number)])
+            return (0..<rows.count).map { ChargedFee(row: PGRow(result: rows, row: $0), currency: invoice.currency) }
         }
     }
 

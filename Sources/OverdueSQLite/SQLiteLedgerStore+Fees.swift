@@ -14,17 +14,11 @@ extension SQLiteLedgerStore {
     public func fees(invoice number: String) throws -> [ChargedFee] {
         try reading {
             guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let statement = try db.prepare("""
-                SELECT stage, amount_minor, charged_at, waived_at, waive_reason FROM fees WHERE invoice = ? ORDER BY id
-                """)
+            let statement = try db.prepare("SELECT \(LedgerColumns.fee) FROM fees WHERE invoice = ? ORDER BY id")
             defer { statement.reset() }
             try statement.bind(.text(number))
             var list: [ChargedFee] = []
-            while try statement.step() {
-                list.append(ChargedFee(stage: statement.text(0), amount: Money(minorUnits: statement.int(1), currency: invoice.currency),
-                                       chargedAt: storedDate(statement.int(2)), waivedAt: statement.optionalInt(3).map(storedDate),
-                                       waiveReason: statement.optionalText(4)))
-            }
+            while try statement.step() { list.append(ChargedFee(row: SQLiteRow(statement: statement), currency: invoice.currency)) }
             return list
         }
     }

@@ -28,16 +28,12 @@ extension SQLiteLedgerStore {
     }
 
     func fetchPayments(invoice number: String, currency: Currency) throws -> [Payment] {
-        let statement = try db.prepare("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = ? ORDER BY id")
+        let statement = try db.prepare("SELECT \(LedgerColumns.payment) FROM payments WHERE invoice = ? ORDER BY id")
         defer { statement.reset() }
         try statement.bind(.text(number))
         var list: [Payment] = []
         while try statement.step() {
-            guard let date = LocalDate(stored: statement.text(1)) else {
-                throw OverdueError(.ioError, "\(db.path): invoice \(number): stored payment date is not valid")
-            }
-            list.append(Payment(amount: Money(minorUnits: statement.int(0), currency: currency),
-                                paidOn: date, recordedAt: storedDate(statement.int(2))))
+            list.append(try Payment(row: SQLiteRow(statement: statement), currency: currency, ledger: db.path, invoice: number))
         }
         return list
     }
