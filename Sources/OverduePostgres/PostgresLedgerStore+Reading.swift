@@ -44,30 +44,20 @@ extension PostgresLedgerStore {
         }
     }
 
-    /// As `SQLiteLedgerStore.verifyAudit`: every link, then the recorded head.
+    /// `AuditTrailCheck` over the whole chain, fetched a page at a time.
     public func verifyAudit() throws -> (seq: Int64, problem: String)? {
         try reading {
             try db.execute("DECLARE verify_cursor NO SCROLL CURSOR FOR SELECT \(PGColumns.audit) FROM audit ORDER BY seq")
             defer { _ = try? db.execute("CLOSE verify_cursor") }
-            var previous: AuditEntry?
+            var check = AuditTrailCheck()
             while true {
                 let rows = try db.execute("FETCH 2000 FROM verify_cursor")
                 if rows.count == 0 { break }
                 for row in 0..<rows.count {
-                    let entry = rows.auditEntry(row)
-                    if let problem = AuditChain.problem(with: entry, after: previous) { return (entry.seq, problem) }
-                    previous = entry
+                    if let problem = check.add(rows.auditEntry(row)) { return problem }
                 }
             }
-            let head = try meta(PGAuditAppender.headKey)?.split(separator: " ")
-            if let head, let seq = head.first.flatMap({ Int64($0) }) {
-                let lastSeq = previous?.seq ?? 0
-                if lastSeq < seq { return (lastSeq + 1, "entries \(lastSeq + 1)...\(seq) are missing from the end of the trail") }
-                if lastSeq == seq, head.count == 2, previous?.hash != String(head[1]) {
-                    return (seq, "hash does not match the recorded head of the trail")
-                }
-            }
-            return nil
+            return check.finish(head: try meta(PGAuditAppender.headKey))
         }
     }
 
