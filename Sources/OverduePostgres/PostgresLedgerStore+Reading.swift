@@ -80,33 +80,14 @@ extension PostgresLedgerStore {
             defer { _ = try? db.execute("CLOSE plan_invoices; CLOSE plan_history") }
             var history = Page(db: db, cursor: "plan_history")
             var invoices = Page(db: db, cursor: "plan_invoices")
-            var pending: Dispatch? = try history.next().map { try $0.rows.dispatch($0.row, label: label) }
-            while let (rows, row) = try invoices.next() {
-                let invoice = try rows.invoice(row, label: label)
-                guard let client = clients[invoice.clientID] else {
-                    throw OverdueError(.ioError, "\(label): invoice \(invoice.number): client \(invoice.clientID) is missing")
-                }
-                var dispatches: [Dispatch] = []
-                while let next = pending, !invoice.number.utf8.lexicographicallyPrecedes(next.invoiceNumber.utf8) {
-                    if next.invoiceNumber == invoice.number { dispatches.append(next) }
-                    pending = try history.next().map { try $0.rows.dispatch($0.row, label: label) }
-                }
-                try body(InvoiceContext(invoice: invoice, client: client, dispatches: dispatches))
-            }
+            try InvoiceContext.merge(invoices: { try invoices.next().map { try $0.rows.invoice($0.row, label: label) } },
+                                     history: { try history.next().map { try $0.rows.dispatch($0.row, label: label) } },
+                                     clients: clients, ledger: label, body)
         }
     }
 
     public func invoiceContext(_ number: String) throws -> InvoiceContext? {
-        try reading {
-            guard let invoice = try fetchInvoice(number) else { return nil }
-            guard let client = try fetchClient(invoice.clientID) else {
-                throw OverdueError(.ioError, "\(label): invoice \(number): client \(invoice.clientID) is missing")
-            }
-            var context = InvoiceContext(invoice: invoice, client: client.withoutFailing(try failingAddresses(client: client.id)),
-                                         dispatches: try fetchDispatches(invoice: number))
-            context.payments = try fetchPayments(invoice: number, currency: invoice.currency)
-            return context
-        }
+        try reading { try InvoiceContext.read(number, from: primitives, ledger: label) }
     }
 
     func fetchDispatches(invoice number: String) throws -> [Dispatch] {
@@ -206,4 +187,9 @@ struct Page {
         defer { row += 1 }
         return (rows!, row)
     }
+}
+
+extension PostgresLedgerStore.Primitives: InvoiceContextReader {
+    func dispatches(invoice: String) throws -> [Dispatch] { try store.fetchDispatches(invoice: invoice) }
+    func payments(invoice: String, currency: Currency) throws -> [Payment] { try store.fetchPayments(invoice: invoice, currency: currency) }
 }

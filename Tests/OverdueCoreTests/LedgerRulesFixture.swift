@@ -201,3 +201,15 @@ extension RulesLedger: StatusWriter {
 
     func forgetFailing(client: String) throws { failing[client] = nil }
 }
+
+extension RulesLedger: InvoiceContextReader {
+    func dispatches(invoice: String) throws -> [Dispatch] {
+        dispatches.values.filter { $0.invoiceNumber == invoice }.sorted { $0.id < $1.id }
+    }
+
+    func payments(invoice: String, currency: Currency) throws -> [Payment] {
+        payments.filter { $0.identity.invoice == invoice }.map {
+            Payment(amount: Money(minorUnits: $0.identity.minorUnits, currency: currency), paidOn: $0.identity.date, recordedAt: $0.at)
+        }
+    }
+}
