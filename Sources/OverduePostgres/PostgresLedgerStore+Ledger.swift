@@ -34,10 +34,6 @@ extension PostgresLedgerStore {
         return rows.count > 0 ? rows.client(0) : nil
     }
 
-    func clientNotFound(_ id: String) -> OverdueError {
-        OverdueError(.dataError, "client \(id): not found")
-    }
-
     // MARK: Invoices
 
     public func invoice(_ number: String) throws -> Invoice? {
@@ -91,9 +87,7 @@ extension PostgresLedgerStore {
         return rows.count > 0 ? try rows.invoice(0, label: label) : nil
     }
 
-    func notFound(_ number: String) -> OverdueError {
-        OverdueError(.dataError, "invoice \(number): not found")
-    }
+    func notFound(_ number: String) -> OverdueError { invoiceNotFound(number) }
 
     // MARK: Payments
 

@@ -35,8 +35,4 @@ extension SQLiteLedgerStore {
         defer { statement.reset() }
         return try statement.bind(.text(id)).step() ? statement.client() : nil
     }
-
-    func clientNotFound(_ id: String) -> OverdueError {
-        OverdueError(.dataError, "client \(id): not found")
-    }
 }

@@ -66,9 +66,7 @@ extension SQLiteLedgerStore {
         return try statement.bind(.text(number)).step() ? try statement.invoice(path: db.path) : nil
     }
 
-    func notFound(_ number: String) -> OverdueError {
-        OverdueError(.dataError, "invoice \(number): not found")
-    }
+    func notFound(_ number: String) -> OverdueError { invoiceNotFound(number) }
 }
 
 extension SQLiteLedgerStore.Primitives: StatusWriter {
