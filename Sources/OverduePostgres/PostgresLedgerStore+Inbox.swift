@@ -46,73 +46,7 @@ extension PostgresLedgerStore {
     }
 
     public func recordInbound(_ message: InboundRecord, context: ChangeContext) throws -> InboundEffect? {
-        try writing(context) { audit -> InboundEffect? in
-            guard try db.query("SELECT 1 FROM inbound WHERE key = $1", [.text(message.key)]).count == 0 else { return nil }
-            let now = storedSeconds(context.at)
-            func insert(_ kind: String, client: String?, invoice: String?, note: String?) throws {
-                try db.query("""
-                    INSERT INTO inbound (key, uid_validity, uid, kind, client, invoice, note, received_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                    """, [.text(message.key), .int(Int64(message.uidValidity)), .int(Int64(message.uid)), .text(kind),
-                          .optional(client), .optional(invoice), .optional(note), .int(now)])
-            }
-            let mail: [(String, JSONValue)] = [
-                ("from", .string(message.from)), ("date", .optional(message.date.map(formatTimestamp))),
-                ("subject", .string(message.subject)), ("message_id", .string(message.key)),
-            ]
-            var effect = InboundEffect()
-            switch message.verdict {
-            case .ignored(let reason):
-                try insert("ignored", client: nil, invoice: nil, note: reason)
-            case .delayed(let client, let invoice, let addresses, let status):
-                try insert("delayed", client: client, invoice: invoice, note: "\(status) \(addresses.joined(separator: ", "))")
-            case .autoReply(let client, let invoice):
-                try insert("auto_reply", client: client, invoice: invoice, note: nil)
-                try audit.append(AuditRecord(.reminderAutoReply, invoice: invoice, client: client,
-                                             details: mail + [("excerpt", .strings(message.excerpt))]))
-            case .reply(let client, let invoices, let byThread):
-                try insert("reply", client: client, invoice: invoices.first, note: byThread ? "thread" : "invoice number")
-                let reason = "client replied on \(message.day)"
-                for number in invoices {
-                    guard let invoice = try fetchInvoice(number) else { continue }
-                    if invoice.status == .open, !invoice.onHold {
-                        try db.query("UPDATE invoices SET hold = 1, hold_reason = $1, updated_at = $2 WHERE number = $3",
-                                     [.text(reason), .int(now), .text(number)])
-                        effect.heldInvoices.append(number)
-                    }
-                    try audit.append(AuditRecord(.replyReceived, invoice: number, client: client, details: mail + [
-                        ("match", .string(byThread ? "thread" : "invoice number")), ("excerpt", .strings(message.excerpt)),
-                        ("held", .bool(effect.heldInvoices.contains(number))),
-                    ]))
-                }
-                // Mail from an address shows that it works again.
-                if let sender = InboundMail.address(in: message.from) {
-                    try db.query("DELETE FROM failing_addresses WHERE client_id = $1 AND address = $2", [.text(client), .text(sender)])
-                }
-            case .bounce(let clientID, let invoice, let addresses, let status, let diagnostic):
-                try insert("bounce", client: clientID, invoice: invoice, note: "\(status) \(addresses.joined(separator: ", "))")
-                for address in addresses {
-                    try db.query("""
-                        INSERT INTO failing_addresses (client_id, address, status, since) VALUES ($1, $2, $3, $4)
-                        ON CONFLICT DO NOTHING
-                        """, [.text(clientID), .text(address.lowercased()), .text(status), .int(now)])
-                }
-                guard let client = try fetchClient(clientID) else { throw clientNotFound(clientID) }
-                let failing = try failingAddresses(client: clientID)
-                effect.remainingAddresses = client.emails.filter { !failing.contains($0.lowercased()) }
-                if effect.remainingAddresses.isEmpty, !client.onHold {
-                    let reason = "every address bounced (\(client.emails.joined(separator: ", ")))"
-                    try db.query("UPDATE clients SET hold = 1, hold_reason = $1, updated_at = $2 WHERE id = $3",
-                                 [.text(reason), .int(now), .text(clientID)])
-                    effect.clientHeld = true
-                }
-                try audit.append(AuditRecord(.reminderBounced, invoice: invoice, client: clientID, details: mail + [
-                    ("addresses", .strings(addresses)), ("status", .string(status)), ("diagnostic", .optional(diagnostic)),
-                    ("remaining", .strings(effect.remainingAddresses)), ("client_held", .bool(effect.clientHeld)),
-                ]))
-            }
-            return effect
-        }
+        try writing(context) { audit in try message.apply(to: primitives, audit: &audit, context: context) }
     }
 
     /// The lower-cased addresses of a client that bounced.
@@ -128,4 +62,41 @@ extension PostgresLedgerStore {
         for row in 0..<rows.count { map[rows.text(row, 0), default: []].insert(rows.text(row, 1)) }
         return map
     }
+}
+
+extension PostgresLedgerStore.Primitives: InboxWriter {
+    func inboundRecorded(_ key: String) throws -> Bool {
+        try db.query("SELECT 1 FROM inbound WHERE key = $1", [.text(key)]).count > 0
+    }
+
+    func insertInbound(_ message: InboundRecord, kind: String, client: String?, invoice: String?, note: String?, at: Date) throws {
+        try db.query("""
+            INSERT INTO inbound (key, uid_validity, uid, kind, client, invoice, note, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """, [.text(message.key), .int(Int64(message.uidValidity)), .int(Int64(message.uid)), .text(kind),
+                  .optional(client), .optional(invoice), .optional(note), .int(storedSeconds(at))])
+    }
+
+    func holdInvoice(_ number: String, reason: String, at: Date) throws {
+        try db.query("UPDATE invoices SET hold = 1, hold_reason = $1, updated_at = $2 WHERE number = $3",
+                     [.text(reason), .int(storedSeconds(at)), .text(number)])
+    }
+
+    func holdClient(_ id: String, reason: String, at: Date) throws {
+        try db.query("UPDATE clients SET hold = 1, hold_reason = $1, updated_at = $2 WHERE id = $3",
+                     [.text(reason), .int(storedSeconds(at)), .text(id)])
+    }
+
+    func markFailing(client: String, address: String, status: String, at: Date) throws {
+        try db.query("""
+            INSERT INTO failing_addresses (client_id, address, status, since) VALUES ($1, $2, $3, $4)
+            ON CONFLICT DO NOTHING
+            """, [.text(client), .text(address), .text(status), .int(storedSeconds(at))])
+    }
+
+    func forgetFailing(client: String, address: String) throws {
+        try db.query("DELETE FROM failing_addresses WHERE client_id = $1 AND address = $2", [.text(client), .text(address)])
+    }
+
+    func failingAddresses(client: String) throws -> Set<String> { try store.failingAddresses(client: client) }
 }

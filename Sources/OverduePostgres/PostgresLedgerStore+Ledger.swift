@@ -19,35 +19,19 @@ extension PostgresLedgerStore {
 
     public func setClientHold(_ id: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
-            let newReason = onHold ? reason : nil
-            // Releasing a client is the owner saying its addresses are worth trying again.
-            if !onHold { try db.query("DELETE FROM failing_addresses WHERE client_id = $1", [.text(id)]) }
-            if client.onHold == onHold, client.holdReason == newReason { return }
-            try db.query("UPDATE clients SET hold = $1, hold_reason = $2, updated_at = $3 WHERE id = $4",
-                         [.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(id)])
-            try audit.append(AuditRecord(onHold ? .clientHeld : .clientReleased, client: id, details: [("reason", .optional(reason))]))
+            try StatusRules.setClientHold(id, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func setClientBlocked(_ id: String, blocked: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
-            let newReason = blocked ? reason : nil
-            if client.blocked == blocked, client.blockReason == newReason { return }
-            try db.query("UPDATE clients SET blocked = $1, block_reason = $2, updated_at = $3 WHERE id = $4",
-                         [.bool(blocked), .optional(newReason), .int(storedSeconds(context.at)), .text(id)])
-            try audit.append(AuditRecord(blocked ? .clientBlocked : .clientUnblocked, client: id, details: [("reason", .optional(reason))]))
+            try StatusRules.setClientBlocked(id, blocked: blocked, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
     func fetchClient(_ id: String) throws -> Client? {
         let rows = try db.query("SELECT \(PGColumns.client) FROM clients WHERE id = $1", [.text(id)])
         return rows.count > 0 ? rows.client(0) : nil
-    }
-
-    func clientNotFound(_ id: String) -> OverdueError {
-        OverdueError(.dataError, "client \(id): not found")
     }
 
     // MARK: Invoices
@@ -75,69 +59,27 @@ extension PostgresLedgerStore {
     }
 
     func fetchPayments(invoice number: String, currency: Currency) throws -> [Payment] {
-        let rows = try db.query("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = $1 ORDER BY id", [.text(number)])
-        return try (0..<rows.count).map { row in
-            guard let date = LocalDate(stored: rows.text(row, 1)) else {
-                throw OverdueError(.ioError, "\(label): invoice \(number): stored payment date is not valid")
-            }
-            return Payment(amount: Money(minorUnits: rows.int(row, 0), currency: currency),
-                           paidOn: date, recordedAt: storedDate(rows.int(row, 2)))
+        let rows = try db.query("SELECT \(LedgerColumns.payment) FROM payments WHERE invoice = $1 ORDER BY id", [.text(number)])
+        return try (0..<rows.count).map {
+            try Payment(row: PGRow(result: rows, row: $0), currency: currency, ledger: label, invoice: number)
         }
     }
 
     public func recordPayment(invoice number: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice {
         try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard invoice.status != .cancelled else { throw OverdueError(.dataError, "invoice \(number): is cancelled; payments cannot be recorded") }
-            guard amount.currency == invoice.currency else {
-                throw OverdueError(.dataError, "invoice \(number): payment in \(amount.currency) but the invoice is in \(invoice.currency)")
-            }
-            guard amount.minorUnits > 0 else { throw OverdueError(.dataError, "invoice \(number): payment amount must be greater than 0") }
-            guard amount.minorUnits <= invoice.balance.minorUnits else {
-                throw OverdueError(.dataError, invoice.balance.minorUnits <= 0
-                    ? "invoice \(number): is already paid in full"
-                    : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
-            }
-            try insertPayment(amount, on: date, reference: nil, into: &invoice, event: .invoicePaid,
-                              now: storedSeconds(context.at), audit: &audit)
-            return invoice
+            try PaymentRules.recordPayment(invoice: number, amount: amount, on: date, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let newReason = onHold ? reason : nil
-            if invoice.onHold == onHold, invoice.holdReason == newReason { return }
-            try db.query("UPDATE invoices SET hold = $1, hold_reason = $2, updated_at = $3 WHERE number = $4",
-                         [.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(number)])
-            try audit.append(AuditRecord(onHold ? .invoiceHeld : .invoiceReleased, invoice: number, client: invoice.clientID,
-                                         details: [("reason", .optional(reason))]))
+            try StatusRules.setInvoiceHold(number, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
-        let event: AuditEvent
-        let allowedFrom: Set<InvoiceStatus>
-        switch status {
-        case .cancelled: (event, allowedFrom) = (.invoiceCancelled, [.open, .escalated, .writtenOff])
-        case .escalated: (event, allowedFrom) = (.invoiceEscalated, [.open])
-        case .writtenOff: (event, allowedFrom) = (.invoiceWrittenOff, [.open, .escalated])
-        case .open, .paid:
-            throw OverdueError(.dataError, "invoice \(number): cannot be set to \(status.rawValue) by hand")
-        }
-        try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            if invoice.status == status { return }
-            guard allowedFrom.contains(invoice.status) else {
-                throw OverdueError(.dataError, "invoice \(number): is \(invoice.status.rawValue); cannot become \(status.rawValue)")
-            }
-            try db.query("UPDATE invoices SET status = $1, updated_at = $2 WHERE number = $3",
-                         [.text(status.rawValue), .int(storedSeconds(context.at)), .text(number)])
-            try audit.append(AuditRecord(event, invoice: number, client: invoice.clientID, details: [
-                ("from", .string(invoice.status.rawValue)), ("reason", .optional(reason)),
-            ]))
-        }
+        let change = try StatusRules.statusChange(number, to: status)
+        try writing(context) { audit in try change.apply(reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     func fetchInvoice(_ number: String) throws -> Invoice? {
@@ -145,9 +87,7 @@ extension PostgresLedgerStore {
         return rows.count > 0 ? try rows.invoice(0, label: label) : nil
     }
 
-    func notFound(_ number: String) -> OverdueError {
-        OverdueError(.dataError, "invoice \(number): not found")
-    }
+    func notFound(_ number: String) -> OverdueError { invoiceNotFound(number) }
 
     // MARK: Payments
 
@@ -156,133 +96,28 @@ extension PostgresLedgerStore {
         struct RolledBack: Error { var result: Result<PaymentImportSummary, CSVImportFailure> }
         do {
             return try writing(context) { audit in
-                let checked = try PaymentFile.resolve(lines, fileName: source, invoice: { try fetchInvoice($0) },
-                                                      isRecorded: { try isPaymentRecorded($0) })
-                let plan: PaymentPlan
-                switch checked {
-                case .success(let checkedPlan): plan = checkedPlan
-                case .failure(let failure): throw RolledBack(result: .failure(failure))
-                }
-                let now = storedSeconds(context.at)
-                var paidInFull: [String] = []
-                for payment in plan.payments {
-                    guard var invoice = try fetchInvoice(payment.invoice) else { throw notFound(payment.invoice) }
-                    let wasPaid = invoice.status == .paid
-                    try insertPayment(payment.amount, on: payment.identity.date, reference: payment.identity.reference,
-                                      into: &invoice, event: .paymentRecorded,
-                                      extra: [("reference", .string(payment.identity.reference)), ("source", .string(source)),
-                                              ("line", .int(Int64(payment.line)))],
-                                      now: now, audit: &audit)
-                    if !wasPaid, invoice.status == .paid { paidInFull.append(invoice.number) }
-                }
-                let summary = PaymentImportSummary(recorded: plan.payments.count, alreadyRecorded: plan.alreadyRecorded,
-                                                   paidInFull: paidInFull)
-                if dryRun { throw RolledBack(result: .success(summary)) }
-                return .success(summary)
+                let result = try PaymentRules.importPayments(lines, source: source, in: primitives, audit: &audit, context: context)
+                if case .failure = result { throw RolledBack(result: result) }
+                if dryRun { throw RolledBack(result: result) }
+                return result
             }
         } catch let rolledBack as RolledBack {
             return rolledBack.result
         }
     }
 
-    private func isPaymentRecorded(_ identity: PaymentIdentity) throws -> Bool {
-        try db.query("SELECT 1 FROM payments WHERE invoice = $1 AND paid_on = $2 AND amount_minor = $3 AND reference = $4",
-                     [.text(identity.invoice), .text(identity.date.description), .int(identity.minorUnits),
-                      .text(identity.reference)]).count > 0
-    }
-
-    func insertPayment(_ amount: Money, on date: LocalDate, reference: String?, into invoice: inout Invoice,
-                       event: AuditEvent, extra: [(String, JSONValue)] = [], now: Int64, audit: inout PGAuditAppender) throws {
-        try db.query("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at, reference) VALUES ($1, $2, $3, $4, $5)",
-                     [.text(invoice.number), .int(amount.minorUnits), .text(date.description), .int(now), .optional(reference)])
-        invoice.paid = Money(minorUnits: invoice.paid.minorUnits + amount.minorUnits, currency: invoice.currency)
-        var details: [(String, JSONValue)] = [
-            ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
-            ("paid_on", .string(date.description)), ("paid_total", .string(invoice.paid.decimalString)),
-            ("balance", .string(invoice.balance.decimalString)),
-        ]
-        if invoice.balance.minorUnits <= 0, invoice.status != .paid {
-            details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
-            invoice.status = .paid
-        }
-        try db.query("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + $1, status = $2, updated_at = $3 WHERE number = $4",
-                     [.int(amount.minorUnits), .text(invoice.status.rawValue), .int(now), .text(invoice.number)])
-        try audit.append(AuditRecord(event, invoice: invoice.number, client: invoice.clientID, details: details + extra))
-    }
-
     // MARK: Fees
-
-    /// As `SQLiteLedgerStore.chargeFees`: each of `ids` now `sent` is charged its fee once.
-    func chargeFees(forSent ids: [Int64], audit: inout PGAuditAppender, context: ChangeContext) throws {
-        for id in ids {
-            let row = try db.query("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = $1 AND state = 'sent' AND fee_minor > 0", [.int(id)])
-            guard row.count > 0 else { continue }
-            let number = row.text(0, 0), stage = row.text(0, 1), fee = row.int(0, 2)
-            let chargedAt = storedSeconds(context.effectiveNow), now = storedSeconds(context.at)
-            let inserted = try db.query("""
-                INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (dispatch) DO NOTHING
-                """, [.text(number), .int(id), .text(stage), .int(fee), .int(chargedAt)])
-            guard inserted.changes == 1 else { continue }
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let amount = Money(minorUnits: fee, currency: invoice.currency)
-            invoice.fees = Money(minorUnits: invoice.fees.minorUnits + fee, currency: invoice.currency)
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
-                ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if invoice.status == .paid, invoice.balance.minorUnits > 0 {
-                details.append(("status", .object([("from", .string("paid")), ("to", .string("open"))])))
-                invoice.status = .open
-            }
-            try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
-                         [.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)])
-            try audit.append(AuditRecord(.invoiceFeeCharged, invoice: number, client: invoice.clientID, stage: stage,
-                                         details: details))
-        }
-    }
 
     public func fees(invoice number: String) throws -> [ChargedFee] {
         try reading {
             guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let rows = try db.query("SELECT stage, amount_minor, charged_at, waived_at, waive_reason FROM fees WHERE invoice = $1 ORDER BY id",
-                                    [.text(number)])
-            return (0..<rows.count).map { row in
-                ChargedFee(stage: rows.text(row, 0), amount: Money(minorUnits: rows.int(row, 1), currency: invoice.currency),
-                           chargedAt: storedDate(rows.int(row, 2)), waivedAt: rows.optionalInt(row, 3).map(storedDate),
-                           waiveReason: rows.optionalText(row, 4))
-            }
+            let rows = try db.query("SELECT \(LedgerColumns.fee) FROM fees WHERE invoice = $1 ORDER BY id", [.text(number)])
+            return (0..<rows.count).map { ChargedFee(row: PGRow(result: rows, row: $0), currency: invoice.currency) }
         }
     }
 
     public func waiveFees(invoice number: String, reason: String?, context: ChangeContext) throws -> (waived: Money, invoice: Invoice) {
-        try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let rows = try db.query("SELECT stage, amount_minor FROM fees WHERE invoice = $1 AND waived_at IS NULL ORDER BY id", [.text(number)])
-            var stages: [String] = [], total: Int64 = 0
-            for row in 0..<rows.count {
-                stages.append(rows.text(row, 0))
-                total += rows.int(row, 1)
-            }
-            guard total > 0 else { throw OverdueError(.dataError, "invoice \(number): has no charged fees to waive") }
-            let now = storedSeconds(context.at)
-            try db.query("UPDATE fees SET waived_at = $1, waive_reason = $2 WHERE invoice = $3 AND waived_at IS NULL",
-                         [.int(now), .optional(reason), .text(number)])
-            let waived = Money(minorUnits: total, currency: invoice.currency)
-            invoice.fees = Money(minorUnits: invoice.fees.minorUnits - total, currency: invoice.currency)
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(waived.decimalString)), ("currency", .string(waived.currency.code)),
-                ("stages", .strings(stages)), ("reason", .optional(reason)), ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if invoice.balance.minorUnits <= 0, invoice.status != .paid, invoice.status != .cancelled {
-                details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
-                invoice.status = .paid
-            }
-            try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
-                         [.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)])
-            try audit.append(AuditRecord(.invoiceFeeWaived, invoice: number, client: invoice.clientID, details: details))
-            return (waived, invoice)
-        }
+        try writing(context) { audit in try FeeRules.waiveFees(invoice: number, reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     // MARK: Identifiers
@@ -290,4 +125,77 @@ extension PostgresLedgerStore {
     /// Ledgers on PostgreSQL are made by this overdue (or copied from a SQLite ledger that
     /// `SQLiteLedgerStore.normalizeIdentifiers` already brought to NFC): nothing to bring over.
     public func normalizeIdentifiers() throws {}
+}
+
+extension PostgresLedgerStore.Primitives: FeeWriter {
+    func sentDispatchFee(_ id: Int64) throws -> (invoice: String, stage: String, feeMinorUnits: Int64)? {
+        let row = try db.query("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = $1 AND state = 'sent' AND fee_minor > 0", [.int(id)])
+        return row.count > 0 ? (row.text(0, 0), row.text(0, 1), row.int(0, 2)) : nil
+    }
+
+    func insertFee(invoice: String, dispatch: Int64, stage: String, amountMinorUnits: Int64, chargedAt: Date) throws -> Bool {
+        try db.query("""
+            INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (dispatch) DO NOTHING
+            """, [.text(invoice), .int(dispatch), .text(stage), .int(amountMinorUnits), .int(storedSeconds(chargedAt))]).changes == 1
+    }
+
+    func unwaivedFees(invoice: String) throws -> [(stage: String, amountMinorUnits: Int64)] {
+        let rows = try db.query("SELECT stage, amount_minor FROM fees WHERE invoice = $1 AND waived_at IS NULL ORDER BY id", [.text(invoice)])
+        return (0..<rows.count).map { (rows.text($0, 0), rows.int($0, 1)) }
+    }
+
+    func waiveFees(invoice: String, reason: String?, at: Date) throws {
+        try db.query("UPDATE fees SET waived_at = $1, waive_reason = $2 WHERE invoice = $3 AND waived_at IS NULL",
+                     [.int(storedSeconds(at)), .optional(reason), .text(invoice)])
+    }
+
+    func setFees(invoice: String, feesMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        try db.query("UPDATE invoices SET fees_minor = $1, status = $2, updated_at = $3 WHERE number = $4",
+                     [.int(feesMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)])
+    }
+}
+
+extension PostgresLedgerStore.Primitives: PaymentWriter {
+    func paymentRecorded(_ identity: PaymentIdentity) throws -> Bool {
+        try db.query("SELECT 1 FROM payments WHERE invoice = $1 AND paid_on = $2 AND amount_minor = $3 AND reference = $4",
+                     [.text(identity.invoice), .text(identity.date.description), .int(identity.minorUnits),
+                      .text(identity.reference)]).count > 0
+    }
+
+    func insertPayment(invoice: String, amount: Money, on date: LocalDate, reference: String?, at: Date) throws {
+        try db.query("INSERT INTO payments (invoice, amount_minor, paid_on, recorded_at, reference) VALUES ($1, $2, $3, $4, $5)",
+                     [.text(invoice), .int(amount.minorUnits), .text(date.description), .int(storedSeconds(at)), .optional(reference)])
+    }
+
+    func addPaid(invoice: String, amountMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        try db.query("UPDATE invoices SET paid_recorded_minor = paid_recorded_minor + $1, status = $2, updated_at = $3 WHERE number = $4",
+                     [.int(amountMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)])
+    }
+}
+
+extension PostgresLedgerStore.Primitives: StatusWriter {
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.query("UPDATE invoices SET hold = $1, hold_reason = $2, updated_at = $3 WHERE number = $4",
+                     [.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(number)])
+    }
+
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, at: Date) throws {
+        try db.query("UPDATE invoices SET status = $1, updated_at = $2 WHERE number = $3",
+                     [.text(status.rawValue), .int(storedSeconds(at)), .text(number)])
+    }
+
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.query("UPDATE clients SET hold = $1, hold_reason = $2, updated_at = $3 WHERE id = $4",
+                     [.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(id)])
+    }
+
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, at: Date) throws {
+        try db.query("UPDATE clients SET blocked = $1, block_reason = $2, updated_at = $3 WHERE id = $4",
+                     [.bool(blocked), .optional(reason), .int(storedSeconds(at)), .text(id)])
+    }
+
+    func forgetFailing(client: String) throws {
+        try db.query("DELETE FROM failing_addresses WHERE client_id = $1", [.text(client)])
+    }
 }

@@ -7,40 +7,7 @@ import OverdueCore
 /// take the same dispatch and neither waits for the other.
 extension PostgresLedgerStore {
     public func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch] {
-        try writing(context, batched: true) { audit in
-            var created: [Dispatch] = []
-            let queuedAt = storedSeconds(context.effectiveNow)
-            for item in items {
-                guard let invoice = try invoiceOwner(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
-                let inserted = try db.query("""
-                    INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
-                    VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7)
-                    ON CONFLICT (invoice, stage) DO NOTHING
-                    RETURNING id
-                    """, [.text(item.invoiceNumber), .text(item.stage), .text(item.action.rawValue),
-                          .text(item.localDate.description), .int(queuedAt), .text(joinAddresses(item.recipients)),
-                          .int(item.feeMinorUnits)])
-                guard inserted.count == 1 else { continue }
-                let dispatch = Dispatch(id: inserted.int(0, 0), invoiceNumber: item.invoiceNumber, stage: item.stage,
-                                        action: item.action, localDate: item.localDate, queuedAt: storedDate(queuedAt),
-                                        state: .queued, recipients: item.recipients, feeMinorUnits: item.feeMinorUnits)
-                created.append(dispatch)
-                var details: [(String, JSONValue)] = [
-                    ("action", .string(item.action.rawValue)), ("local_date", .string(item.localDate.description)),
-                    ("recipients", .strings(item.recipients)),
-                ]
-                if item.feeMinorUnits != 0 {
-                    details.append(("fee", .string(Money(minorUnits: item.feeMinorUnits, currency: invoice.currency).decimalString)))
-                }
-                try audit.append(AuditRecord(.reminderQueued, invoice: item.invoiceNumber, client: invoice.clientID,
-                                             stage: item.stage, details: details))
-                for skipped in item.superseded {
-                    try audit.append(AuditRecord(.reminderSuperseded, invoice: item.invoiceNumber, client: invoice.clientID,
-                                                 stage: skipped, details: [("by", .string(item.stage))]))
-                }
-            }
-            return created
-        }
+        try writing(context, batched: true) { audit in try OutboxRules.queue(items, in: primitives, audit: &audit, context: context) }
     }
 
     /// Claims the marks' dispatches and marks them `sending`, in one transaction committed
@@ -95,90 +62,20 @@ extension PostgresLedgerStore {
     }
 
     public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
-        try writing(context, persist: true) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
+        try writing(context, persist: true) { audit in
+            try OutboxRules.record(RecordedOutcome(dispatchIDs: ids, outcome), in: primitives, audit: &audit, context: context)
+        }
     }
 
     public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
         guard !outcomes.isEmpty || !unsent.isEmpty else { return }
         try writing(context, batched: true, persist: true) { audit in
-            for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
+            for outcome in outcomes { try OutboxRules.record(outcome, in: primitives, audit: &audit, context: context) }
             for dispatch in unsent { try restore(dispatch, context: context) }
             if let daemonID {
                 try db.query("UPDATE daemons SET claimed = 0 WHERE id = $1", [.text(daemonID)])
             }
         }
-    }
-
-    /// As `SQLiteLedgerStore.record`, for a ledger with several senders: a dispatch another
-    /// sender already moved to where this outcome cannot follow (withdrawn by one, sent by
-    /// the other; made `ambiguous` while this sender was cut off, then deferred) keeps its
-    /// state and gets no entry: what is on record stays, and nothing is sent twice.
-    private func record(_ recorded: RecordedOutcome, audit: inout PGAuditAppender, context: ChangeContext) throws {
-        let outcome = recorded.outcome
-        let state: DispatchState, reply: String?, nextAttempt: Int64?
-        switch outcome {
-        case .sent(let text): (state, reply, nextAttempt) = (.sent, text, nil)
-        case .retry(let at, let text): (state, reply, nextAttempt) = (.retrying, text, storedSeconds(at))
-        case .failed(let text): (state, reply, nextAttempt) = (.failed, text, nil)
-        case .done: (state, reply, nextAttempt) = (.done, nil, nil)
-        case .ambiguous(let text): (state, reply, nextAttempt) = (.ambiguous, text, nil)
-        case .withdrawn(let reason): (state, reply, nextAttempt) = (.withdrawn, "withdrawn: \(reason)", nil)
-        }
-        let now = storedSeconds(context.at)
-        var recordedIDs: [Int64] = []
-        for id in recorded.dispatchIDs {
-            let row = try db.query("""
-                SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id, m.sha256, d.state
-                FROM dispatches d LEFT JOIN messages m ON m.id = d.message LEFT JOIN invoices i ON i.number = d.invoice
-                WHERE d.id = $1 FOR UPDATE OF d
-                """, [.int(id)])
-            guard row.count > 0 else { throw OverdueError(.dataError, "dispatch \(id): not found") }
-            let invoice = row.text(0, 0), stage = row.text(0, 1), attempts = row.int(0, 2), recipients = splitAddresses(row.text(0, 3))
-            let messageRow = row.optionalInt(0, 4), messageID = row.optionalText(0, 5), clientID = row.optionalText(0, 6)
-            let sha256 = row.optionalText(0, 7)
-            if let current = DispatchState(rawValue: row.text(0, 8)), current != .sending, !current.canMove(to: state) { continue }
-            try db.query("UPDATE dispatches SET state = $1, last_reply = coalesce($2, last_reply), next_attempt_at = $3 WHERE id = $4",
-                         [.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)])
-            if let messageRow {
-                try db.query("UPDATE messages SET state = $1, last_reply = coalesce($2, last_reply), next_attempt_at = $3, updated_at = $4 WHERE id = $5",
-                             [.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(messageRow)])
-            }
-            recordedIDs.append(id)
-            let event: AuditEvent
-            var details: [(String, JSONValue)] = [("recipients", .strings(recipients)), ("message_id", .optional(messageID))]
-            switch outcome {
-            case .sent(let text):
-                event = .reminderSent
-                details.append(("reply", .string(text)))
-                if let sha256 { details.append(("sha256", .string(sha256))) }
-            case .retry(let at, let text):
-                event = .reminderDeferred
-                details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]
-            case .failed(let text):
-                event = .reminderFailed
-                details.append(("reply", .string(text)))
-            case .ambiguous(let text):
-                event = .reminderAmbiguous
-                details.append(("reply", .string(text)))
-            case .withdrawn(let reason):
-                event = .reminderWithdrawn
-                details.append(("reason", .string(reason)))
-            case .done:
-                continue
-            }
-            details.append(("attempts", .int(attempts)))
-            try audit.append(AuditRecord(event, invoice: invoice, client: clientID, stage: stage, details: details))
-        }
-        if case .sent = outcome { try chargeFees(forSent: recordedIDs, audit: &audit, context: context) }
-    }
-
-    private func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
-        let rows = try db.query("SELECT client_id, currency FROM invoices WHERE number = $1", [.text(number)])
-        guard rows.count > 0 else { return nil }
-        guard let currency = Currency(code: rows.text(0, 1)) else {
-            throw OverdueError(.ioError, "\(label): invoice \(number): stored currency is not valid")
-        }
-        return (rows.text(0, 0), currency)
     }
 
     /// As `SQLiteLedgerStore.restore`: a dispatch marked but never handed to the transport
@@ -225,58 +122,20 @@ extension PostgresLedgerStore {
         }
         return try writing(context) { audit in
             let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE \(orphaned) ORDER BY d.id FOR UPDATE OF d SKIP LOCKED")
-            var interrupted = try (0..<rows.count).map { try rows.dispatch($0, label: label) }
-            for index in interrupted.indices {
-                let dispatch = interrupted[index]
-                try db.query("UPDATE dispatches SET state = 'ambiguous' WHERE id = $1", [.int(dispatch.id)])
-                try db.query("UPDATE messages SET state = 'ambiguous', updated_at = $1 WHERE id = (SELECT message FROM dispatches WHERE id = $2)",
-                             [.int(storedSeconds(context.at)), .int(dispatch.id)])
-                interrupted[index].state = .ambiguous
-                try audit.append(AuditRecord(.reminderAmbiguous, invoice: dispatch.invoiceNumber,
-                                             client: try fetchInvoice(dispatch.invoiceNumber)?.clientID, stage: dispatch.stage,
-                                             details: [("recipients", .strings(dispatch.recipients)),
-                                                       ("message_id", .optional(dispatch.messageID)),
-                                                       ("attempts", .int(Int64(dispatch.attempts)))]))
-            }
-            return interrupted
+            let interrupted = try (0..<rows.count).map { try rows.dispatch($0, label: label) }
+            return try OutboxRules.markAmbiguous(interrupted, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func resolveAmbiguous(invoice number: String, stage: String, sent: Bool, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard let id = try db.scalarInt("SELECT id FROM dispatches WHERE invoice = $1 AND stage = $2", [.text(number), .text(stage)]) else {
-                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
-            }
-            let dispatch = try fetchDispatch(id)
-            guard dispatch.state == .ambiguous else {
-                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not ambiguous")
-            }
-            let state: DispatchState = sent ? .sent : .released
-            try db.query("UPDATE dispatches SET state = $1, next_attempt_at = NULL WHERE id = $2", [.text(state.rawValue), .int(id)])
-            try audit.append(AuditRecord(.reminderResolved, invoice: number, client: invoice.clientID, stage: stage, details: [
-                ("resolution", .string(sent ? "sent" : "resend")), ("message_id", .optional(dispatch.messageID)),
-            ]))
-            if sent { try chargeFees(forSent: [id], audit: &audit, context: context) }
+            try OutboxRules.resolveAmbiguous(invoice: number, stage: stage, sent: sent, in: primitives, audit: &audit, context: context)
         }
     }
 
     public func requeueFailed(invoice number: String, stage: String, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard let id = try db.scalarInt("SELECT id FROM dispatches WHERE invoice = $1 AND stage = $2", [.text(number), .text(stage)]) else {
-                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
-            }
-            let dispatch = try fetchDispatch(id)
-            guard dispatch.state == .failed else {
-                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not failed")
-            }
-            try db.query("UPDATE dispatches SET state = 'released', next_attempt_at = NULL, queued_at = $1 WHERE id = $2",
-                         [.int(storedSeconds(context.effectiveNow)), .int(id)])
-            try audit.append(AuditRecord(.reminderRequeued, invoice: number, client: invoice.clientID, stage: stage, details: [
-                ("message_id", .optional(dispatch.messageID)), ("reply", .optional(dispatch.lastReply)),
-                ("attempts", .int(Int64(dispatch.attempts))),
-            ]))
+            try OutboxRules.requeueFailed(invoice: number, stage: stage, in: primitives, audit: &audit, context: context)
         }
     }
 
@@ -284,5 +143,72 @@ extension PostgresLedgerStore {
         let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE d.id = $1", [.int(id)])
         guard rows.count > 0 else { throw OverdueError(.dataError, "dispatch \(id): not found") }
         return try rows.dispatch(0, label: label)
+    }
+}
+
+extension PostgresLedgerStore.Primitives: OutboxWriter {
+    func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
+        let rows = try db.query("SELECT client_id, currency FROM invoices WHERE number = $1", [.text(number)])
+        guard rows.count > 0 else { return nil }
+        guard let currency = Currency(code: rows.text(0, 1)) else {
+            throw OverdueError(.ioError, "\(store.label): invoice \(number): stored currency is not valid")
+        }
+        return (rows.text(0, 0), currency)
+    }
+
+    func insertDispatch(_ item: NewDispatch, queuedAt: Date) throws -> Int64? {
+        let inserted = try db.query("""
+            INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
+            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7)
+            ON CONFLICT (invoice, stage) DO NOTHING
+            RETURNING id
+            """, [.text(item.invoiceNumber), .text(item.stage), .text(item.action.rawValue), .text(item.localDate.description),
+                  .int(storedSeconds(queuedAt)), .text(joinAddresses(item.recipients)), .int(item.feeMinorUnits)])
+        return inserted.count == 1 ? inserted.int(0, 0) : nil
+    }
+
+    /// Locks the dispatch's row and reads its state: another sender may have moved it.
+    func outcomeSubject(_ id: Int64) throws -> OutcomeSubject? {
+        let row = try db.query("""
+            SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id, m.sha256, d.state
+            FROM dispatches d LEFT JOIN messages m ON m.id = d.message LEFT JOIN invoices i ON i.number = d.invoice
+            WHERE d.id = $1 FOR UPDATE OF d
+            """, [.int(id)])
+        guard row.count > 0 else { return nil }
+        return OutcomeSubject(invoice: row.text(0, 0), stage: row.text(0, 1), attempts: row.int(0, 2),
+                              recipients: splitAddresses(row.text(0, 3)), message: row.optionalInt(0, 4),
+                              messageID: row.optionalText(0, 5), clientID: row.optionalText(0, 6), sha256: row.optionalText(0, 7),
+                              state: DispatchState(rawValue: row.text(0, 8)))
+    }
+
+    func setOutcome(_ id: Int64, message: Int64?, state: DispatchState, reply: String?, nextAttempt: Date?, at: Date) throws {
+        let next = nextAttempt.map(storedSeconds)
+        try db.query("UPDATE dispatches SET state = $1, last_reply = coalesce($2, last_reply), next_attempt_at = $3 WHERE id = $4",
+                     [.text(state.rawValue), .optional(reply), .optional(next), .int(id)])
+        if let message {
+            try db.query("UPDATE messages SET state = $1, last_reply = coalesce($2, last_reply), next_attempt_at = $3, updated_at = $4 WHERE id = $5",
+                         [.text(state.rawValue), .optional(reply), .optional(next), .int(storedSeconds(at)), .int(message)])
+        }
+    }
+
+    func markAmbiguous(_ id: Int64, at: Date) throws {
+        try db.query("UPDATE dispatches SET state = 'ambiguous' WHERE id = $1", [.int(id)])
+        try db.query("UPDATE messages SET state = 'ambiguous', updated_at = $1 WHERE id = (SELECT message FROM dispatches WHERE id = $2)",
+                     [.int(storedSeconds(at)), .int(id)])
+    }
+
+    func dispatchID(invoice: String, stage: String) throws -> Int64? {
+        try db.scalarInt("SELECT id FROM dispatches WHERE invoice = $1 AND stage = $2", [.text(invoice), .text(stage)])
+    }
+
+    func dispatch(_ id: Int64) throws -> Dispatch { try store.fetchDispatch(id) }
+
+    func settle(_ id: Int64, to state: DispatchState) throws {
+        try db.query("UPDATE dispatches SET state = $1, next_attempt_at = NULL WHERE id = $2", [.text(state.rawValue), .int(id)])
+    }
+
+    func requeue(_ id: Int64, queuedAt: Date) throws {
+        try db.query("UPDATE dispatches SET state = 'released', next_attempt_at = NULL, queued_at = $1 WHERE id = $2",
+                     [.int(storedSeconds(queuedAt)), .int(id)])
     }
 }

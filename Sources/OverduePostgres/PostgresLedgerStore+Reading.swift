@@ -44,30 +44,20 @@ extension PostgresLedgerStore {
         }
     }
 
-    /// As `SQLiteLedgerStore.verifyAudit`: every link, then the recorded head.
+    /// `AuditTrailCheck` over the whole chain, fetched a page at a time.
     public func verifyAudit() throws -> (seq: Int64, problem: String)? {
         try reading {
             try db.execute("DECLARE verify_cursor NO SCROLL CURSOR FOR SELECT \(PGColumns.audit) FROM audit ORDER BY seq")
             defer { _ = try? db.execute("CLOSE verify_cursor") }
-            var previous: AuditEntry?
+            var check = AuditTrailCheck()
             while true {
                 let rows = try db.execute("FETCH 2000 FROM verify_cursor")
                 if rows.count == 0 { break }
                 for row in 0..<rows.count {
-                    let entry = rows.auditEntry(row)
-                    if let problem = AuditChain.problem(with: entry, after: previous) { return (entry.seq, problem) }
-                    previous = entry
+                    if let problem = check.add(rows.auditEntry(row)) { return problem }
                 }
             }
-            let head = try meta(PGAuditAppender.headKey)?.split(separator: " ")
-            if let head, let seq = head.first.flatMap({ Int64($0) }) {
-                let lastSeq = previous?.seq ?? 0
-                if lastSeq < seq { return (lastSeq + 1, "entries \(lastSeq + 1)...\(seq) are missing from the end of the trail") }
-                if lastSeq == seq, head.count == 2, previous?.hash != String(head[1]) {
-                    return (seq, "hash does not match the recorded head of the trail")
-                }
-            }
-            return nil
+            return check.finish(head: try meta(PGAuditAppender.headKey))
         }
     }
 
@@ -90,33 +80,14 @@ extension PostgresLedgerStore {
             defer { _ = try? db.execute("CLOSE plan_invoices; CLOSE plan_history") }
             var history = Page(db: db, cursor: "plan_history")
             var invoices = Page(db: db, cursor: "plan_invoices")
-            var pending: Dispatch? = try history.next().map { try $0.rows.dispatch($0.row, label: label) }
-            while let (rows, row) = try invoices.next() {
-                let invoice = try rows.invoice(row, label: label)
-                guard let client = clients[invoice.clientID] else {
-                    throw OverdueError(.ioError, "\(label): invoice \(invoice.number): client \(invoice.clientID) is missing")
-                }
-                var dispatches: [Dispatch] = []
-                while let next = pending, !invoice.number.utf8.lexicographicallyPrecedes(next.invoiceNumber.utf8) {
-                    if next.invoiceNumber == invoice.number { dispatches.append(next) }
-                    pending = try history.next().map { try $0.rows.dispatch($0.row, label: label) }
-                }
-                try body(InvoiceContext(invoice: invoice, client: client, dispatches: dispatches))
-            }
+            try InvoiceContext.merge(invoices: { try invoices.next().map { try $0.rows.invoice($0.row, label: label) } },
+                                     history: { try history.next().map { try $0.rows.dispatch($0.row, label: label) } },
+                                     clients: clients, ledger: label, body)
         }
     }
 
     public func invoiceContext(_ number: String) throws -> InvoiceContext? {
-        try reading {
-            guard let invoice = try fetchInvoice(number) else { return nil }
-            guard let client = try fetchClient(invoice.clientID) else {
-                throw OverdueError(.ioError, "\(label): invoice \(number): client \(invoice.clientID) is missing")
-            }
-            var context = InvoiceContext(invoice: invoice, client: client.withoutFailing(try failingAddresses(client: client.id)),
-                                         dispatches: try fetchDispatches(invoice: number))
-            context.payments = try fetchPayments(invoice: number, currency: invoice.currency)
-            return context
-        }
+        try reading { try InvoiceContext.read(number, from: primitives, ledger: label) }
     }
 
     func fetchDispatches(invoice number: String) throws -> [Dispatch] {
@@ -216,4 +187,9 @@ struct Page {
         defer { row += 1 }
         return (rows!, row)
     }
+}
+
+extension PostgresLedgerStore.Primitives: InvoiceContextReader {
+    func dispatches(invoice: String) throws -> [Dispatch] { try store.fetchDispatches(invoice: invoice) }
+    func payments(invoice: String, currency: Currency) throws -> [Payment] { try store.fetchPayments(invoice: invoice, currency: currency) }
 }

@@ -108,23 +108,17 @@ public final class PostgresLedgerStore: LedgerStore {
     /// server restart) until it commits, each failure told to `onPersistenceFailure`.
     func writing<T>(_ context: ChangeContext, batched: Bool = false, serialized: Bool = true, persist: Bool = false,
                     _ body: (inout PGAuditAppender) throws -> T) throws -> T {
-        var pause = 0.1
-        while true {
-            do {
-                return try locked {
-                    db.clearLastFailure()
-                    return try db.transaction {
-                        if serialized { try PGAuditAppender.lockChain(db) }
-                        var audit = PGAuditAppender(db, context: context, batched: batched)
-                        let result = try body(&audit)
-                        try audit.finish()
-                        return result
-                    }
+        try PersistentWrite.run(persist: persist, isTransient: { db.lastFailureIsTransient && !db.inTransaction },
+                                report: { onPersistenceFailure?($0) }, pause: { Thread.sleep(forTimeInterval: $0) }) {
+            try locked {
+                db.clearLastFailure()
+                return try db.transaction {
+                    if serialized { try PGAuditAppender.lockChain(db) }
+                    var audit = PGAuditAppender(db, context: context, batched: batched)
+                    let result = try body(&audit)
+                    try audit.finish()
+                    return result
                 }
-            } catch let error as OverdueError where persist && db.lastFailureIsTransient && !db.inTransaction {
-                onPersistenceFailure?("\(error.message); retrying in \(pause) s, this record must not be lost")
-                Thread.sleep(forTimeInterval: pause)
-                pause = min(pause * 2, 5)
             }
         }
     }

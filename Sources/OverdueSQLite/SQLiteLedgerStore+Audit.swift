@@ -46,27 +46,15 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Walks the whole chain in `seq` order, one entry in memory at a time, and checks each
-    /// link (`AuditChain.problem`); then checks that the chain reaches the head recorded in
-    /// `meta`, which catches entries removed from the end.
+    /// `AuditTrailCheck` over the whole chain, read by one cursor.
     public func verifyAudit() throws -> (seq: Int64, problem: String)? {
         try reading {
             let cursor = try db.prepareCursor("SELECT \(Columns.audit) FROM audit ORDER BY seq")
-            var previous: AuditEntry?
+            var check = AuditTrailCheck()
             while try cursor.step() {
-                let entry = cursor.auditEntry()
-                if let problem = AuditChain.problem(with: entry, after: previous) { return (entry.seq, problem) }
-                previous = entry
+                if let problem = check.add(cursor.auditEntry()) { return problem }
             }
-            let head = try meta(AuditAppender.headKey)?.split(separator: " ")
-            if let head, let seq = head.first.flatMap({ Int64($0) }) {
-                let lastSeq = previous?.seq ?? 0
-                if lastSeq < seq { return (lastSeq + 1, "entries \(lastSeq + 1)...\(seq) are missing from the end of the trail") }
-                if lastSeq == seq, head.count == 2, previous?.hash != String(head[1]) {
-                    return (seq, "hash does not match the recorded head of the trail")
-                }
-            }
-            return nil
+            return check.finish(head: try meta(AuditAppender.headKey))
         }
     }
 }

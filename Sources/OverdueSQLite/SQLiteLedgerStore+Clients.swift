@@ -16,31 +16,17 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Holds or releases every invoice of a client (`client.held` / `client.released`).
-    /// Asking for the state it is already in, with the same reason, changes and records nothing.
+    /// `StatusRules.setClientHold`, in one transaction.
     public func setClientHold(_ id: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
-            let newReason = onHold ? reason : nil
-            // Releasing a client is the owner saying its addresses are worth trying again.
-            if !onHold { try db.prepare("DELETE FROM failing_addresses WHERE client_id = ?").bind(.text(id)).run() }
-            if client.onHold == onHold, client.holdReason == newReason { return }
-            try db.prepare("UPDATE clients SET hold = ?, hold_reason = ?, updated_at = ? WHERE id = ?")
-                .bind(.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(id)).run()
-            try audit.append(AuditRecord(onHold ? .clientHeld : .clientReleased, client: id, details: [("reason", .optional(reason))]))
+            try StatusRules.setClientHold(id, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
-    /// Blocks a client for good (never reminded again; `client.blocked`) or lifts it
-    /// (`client.unblocked`). Same state and reason: nothing changes or is recorded.
+    /// `StatusRules.setClientBlocked`, in one transaction.
     public func setClientBlocked(_ id: String, blocked: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let client = try fetchClient(id) else { throw clientNotFound(id) }
-            let newReason = blocked ? reason : nil
-            if client.blocked == blocked, client.blockReason == newReason { return }
-            try db.prepare("UPDATE clients SET blocked = ?, block_reason = ?, updated_at = ? WHERE id = ?")
-                .bind(.bool(blocked), .optional(newReason), .int(storedSeconds(context.at)), .text(id)).run()
-            try audit.append(AuditRecord(blocked ? .clientBlocked : .clientUnblocked, client: id, details: [("reason", .optional(reason))]))
+            try StatusRules.setClientBlocked(id, blocked: blocked, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
@@ -48,9 +34,5 @@ extension SQLiteLedgerStore {
         let statement = try db.prepare("SELECT \(Columns.client) FROM clients WHERE id = ?")
         defer { statement.reset() }
         return try statement.bind(.text(id)).step() ? statement.client() : nil
-    }
-
-    func clientNotFound(_ id: String) -> OverdueError {
-        OverdueError(.dataError, "client \(id): not found")
     }
 }

@@ -10,100 +10,22 @@ extension SQLiteLedgerStore {
     /// messages into charges: the highest such `fees.id`, whose audit entries are still owed.
     static let feeMigrationKey = "fees.migration.unaudited"
 
-    /// Charges, for each of `ids` that is now `sent`, the fee it recorded when it was queued
-    /// (the fee its message stated, whatever the config says today), audited
-    /// `invoice.fee_charged`. A dispatch is charged at most once (`fees.dispatch` is unique),
-    /// so recording the same outcome again charges nothing. A paid invoice the charge leaves
-    /// owing (paid while its message was on the wire) is open again: the client was told.
-    /// Runs inside the caller's write transaction.
-    func chargeFees(forSent ids: [Int64], audit: inout AuditAppender, context: ChangeContext) throws {
-        for id in ids {
-            let row = try db.prepare("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = ? AND state = 'sent' AND fee_minor > 0")
-            guard try row.bind(.int(id)).step() else {
-                row.reset()
-                continue
-            }
-            let number = row.text(0), stage = row.text(1), fee = row.int(2)
-            row.reset()
-            // Dated as the send is (`--as-of` included); `updated_at` is the real time, as for every change.
-            let chargedAt = storedSeconds(context.effectiveNow), now = storedSeconds(context.at)
-            try db.prepare("""
-                INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (dispatch) DO NOTHING
-                """).bind(.text(number), .int(id), .text(stage), .int(fee), .int(chargedAt)).run()
-            guard db.changes == 1 else { continue }
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let amount = Money(minorUnits: fee, currency: invoice.currency)
-            invoice.fees = Money(minorUnits: invoice.fees.minorUnits + fee, currency: invoice.currency)
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(amount.decimalString)), ("currency", .string(amount.currency.code)),
-                ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if invoice.status == .paid, invoice.balance.minorUnits > 0 {
-                details.append(("status", .object([("from", .string("paid")), ("to", .string("open"))])))
-                invoice.status = .open
-            }
-            try db.prepare("UPDATE invoices SET fees_minor = ?, status = ?, updated_at = ? WHERE number = ?")
-                .bind(.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)).run()
-            try audit.append(AuditRecord(.invoiceFeeCharged, invoice: number, client: invoice.clientID, stage: stage,
-                                         details: details))
-        }
-    }
-
     /// Every fee charged to an invoice, waived or not, oldest first (for `invoice show`).
     public func fees(invoice number: String) throws -> [ChargedFee] {
         try reading {
             guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let statement = try db.prepare("""
-                SELECT stage, amount_minor, charged_at, waived_at, waive_reason FROM fees WHERE invoice = ? ORDER BY id
-                """)
+            let statement = try db.prepare("SELECT \(LedgerColumns.fee) FROM fees WHERE invoice = ? ORDER BY id")
             defer { statement.reset() }
             try statement.bind(.text(number))
             var list: [ChargedFee] = []
-            while try statement.step() {
-                list.append(ChargedFee(stage: statement.text(0), amount: Money(minorUnits: statement.int(1), currency: invoice.currency),
-                                       chargedAt: storedDate(statement.int(2)), waivedAt: statement.optionalInt(3).map(storedDate),
-                                       waiveReason: statement.optionalText(4)))
-            }
+            while try statement.step() { list.append(ChargedFee(row: SQLiteRow(statement: statement), currency: invoice.currency)) }
             return list
         }
     }
 
-    /// Waives every charged fee of the invoice not yet waived (`invoice waive`), audited
-    /// `invoice.fee_waived` with the amount, the stages and the reason. An invoice the waiver
-    /// leaves owing nothing becomes `paid`, as a payment would make it (a cancelled one stays
-    /// cancelled). Nothing to waive, or an unknown invoice, is 65. Returns the amount waived
-    /// and the invoice after it.
+    /// `FeeRules.waiveFees`, in one write transaction.
     public func waiveFees(invoice number: String, reason: String?, context: ChangeContext) throws -> (waived: Money, invoice: Invoice) {
-        try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let select = try db.prepare("SELECT stage, amount_minor FROM fees WHERE invoice = ? AND waived_at IS NULL ORDER BY id")
-            try select.bind(.text(number))
-            var stages: [String] = [], total: Int64 = 0
-            while try select.step() {
-                stages.append(select.text(0))
-                total += select.int(1)
-            }
-            select.reset()
-            guard total > 0 else { throw OverdueError(.dataError, "invoice \(number): has no charged fees to waive") }
-            let now = storedSeconds(context.at)
-            try db.prepare("UPDATE fees SET waived_at = ?, waive_reason = ? WHERE invoice = ? AND waived_at IS NULL")
-                .bind(.int(now), .optional(reason), .text(number)).run()
-            let waived = Money(minorUnits: total, currency: invoice.currency)
-            invoice.fees = Money(minorUnits: invoice.fees.minorUnits - total, currency: invoice.currency)
-            var details: [(String, JSONValue)] = [
-                ("amount", .string(waived.decimalString)), ("currency", .string(waived.currency.code)),
-                ("stages", .strings(stages)), ("reason", .optional(reason)), ("balance", .string(invoice.balance.decimalString)),
-            ]
-            if invoice.balance.minorUnits <= 0, invoice.status != .paid, invoice.status != .cancelled {
-                details.append(("status", .object([("from", .string(invoice.status.rawValue)), ("to", .string("paid"))])))
-                invoice.status = .paid
-            }
-            try db.prepare("UPDATE invoices SET fees_minor = ?, status = ?, updated_at = ? WHERE number = ?")
-                .bind(.int(invoice.fees.minorUnits), .text(invoice.status.rawValue), .int(now), .text(number)).run()
-            try audit.append(AuditRecord(.invoiceFeeWaived, invoice: number, client: invoice.clientID, details: details))
-            return (waived, invoice)
-        }
+        try writing(context) { audit in try FeeRules.waiveFees(invoice: number, reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     /// Appends the audit entries the version 2 migration could not (the chain is hashed here):
@@ -145,5 +67,41 @@ extension SQLiteLedgerStore {
             }
             try db.prepare("DELETE FROM meta WHERE key = ?").bind(.text(Self.feeMigrationKey)).run()
         }
+    }
+}
+
+extension SQLiteLedgerStore.Primitives: FeeWriter {
+    func sentDispatchFee(_ id: Int64) throws -> (invoice: String, stage: String, feeMinorUnits: Int64)? {
+        let row = try db.prepare("SELECT invoice, stage, fee_minor FROM dispatches WHERE id = ? AND state = 'sent' AND fee_minor > 0")
+        defer { row.reset() }
+        guard try row.bind(.int(id)).step() else { return nil }
+        return (row.text(0), row.text(1), row.int(2))
+    }
+
+    func insertFee(invoice: String, dispatch: Int64, stage: String, amountMinorUnits: Int64, chargedAt: Date) throws -> Bool {
+        try db.prepare("""
+            INSERT INTO fees (invoice, dispatch, stage, amount_minor, charged_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (dispatch) DO NOTHING
+            """).bind(.text(invoice), .int(dispatch), .text(stage), .int(amountMinorUnits), .int(storedSeconds(chargedAt))).run()
+        return db.changes == 1
+    }
+
+    func unwaivedFees(invoice: String) throws -> [(stage: String, amountMinorUnits: Int64)] {
+        let select = try db.prepare("SELECT stage, amount_minor FROM fees WHERE invoice = ? AND waived_at IS NULL ORDER BY id")
+        defer { select.reset() }
+        try select.bind(.text(invoice))
+        var fees: [(stage: String, amountMinorUnits: Int64)] = []
+        while try select.step() { fees.append((select.text(0), select.int(1))) }
+        return fees
+    }
+
+    func waiveFees(invoice: String, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE fees SET waived_at = ?, waive_reason = ? WHERE invoice = ? AND waived_at IS NULL")
+            .bind(.int(storedSeconds(at)), .optional(reason), .text(invoice)).run()
+    }
+
+    func setFees(invoice: String, feesMinorUnits: Int64, status: InvoiceStatus, at: Date) throws {
+        try db.prepare("UPDATE invoices SET fees_minor = ?, status = ?, updated_at = ? WHERE number = ?")
+            .bind(.int(feesMinorUnits), .text(status.rawValue), .int(storedSeconds(at)), .text(invoice)).run()
     }
 }

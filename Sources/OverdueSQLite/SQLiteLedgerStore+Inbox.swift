@@ -50,71 +50,9 @@ extension SQLiteLedgerStore {
         try reading { try scalar("SELECT 1 FROM inbound WHERE key = ?", .text(key)) != nil }
     }
 
+    /// `InboundRecord.apply`, in one transaction.
     public func recordInbound(_ message: InboundRecord, context: ChangeContext) throws -> InboundEffect? {
-        try writing(context) { audit -> InboundEffect? in
-            guard try scalar("SELECT 1 FROM inbound WHERE key = ?", .text(message.key)) == nil else { return nil }
-            let now = storedSeconds(context.at)
-            func insert(_ kind: String, client: String?, invoice: String?, note: String?) throws {
-                try db.prepare("""
-                    INSERT INTO inbound (key, uid_validity, uid, kind, client, invoice, note, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """).bind(.text(message.key), .int(Int64(message.uidValidity)), .int(Int64(message.uid)), .text(kind),
-                              .optional(client), .optional(invoice), .optional(note), .int(now)).run()
-            }
-            let mail: [(String, JSONValue)] = [
-                ("from", .string(message.from)), ("date", .optional(message.date.map(formatTimestamp))),
-                ("subject", .string(message.subject)), ("message_id", .string(message.key)),
-            ]
-            var effect = InboundEffect()
-            switch message.verdict {
-            case .ignored(let reason):
-                try insert("ignored", client: nil, invoice: nil, note: reason)
-            case .delayed(let client, let invoice, let addresses, let status):
-                try insert("delayed", client: client, invoice: invoice, note: "\(status) \(addresses.joined(separator: ", "))")
-            case .autoReply(let client, let invoice):
-                try insert("auto_reply", client: client, invoice: invoice, note: nil)
-                try audit.append(AuditRecord(.reminderAutoReply, invoice: invoice, client: client,
-                                             details: mail + [("excerpt", .strings(message.excerpt))]))
-            case .reply(let client, let invoices, let byThread):
-                try insert("reply", client: client, invoice: invoices.first, note: byThread ? "thread" : "invoice number")
-                let reason = "client replied on \(message.day)"
-                for number in invoices {
-                    guard let invoice = try fetchInvoice(number) else { continue }
-                    if invoice.status == .open, !invoice.onHold {
-                        try db.prepare("UPDATE invoices SET hold = 1, hold_reason = ?, updated_at = ? WHERE number = ?")
-                            .bind(.text(reason), .int(now), .text(number)).run()
-                        effect.heldInvoices.append(number)
-                    }
-                    try audit.append(AuditRecord(.replyReceived, invoice: number, client: client, details: mail + [
-                        ("match", .string(byThread ? "thread" : "invoice number")), ("excerpt", .strings(message.excerpt)),
-                        ("held", .bool(effect.heldInvoices.contains(number))),
-                    ]))
-                }
-                // Mail from an address shows that it works again.
-                if let sender = InboundMail.address(in: message.from) {
-                    try db.prepare("DELETE FROM failing_addresses WHERE client_id = ? AND address = ?").bind(.text(client), .text(sender)).run()
-                }
-            case .bounce(let clientID, let invoice, let addresses, let status, let diagnostic):
-                try insert("bounce", client: clientID, invoice: invoice, note: "\(status) \(addresses.joined(separator: ", "))")
-                for address in addresses {
-                    try db.prepare("INSERT OR IGNORE INTO failing_addresses (client_id, address, status, since) VALUES (?, ?, ?, ?)")
-                        .bind(.text(clientID), .text(address.lowercased()), .text(status), .int(now)).run()
-                }
-                guard let client = try fetchClient(clientID) else { throw clientNotFound(clientID) }
-                let failing = try failingAddresses(client: clientID)
-                effect.remainingAddresses = client.emails.filter { !failing.contains($0.lowercased()) }
-                if effect.remainingAddresses.isEmpty, !client.onHold {
-                    let reason = "every address bounced (\(client.emails.joined(separator: ", ")))"
-                    try db.prepare("UPDATE clients SET hold = 1, hold_reason = ?, updated_at = ? WHERE id = ?")
-                        .bind(.text(reason), .int(now), .text(clientID)).run()
-                    effect.clientHeld = true
-                }
-                try audit.append(AuditRecord(.reminderBounced, invoice: invoice, client: clientID, details: mail + [
-                    ("addresses", .strings(addresses)), ("status", .string(status)), ("diagnostic", .optional(diagnostic)),
-                    ("remaining", .strings(effect.remainingAddresses)), ("client_held", .bool(effect.clientHeld)),
-                ]))
-            }
-            return effect
-        }
+        try writing(context) { audit in try message.apply(to: primitives, audit: &audit, context: context) }
     }
 
     /// The lower-cased addresses of a client that bounced.
@@ -135,4 +73,36 @@ extension SQLiteLedgerStore {
         while try statement.step() { map[statement.text(0), default: []].insert(statement.text(1)) }
         return map
     }
+}
+
+extension SQLiteLedgerStore.Primitives: InboxWriter {
+    func inboundRecorded(_ key: String) throws -> Bool { try store.scalar("SELECT 1 FROM inbound WHERE key = ?", .text(key)) != nil }
+
+    func insertInbound(_ message: InboundRecord, kind: String, client: String?, invoice: String?, note: String?, at: Date) throws {
+        try db.prepare("""
+            INSERT INTO inbound (key, uid_validity, uid, kind, client, invoice, note, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).bind(.text(message.key), .int(Int64(message.uidValidity)), .int(Int64(message.uid)), .text(kind),
+                      .optional(client), .optional(invoice), .optional(note), .int(storedSeconds(at))).run()
+    }
+
+    func holdInvoice(_ number: String, reason: String, at: Date) throws {
+        try db.prepare("UPDATE invoices SET hold = 1, hold_reason = ?, updated_at = ? WHERE number = ?")
+            .bind(.text(reason), .int(storedSeconds(at)), .text(number)).run()
+    }
+
+    func holdClient(_ id: String, reason: String, at: Date) throws {
+        try db.prepare("UPDATE clients SET hold = 1, hold_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(.text(reason), .int(storedSeconds(at)), .text(id)).run()
+    }
+
+    func markFailing(client: String, address: String, status: String, at: Date) throws {
+        try db.prepare("INSERT OR IGNORE INTO failing_addresses (client_id, address, status, since) VALUES (?, ?, ?, ?)")
+            .bind(.text(client), .text(address), .text(status), .int(storedSeconds(at))).run()
+    }
+
+    func forgetFailing(client: String, address: String) throws {
+        try db.prepare("DELETE FROM failing_addresses WHERE client_id = ? AND address = ?").bind(.text(client), .text(address)).run()
+    }
+
+    func failingAddresses(client: String) throws -> Set<String> { try store.failingAddresses(client: client) }
 }

@@ -28,84 +28,34 @@ extension SQLiteLedgerStore {
     }
 
     func fetchPayments(invoice number: String, currency: Currency) throws -> [Payment] {
-        let statement = try db.prepare("SELECT amount_minor, paid_on, recorded_at FROM payments WHERE invoice = ? ORDER BY id")
+        let statement = try db.prepare("SELECT \(LedgerColumns.payment) FROM payments WHERE invoice = ? ORDER BY id")
         defer { statement.reset() }
         try statement.bind(.text(number))
         var list: [Payment] = []
         while try statement.step() {
-            guard let date = LocalDate(stored: statement.text(1)) else {
-                throw OverdueError(.ioError, "\(db.path): invoice \(number): stored payment date is not valid")
-            }
-            list.append(Payment(amount: Money(minorUnits: statement.int(0), currency: currency),
-                                paidOn: date, recordedAt: storedDate(statement.int(2))))
+            list.append(try Payment(row: SQLiteRow(statement: statement), currency: currency, ledger: db.path, invoice: number))
         }
         return list
     }
 
-    /// Records a payment (audited `invoice.paid` with the amount, date, new total and balance).
-    ///
-    /// Refused (65): unknown invoice, a cancelled one, a non-positive amount, another currency,
-    /// and a payment larger than the balance (an overpayment is almost always a typo, and the
-    /// ledger has no way to hold a credit). An invoice paid in full becomes `paid`, whatever
-    /// status it had (a client may pay after escalation or write-off).
+    /// `PaymentRules.recordPayment`, in one transaction.
     public func recordPayment(invoice number: String, amount: Money, on date: LocalDate, context: ChangeContext) throws -> Invoice {
         try writing(context) { audit in
-            guard var invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard invoice.status != .cancelled else { throw OverdueError(.dataError, "invoice \(number): is cancelled; payments cannot be recorded") }
-            guard amount.currency == invoice.currency else {
-                throw OverdueError(.dataError, "invoice \(number): payment in \(amount.currency) but the invoice is in \(invoice.currency)")
-            }
-            guard amount.minorUnits > 0 else { throw OverdueError(.dataError, "invoice \(number): payment amount must be greater than 0") }
-            guard amount.minorUnits <= invoice.balance.minorUnits else {
-                throw OverdueError(.dataError, invoice.balance.minorUnits <= 0
-                    ? "invoice \(number): is already paid in full"
-                    : "invoice \(number): payment \(amount) exceeds the balance \(invoice.balance)")
-            }
-            try insertPayment(amount, on: date, reference: nil, into: &invoice, event: .invoicePaid,
-                              now: storedSeconds(context.at), audit: &audit)
-            return invoice
+            try PaymentRules.recordPayment(invoice: number, amount: amount, on: date, in: primitives, audit: &audit, context: context)
         }
     }
 
-    /// Holds or releases an invoice (`invoice.held` with the reason / `invoice.released`).
-    /// Asking for the state it is already in, with the same reason, changes and records nothing.
+    /// `StatusRules.setInvoiceHold`, in one transaction.
     public func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            let newReason = onHold ? reason : nil
-            if invoice.onHold == onHold, invoice.holdReason == newReason { return }
-            try db.prepare("UPDATE invoices SET hold = ?, hold_reason = ?, updated_at = ? WHERE number = ?")
-                .bind(.bool(onHold), .optional(newReason), .int(storedSeconds(context.at)), .text(number)).run()
-            try audit.append(AuditRecord(onHold ? .invoiceHeld : .invoiceReleased, invoice: number, client: invoice.clientID,
-                                         details: [("reason", .optional(reason))]))
+            try StatusRules.setInvoiceHold(number, onHold: onHold, reason: reason, in: primitives, audit: &audit, context: context)
         }
     }
 
-    /// Moves an invoice to `cancelled`, `escalated` or `written_off`, audited with the old status
-    /// and the reason. Allowed: open → any of them, escalated → written_off or cancelled,
-    /// written_off → cancelled. The status it already has is a no-op; anything else is 65.
+    /// `StatusRules.statusChange`, checked before the transaction it is applied in.
     public func setInvoiceStatus(_ number: String, to status: InvoiceStatus, reason: String?, context: ChangeContext) throws {
-        let event: AuditEvent
-        let allowedFrom: Set<InvoiceStatus>
-        switch status {
-        case .cancelled: (event, allowedFrom) = (.invoiceCancelled, [.open, .escalated, .writtenOff])
-        case .escalated: (event, allowedFrom) = (.invoiceEscalated, [.open])
-        case .writtenOff: (event, allowedFrom) = (.invoiceWrittenOff, [.open, .escalated])
-        case .open, .paid:
-            throw OverdueError(.dataError, "invoice \(number): cannot be set to \(status.rawValue) by hand")
-        }
-        try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            if invoice.status == status { return }
-            guard allowedFrom.contains(invoice.status) else {
-                throw OverdueError(.dataError, "invoice \(number): is \(invoice.status.rawValue); cannot become \(status.rawValue)")
-            }
-            try db.prepare("UPDATE invoices SET status = ?, updated_at = ? WHERE number = ?")
-                .bind(.text(status.rawValue), .int(storedSeconds(context.at)), .text(number)).run()
-            try audit.append(AuditRecord(event, invoice: number, client: invoice.clientID, details: [
-                ("from", .string(invoice.status.rawValue)), ("reason", .optional(reason)),
-            ]))
-        }
+        let change = try StatusRules.statusChange(number, to: status)
+        try writing(context) { audit in try change.apply(reason: reason, in: primitives, audit: &audit, context: context) }
     }
 
     // MARK: Shared lookups (callers hold the lock)
@@ -116,7 +66,31 @@ extension SQLiteLedgerStore {
         return try statement.bind(.text(number)).step() ? try statement.invoice(path: db.path) : nil
     }
 
-    func notFound(_ number: String) -> OverdueError {
-        OverdueError(.dataError, "invoice \(number): not found")
+    func notFound(_ number: String) -> OverdueError { invoiceNotFound(number) }
+}
+
+extension SQLiteLedgerStore.Primitives: StatusWriter {
+    func setInvoiceHold(_ number: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE invoices SET hold = ?, hold_reason = ?, updated_at = ? WHERE number = ?")
+            .bind(.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(number)).run()
+    }
+
+    func setInvoiceStatus(_ number: String, to status: InvoiceStatus, at: Date) throws {
+        try db.prepare("UPDATE invoices SET status = ?, updated_at = ? WHERE number = ?")
+            .bind(.text(status.rawValue), .int(storedSeconds(at)), .text(number)).run()
+    }
+
+    func setClientHold(_ id: String, onHold: Bool, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE clients SET hold = ?, hold_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(.bool(onHold), .optional(reason), .int(storedSeconds(at)), .text(id)).run()
+    }
+
+    func setClientBlocked(_ id: String, blocked: Bool, reason: String?, at: Date) throws {
+        try db.prepare("UPDATE clients SET blocked = ?, block_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(.bool(blocked), .optional(reason), .int(storedSeconds(at)), .text(id)).run()
+    }
+
+    func forgetFailing(client: String) throws {
+        try db.prepare("DELETE FROM failing_addresses WHERE client_id = ?").bind(.text(client)).run()
     }
 }

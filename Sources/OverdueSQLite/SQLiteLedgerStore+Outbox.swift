@@ -5,46 +5,10 @@ import OverdueCore
 /// never deleted; `UNIQUE (invoice, stage)` in the schema is what makes "each stage at most
 /// once, ever" hold across restarts, crashes and concurrent ticks, not a check in code.
 extension SQLiteLedgerStore {
-    /// Inserts each new (invoice, stage) as `queued`, audited `reminder.queued` plus one
-    /// `reminder.superseded` per stage it skipped. Pairs already dispatched are skipped silently
-    /// (no row, no audit). An unknown invoice is 65 and nothing is queued.
+    /// `OutboxRules.queue`, in one transaction.
     public func queue(_ items: [NewDispatch], context: ChangeContext) throws -> [Dispatch] {
         // Batched audit inserts: nothing here reads the trail back before the commit.
-        try writing(context, batched: true) { audit in
-            var created: [Dispatch] = []
-            // The instant the tick decided at (`--as-of`): `give_up_after` counts from here.
-            let queuedAt = storedSeconds(context.effectiveNow)
-            for item in items {
-                guard let invoice = try invoiceOwner(item.invoiceNumber) else { throw notFound(item.invoiceNumber) }
-                let insert = try db.prepare("""
-                    INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
-                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
-                    ON CONFLICT (invoice, stage) DO NOTHING
-                    """)
-                try insert.bind(.text(item.invoiceNumber), .text(item.stage), .text(item.action.rawValue),
-                                .text(item.localDate.description), .int(queuedAt), .text(joinAddresses(item.recipients)),
-                                .int(item.feeMinorUnits)).run()
-                guard db.changes == 1 else { continue }
-                let dispatch = Dispatch(id: db.lastInsertRowID, invoiceNumber: item.invoiceNumber, stage: item.stage,
-                                        action: item.action, localDate: item.localDate, queuedAt: storedDate(queuedAt),
-                                        state: .queued, recipients: item.recipients, feeMinorUnits: item.feeMinorUnits)
-                created.append(dispatch)
-                var details: [(String, JSONValue)] = [
-                    ("action", .string(item.action.rawValue)), ("local_date", .string(item.localDate.description)),
-                    ("recipients", .strings(item.recipients)),
-                ]
-                if item.feeMinorUnits != 0 {
-                    details.append(("fee", .string(Money(minorUnits: item.feeMinorUnits, currency: invoice.currency).decimalString)))
-                }
-                try audit.append(AuditRecord(.reminderQueued, invoice: item.invoiceNumber, client: invoice.clientID,
-                                             stage: item.stage, details: details))
-                for skipped in item.superseded {
-                    try audit.append(AuditRecord(.reminderSuperseded, invoice: item.invoiceNumber, client: invoice.clientID,
-                                                 stage: skipped, details: [("by", .string(item.stage))]))
-                }
-            }
-            return created
-        }
+        try writing(context, batched: true) { audit in try OutboxRules.queue(items, in: primitives, audit: &audit, context: context) }
     }
 
     /// Links each mark's dispatches to one message (created, or reused when the Message-ID is
@@ -93,13 +57,12 @@ extension SQLiteLedgerStore {
         }
     }
 
-    /// Records what became of a send for every dispatch it covered, audited per dispatch:
-    /// `reminder.sent` (recipients, Message-ID, the server's reply), `reminder.deferred` (reply
-    /// and next attempt), `reminder.failed` (reply). `done` (no mail was due, as for a write-off)
-    /// only moves the state; the status change it stands for is audited by `setInvoiceStatus`.
-    /// Committed with synchronous=FULL, retried until it commits (`writing(persist:)`).
+    /// `OutboxRules.record`, committed with synchronous=FULL, retried until it commits
+    /// (`writing(persist:)`).
     public func recordOutcome(_ ids: [Int64], _ outcome: DispatchOutcome, context: ChangeContext) throws {
-        try writing(context, persist: true) { audit in try record(RecordedOutcome(dispatchIDs: ids, outcome), audit: &audit, context: context) }
+        try writing(context, persist: true) { audit in
+            try OutboxRules.record(RecordedOutcome(dispatchIDs: ids, outcome), in: primitives, audit: &audit, context: context)
+        }
     }
 
     /// Several outcomes and the return of `unsent` in one transaction, committed with
@@ -112,81 +75,9 @@ extension SQLiteLedgerStore {
     public func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws {
         guard !outcomes.isEmpty || !unsent.isEmpty else { return }
         try writing(context, batched: true, durability: .relaxed, persist: true) { audit in
-            for outcome in outcomes { try record(outcome, audit: &audit, context: context) }
+            for outcome in outcomes { try OutboxRules.record(outcome, in: primitives, audit: &audit, context: context) }
             for dispatch in unsent { try restore(dispatch, context: context) }
         }
-    }
-
-    private func record(_ recorded: RecordedOutcome, audit: inout AuditAppender, context: ChangeContext) throws {
-        let outcome = recorded.outcome
-        let state: DispatchState, reply: String?, nextAttempt: Int64?
-        switch outcome {
-        case .sent(let text): (state, reply, nextAttempt) = (.sent, text, nil)
-        case .retry(let at, let text): (state, reply, nextAttempt) = (.retrying, text, storedSeconds(at))
-        case .failed(let text): (state, reply, nextAttempt) = (.failed, text, nil)
-        case .done: (state, reply, nextAttempt) = (.done, nil, nil)
-        case .ambiguous(let text): (state, reply, nextAttempt) = (.ambiguous, text, nil)
-        case .withdrawn(let reason): (state, reply, nextAttempt) = (.withdrawn, "withdrawn: \(reason)", nil)
-        }
-        let now = storedSeconds(context.at)
-        for id in recorded.dispatchIDs {
-            // What the audit entry states, in one narrow read.
-            let row = try db.prepare("""
-                SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id, m.sha256
-                FROM dispatches d LEFT JOIN messages m ON m.id = d.message LEFT JOIN invoices i ON i.number = d.invoice
-                WHERE d.id = ?
-                """)
-            guard try row.bind(.int(id)).step() else {
-                row.reset()
-                throw OverdueError(.dataError, "dispatch \(id): not found")
-            }
-            let invoice = row.text(0), stage = row.text(1), attempts = row.int(2), recipients = splitAddresses(row.text(3))
-            let messageRow = row.isNull(4) ? nil : row.int(4), messageID = row.optionalText(5), clientID = row.optionalText(6)
-            let sha256 = row.optionalText(7)
-            row.reset()
-            try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
-                .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(id)).run()
-            if let messageRow {
-                try db.prepare("UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ? WHERE id = ?")
-                    .bind(.text(state.rawValue), .optional(reply), .optional(nextAttempt), .int(now), .int(messageRow)).run()
-            }
-            let event: AuditEvent
-            var details: [(String, JSONValue)] = [("recipients", .strings(recipients)), ("message_id", .optional(messageID))]
-            switch outcome {
-            case .sent(let text):
-                event = .reminderSent
-                details.append(("reply", .string(text)))
-                if let sha256 { details.append(("sha256", .string(sha256))) }
-            case .retry(let at, let text):
-                event = .reminderDeferred
-                details += [("reply", .string(text)), ("next_attempt_at", .string(formatTimestamp(at)))]
-            case .failed(let text):
-                event = .reminderFailed
-                details.append(("reply", .string(text)))
-            case .ambiguous(let text):
-                event = .reminderAmbiguous
-                details.append(("reply", .string(text)))
-            case .withdrawn(let reason):
-                event = .reminderWithdrawn
-                details.append(("reason", .string(reason)))
-            case .done:
-                continue
-            }
-            details.append(("attempts", .int(attempts)))
-            try audit.append(AuditRecord(event, invoice: invoice, client: clientID, stage: stage, details: details))
-        }
-        if case .sent = outcome { try chargeFees(forSent: recorded.dispatchIDs, audit: &audit, context: context) }
-    }
-
-    /// The client and currency of an invoice, without reading the rest of it.
-    private func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
-        let statement = try db.prepare("SELECT client_id, currency FROM invoices WHERE number = ?")
-        defer { statement.reset() }
-        guard try statement.bind(.text(number)).step() else { return nil }
-        guard let currency = Currency(code: statement.text(1)) else {
-            throw OverdueError(.ioError, "\(db.path): invoice \(number): stored currency is not valid")
-        }
-        return (statement.text(0), currency)
     }
 
     /// Undoes `markSending` for a dispatch that never reached the transport: its state,
@@ -240,64 +131,21 @@ extension SQLiteLedgerStore {
             var interrupted: [Dispatch] = []
             let statement = try db.prepareCursor("SELECT \(Columns.dispatchFrom) WHERE d.state = 'sending' ORDER BY d.id")
             while try statement.step() { interrupted.append(try statement.dispatch(path: db.path)) }
-            for index in interrupted.indices {
-                let dispatch = interrupted[index]
-                try db.prepare("UPDATE dispatches SET state = 'ambiguous' WHERE id = ?").bind(.int(dispatch.id)).run()
-                try db.prepare("UPDATE messages SET state = 'ambiguous', updated_at = ? WHERE id = (SELECT message FROM dispatches WHERE id = ?)")
-                    .bind(.int(storedSeconds(context.at)), .int(dispatch.id)).run()
-                interrupted[index].state = .ambiguous
-                try audit.append(AuditRecord(.reminderAmbiguous, invoice: dispatch.invoiceNumber,
-                                             client: try fetchInvoice(dispatch.invoiceNumber)?.clientID, stage: dispatch.stage,
-                                             details: [("recipients", .strings(dispatch.recipients)),
-                                                       ("message_id", .optional(dispatch.messageID)),
-                                                       ("attempts", .int(Int64(dispatch.attempts)))]))
-            }
-            return interrupted
+            return try OutboxRules.markAmbiguous(interrupted, in: primitives, audit: &audit, context: context)
         }
     }
 
-    /// Settles an `ambiguous` dispatch: `sent` records it delivered (`sent`), otherwise it is
-    /// `released` to go out on the next tick; either way audited `reminder.resolved` with the
-    /// resolution. Anything but an ambiguous dispatch is 65.
+    /// `OutboxRules.resolveAmbiguous`, in one transaction.
     public func resolveAmbiguous(invoice number: String, stage: String, sent: Bool, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard let id = try scalar("SELECT id FROM dispatches WHERE invoice = ? AND stage = ?", .text(number), .text(stage)) else {
-                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
-            }
-            let dispatch = try fetchDispatch(id)
-            guard dispatch.state == .ambiguous else {
-                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not ambiguous")
-            }
-            let state: DispatchState = sent ? .sent : .released
-            try db.prepare("UPDATE dispatches SET state = ?, next_attempt_at = NULL WHERE id = ?")
-                .bind(.text(state.rawValue), .int(id)).run()
-            try audit.append(AuditRecord(.reminderResolved, invoice: number, client: invoice.clientID, stage: stage, details: [
-                ("resolution", .string(sent ? "sent" : "resend")), ("message_id", .optional(dispatch.messageID)),
-            ]))
-            if sent { try chargeFees(forSent: [id], audit: &audit, context: context) }
+            try OutboxRules.resolveAmbiguous(invoice: number, stage: stage, sent: sent, in: primitives, audit: &audit, context: context)
         }
     }
 
-    /// Releases a `failed` dispatch to go out again on the next tick, audited `reminder.requeued`
-    /// with the reply it had failed with. Its retry schedule and `give_up_after` start afresh
-    /// from now. Anything but a failed dispatch is 65.
+    /// `OutboxRules.requeueFailed`, in one transaction.
     public func requeueFailed(invoice number: String, stage: String, context: ChangeContext) throws {
         try writing(context) { audit in
-            guard let invoice = try fetchInvoice(number) else { throw notFound(number) }
-            guard let id = try scalar("SELECT id FROM dispatches WHERE invoice = ? AND stage = ?", .text(number), .text(stage)) else {
-                throw OverdueError(.dataError, "invoice \(number): no dispatch for stage \(stage)")
-            }
-            let dispatch = try fetchDispatch(id)
-            guard dispatch.state == .failed else {
-                throw OverdueError(.dataError, "invoice \(number) stage \(stage): is \(dispatch.state.rawValue), not failed")
-            }
-            try db.prepare("UPDATE dispatches SET state = 'released', next_attempt_at = NULL, queued_at = ? WHERE id = ?")
-                .bind(.int(storedSeconds(context.effectiveNow)), .int(id)).run()
-            try audit.append(AuditRecord(.reminderRequeued, invoice: number, client: invoice.clientID, stage: stage, details: [
-                ("message_id", .optional(dispatch.messageID)), ("reply", .optional(dispatch.lastReply)),
-                ("attempts", .int(Int64(dispatch.attempts))),
-            ]))
+            try OutboxRules.requeueFailed(invoice: number, stage: stage, in: primitives, audit: &audit, context: context)
         }
     }
 
@@ -315,5 +163,72 @@ extension SQLiteLedgerStore {
         defer { statement.reset() }
         for (offset, value) in values.enumerated() { try statement.bind(value, at: Int32(offset + 1)) }
         return try statement.step() ? statement.int(0) : nil
+    }
+}
+
+extension SQLiteLedgerStore.Primitives: OutboxWriter {
+    func invoiceOwner(_ number: String) throws -> (clientID: String, currency: Currency)? {
+        let statement = try db.prepare("SELECT client_id, currency FROM invoices WHERE number = ?")
+        defer { statement.reset() }
+        guard try statement.bind(.text(number)).step() else { return nil }
+        guard let currency = Currency(code: statement.text(1)) else {
+            throw OverdueError(.ioError, "\(db.path): invoice \(number): stored currency is not valid")
+        }
+        return (statement.text(0), currency)
+    }
+
+    func insertDispatch(_ item: NewDispatch, queuedAt: Date) throws -> Int64? {
+        try db.prepare("""
+            INSERT INTO dispatches (invoice, stage, action, local_date, queued_at, state, recipients, fee_minor)
+            VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+            ON CONFLICT (invoice, stage) DO NOTHING
+            """).bind(.text(item.invoiceNumber), .text(item.stage), .text(item.action.rawValue), .text(item.localDate.description),
+                      .int(storedSeconds(queuedAt)), .text(joinAddresses(item.recipients)), .int(item.feeMinorUnits)).run()
+        return db.changes == 1 ? db.lastInsertRowID : nil
+    }
+
+    /// One sender per SQLite ledger: nobody else moves a marked dispatch, so its state is not read.
+    func outcomeSubject(_ id: Int64) throws -> OutcomeSubject? {
+        let row = try db.prepare("""
+            SELECT d.invoice, d.stage, d.attempts, d.recipients, d.message, m.message_id, i.client_id, m.sha256
+            FROM dispatches d LEFT JOIN messages m ON m.id = d.message LEFT JOIN invoices i ON i.number = d.invoice
+            WHERE d.id = ?
+            """)
+        defer { row.reset() }
+        guard try row.bind(.int(id)).step() else { return nil }
+        return OutcomeSubject(invoice: row.text(0), stage: row.text(1), attempts: row.int(2), recipients: splitAddresses(row.text(3)),
+                              message: row.optionalInt(4), messageID: row.optionalText(5), clientID: row.optionalText(6),
+                              sha256: row.optionalText(7), state: nil)
+    }
+
+    func setOutcome(_ id: Int64, message: Int64?, state: DispatchState, reply: String?, nextAttempt: Date?, at: Date) throws {
+        let next = nextAttempt.map(storedSeconds)
+        try db.prepare("UPDATE dispatches SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ? WHERE id = ?")
+            .bind(.text(state.rawValue), .optional(reply), .optional(next), .int(id)).run()
+        if let message {
+            try db.prepare("UPDATE messages SET state = ?, last_reply = coalesce(?, last_reply), next_attempt_at = ?, updated_at = ? WHERE id = ?")
+                .bind(.text(state.rawValue), .optional(reply), .optional(next), .int(storedSeconds(at)), .int(message)).run()
+        }
+    }
+
+    func markAmbiguous(_ id: Int64, at: Date) throws {
+        try db.prepare("UPDATE dispatches SET state = 'ambiguous' WHERE id = ?").bind(.int(id)).run()
+        try db.prepare("UPDATE messages SET state = 'ambiguous', updated_at = ? WHERE id = (SELECT message FROM dispatches WHERE id = ?)")
+            .bind(.int(storedSeconds(at)), .int(id)).run()
+    }
+
+    func dispatchID(invoice: String, stage: String) throws -> Int64? {
+        try store.scalar("SELECT id FROM dispatches WHERE invoice = ? AND stage = ?", .text(invoice), .text(stage))
+    }
+
+    func dispatch(_ id: Int64) throws -> Dispatch { try store.fetchDispatch(id) }
+
+    func settle(_ id: Int64, to state: DispatchState) throws {
+        try db.prepare("UPDATE dispatches SET state = ?, next_attempt_at = NULL WHERE id = ?").bind(.text(state.rawValue), .int(id)).run()
+    }
+
+    func requeue(_ id: Int64, queuedAt: Date) throws {
+        try db.prepare("UPDATE dispatches SET state = 'released', next_attempt_at = NULL, queued_at = ? WHERE id = ?")
+            .bind(.int(storedSeconds(queuedAt)), .int(id)).run()
     }
 }

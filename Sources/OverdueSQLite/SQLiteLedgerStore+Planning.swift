@@ -22,33 +22,14 @@ extension SQLiteLedgerStore {
             let invoices = try db.prepareCursor("SELECT \(Columns.invoice) FROM invoices ORDER BY number")
             let history = try db.prepareCursor("SELECT \(Columns.dispatchFrom) ORDER BY d.invoice, d.id")
             var currencies: [Currency] = []
-            var pending: Dispatch? = try history.step() ? try history.dispatch(path: db.path) : nil
-            while try invoices.step() {
-                let invoice = try invoices.invoice(path: db.path, currencies: &currencies)
-                guard let client = clients[invoice.clientID] else {
-                    throw OverdueError(.ioError, "\(db.path): invoice \(invoice.number): client \(invoice.clientID) is missing")
-                }
-                var dispatches: [Dispatch] = []
-                while let next = pending, !invoice.number.utf8.lexicographicallyPrecedes(next.invoiceNumber.utf8) {
-                    if next.invoiceNumber == invoice.number { dispatches.append(next) }
-                    pending = try history.step() ? try history.dispatch(path: db.path) : nil
-                }
-                try body(InvoiceContext(invoice: invoice, client: client, dispatches: dispatches))
-            }
+            try InvoiceContext.merge(invoices: { try invoices.step() ? try invoices.invoice(path: db.path, currencies: &currencies) : nil },
+                                     history: { try history.step() ? try history.dispatch(path: db.path) : nil },
+                                     clients: clients, ledger: db.path, body)
         }
     }
 
     public func invoiceContext(_ number: String) throws -> InvoiceContext? {
-        try reading {
-            guard let invoice = try fetchInvoice(number) else { return nil }
-            guard let client = try fetchClient(invoice.clientID) else {
-                throw OverdueError(.ioError, "\(db.path): invoice \(number): client \(invoice.clientID) is missing")
-            }
-            var context = InvoiceContext(invoice: invoice, client: client.withoutFailing(try failingAddresses(client: client.id)),
-                                         dispatches: try fetchDispatches(invoice: number))
-            context.payments = try fetchPayments(invoice: number, currency: invoice.currency)
-            return context
-        }
+        try reading { try InvoiceContext.read(number, from: primitives, ledger: db.path) }
     }
 
     func fetchDispatches(invoice number: String) throws -> [Dispatch] {
@@ -59,4 +40,9 @@ extension SQLiteLedgerStore {
         while try statement.step() { list.append(try statement.dispatch(path: db.path)) }
         return list
     }
+}
+
+extension SQLiteLedgerStore.Primitives: InvoiceContextReader {
+    func dispatches(invoice: String) throws -> [Dispatch] { try store.fetchDispatches(invoice: invoice) }
+    func payments(invoice: String, currency: Currency) throws -> [Payment] { try store.fetchPayments(invoice: invoice, currency: currency) }
 }

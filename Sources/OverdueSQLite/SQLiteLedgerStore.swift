@@ -244,22 +244,16 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// error priority). Anything else, such as a ledger no longer on disk, is thrown at once.
     func writing<T>(_ context: ChangeContext, batched: Bool = false, durability: SQLiteConnection.Durability = .full,
                     persist: Bool = false, _ body: (inout AuditAppender) throws -> T) throws -> T {
-        var pause = 0.1
-        while true {
-            do {
-                return try locked {
-                    db.clearLastFailure()
-                    return try db.write(durability) {
-                        var audit = try AuditAppender(db, context: context, batched: batched)
-                        let result = try body(&audit)
-                        try audit.finish()
-                        return result
-                    }
+        try PersistentWrite.run(persist: persist, isTransient: { db.lastFailureIsTransient && !db.inTransaction },
+                                report: { onPersistenceFailure?($0) }, pause: { Thread.sleep(forTimeInterval: $0) }) {
+            try locked {
+                db.clearLastFailure()
+                return try db.write(durability) {
+                    var audit = try AuditAppender(db, context: context, batched: batched)
+                    let result = try body(&audit)
+                    try audit.finish()
+                    return result
                 }
-            } catch let error as OverdueError where persist && db.lastFailureIsTransient && !db.inTransaction {
-                onPersistenceFailure?("\(error.message); retrying in \(pause) s, this record must not be lost")
-                Thread.sleep(forTimeInterval: pause)
-                pause = min(pause * 2, 5)
             }
         }
     }

@@ -82,6 +82,22 @@ final class PostgresLedgerStoreTests: XCTestCase {
         try store.requeueFailed(invoice: "INV-2", stage: "firm", context: context(90))
         try store.setInvoiceStatus("INV-2", to: .cancelled, reason: "credit note", context: context(100))
         try store.setMeta("k", "v")
+        // The inbox: a reply holding the open invoice it names (once: recorded again, it does
+        // nothing), then a bounce of a client's only address, which holds the client.
+        let reply = InboundRecord(key: "<r@acme.example>", uidValidity: 1, uid: 1,
+                                  verdict: .reply(clientID: "acme", invoices: ["INV-4", "INV-1"], byThread: true),
+                                  from: "AP <ap@acme.example>", subject: "Re: INV-1", date: t0, day: LocalDate("2026-03-01")!,
+                                  excerpt: ["We paid."])
+        XCTAssertEqual(try store.recordInbound(reply, context: context(110))?.heldInvoices, ["INV-1"])
+        XCTAssertNil(try store.recordInbound(reply, context: context(115)))
+        let bounce = InboundRecord(key: "<b@mx.example>", uidValidity: 1, uid: 2,
+                                   verdict: .bounce(clientID: "gamma", invoice: "Ä-3", addresses: ["AP@gamma.example"],
+                                                    status: "5.1.1", diagnostic: "no such user"),
+                                   from: "MAILER-DAEMON@mx.example", subject: "Undelivered", date: nil, day: LocalDate("2026-03-01")!,
+                                   excerpt: [])
+        XCTAssertEqual(try store.recordInbound(bounce, context: context(120))?.clientHeld, true)
+        let bank = try PaymentFile.parse(Array("invoice,amount,date,reference\nINV-1,100.00,2026-03-03,b-1\n".utf8), fileName: "p.csv").get()
+        XCTAssertEqual(try store.importPayments(bank, source: "p.csv", dryRun: false, context: context(130)).get().recorded, 1)
     }
 
     func testTheSameChangesGiveTheSameLedgerAndTheSameAuditHashesAsSQLite() throws {
