@@ -109,19 +109,23 @@ extension PostgresLedgerStore {
 
     /// Every `sending` dispatch whose sender is gone (its advisory lock free: the process
     /// died, or the server dropped its session after a partition) becomes `ambiguous`
-    /// (audited), never resent by itself. A live sender's dispatches, this one's included,
-    /// are left alone. Senders call it at start, before every tick and before every batch
-    /// claim, so the survivors settle a dead daemon's batch while they work through their queue.
+    /// (audited), never resent by itself. Senders call it at start, before every tick and
+    /// before every batch claim, so the survivors settle a dead daemon's batch while they work
+    /// through their queue. Another live sender's dispatches are left alone; this sender's own
+    /// are not, as on SQLite: it calls this only with no batch of its own in flight, so one
+    /// still `sending` is a claim whose commit it never heard back about (the server went
+    /// down between the commit and its reply) or whose outcome it could not record.
     public func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch] {
         let orphaned = """
-            d.state = 'sending' AND (d.sending_daemon IS NULL OR NOT EXISTS (
+            d.state = 'sending' AND (d.sending_daemon IS NULL OR d.sending_daemon = $1 OR NOT EXISTS (
                 SELECT 1 FROM daemons x WHERE x.id = d.sending_daemon AND \(Self.alive("x"))))
             """
-        guard try locked({ try db.scalarInt("SELECT count(*) FROM dispatches d WHERE \(orphaned)") }) ?? 0 > 0 else {
+        let me: [PGValue] = [.text(daemonID ?? "")]
+        guard try locked({ try db.scalarInt("SELECT count(*) FROM dispatches d WHERE \(orphaned)", me) }) ?? 0 > 0 else {
             return []
         }
         return try writing(context) { audit in
-            let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE \(orphaned) ORDER BY d.id FOR UPDATE OF d SKIP LOCKED")
+            let rows = try db.query("SELECT \(PGColumns.dispatchFrom) WHERE \(orphaned) ORDER BY d.id FOR UPDATE OF d SKIP LOCKED", me)
             let interrupted = try (0..<rows.count).map { try rows.dispatch($0, label: label) }
             return try OutboxRules.markAmbiguous(interrupted, in: primitives, audit: &audit, context: context)
         }

@@ -328,7 +328,6 @@ final class PostgresLedgerStoreTests: XCTestCase {
         let survivor = try openPG()
         defer { survivor.close() }
         try survivor.lockForSending()
-        try survivor.markSending([ids[1]], messageID: "<2@x>", recipients: ["a@b.example"], context: context())
 
         XCTAssertEqual(try survivor.markInterruptedAsAmbiguous(context: context(5)), [], "a live sender's batch is its own")
         // The process dies: its session ends without a word, and with it the advisory lock.
@@ -341,12 +340,34 @@ final class PostgresLedgerStoreTests: XCTestCase {
         }
         XCTAssertEqual(settled.map(\.id), [ids[0]])
         XCTAssertEqual(try survivor.dispatches(in: [.ambiguous]).map(\.id), [ids[0]])
+        try survivor.markSending([ids[1]], messageID: "<2@x>", recipients: ["a@b.example"], context: context(15))
         XCTAssertEqual(try survivor.dispatches(in: [.sending]).map(\.id), [ids[1]])
         XCTAssertEqual(try survivor.liveDaemons().map(\.id), [survivor.daemonID!])
         // The survivor's own outcome goes on as usual.
         try survivor.recordOutcome([ids[1]], .sent(reply: "250 ok"), context: context(20))
         XCTAssertEqual(try survivor.dispatches(in: [.sent]).map(\.id), [ids[1]])
         XCTAssertNil(try survivor.verifyAudit())
+    }
+
+    func testASendersOwnClaimWhoseCommitReplyWasLostIsSettledAmbiguousAtItsNextCheckNotLeftSending() throws {
+        let sender = try openPG()
+        defer { sender.close() }
+        try sender.lockForSending()
+        _ = try sender.importInvoices([row("INV-1")], source: "a.csv", context: context())
+        let ids = try sender.queue([newDispatch("INV-1", "firm")], context: context()).map(\.id)
+        // The claim commits, then the server goes down before its reply arrives: the sender
+        // takes the batch as not claimed and sends nothing. Its next session takes its lock again.
+        try sender.markSending([ids[0]], messageID: "<1@x>", recipients: ["a@b.example"], context: context())
+        let admin = try openPG()
+        defer { admin.close() }
+        _ = try admin.connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()")
+        try sender.checkStillOnDisk()
+        XCTAssertEqual(try sender.liveDaemons().map(\.id), [sender.daemonID!], "the sender holds its lock again")
+        // Between batches nothing of its own is in flight: what is still `sending` under its
+        // name can never be finished by anyone, so it is settled, not left for ever.
+        XCTAssertEqual(try sender.markInterruptedAsAmbiguous(context: context(5)).map(\.id), [ids[0]])
+        XCTAssertEqual(try sender.dispatches(in: [.ambiguous]).map(\.id), [ids[0]])
+        XCTAssertNil(try sender.verifyAudit())
     }
 
     func testSeveralWritersAtOnceMakeOneAuditChain() throws {
