@@ -41,18 +41,19 @@ public enum ByteText {
     }
 
     /// Decimal digits of `value`, zero-padded to at least `minimumCount`.
+    /// The digits are written from the last into a stack buffer, each by a division by the
+    /// constant 10 (which the compiler turns into a multiplication), then appended at once.
     @inlinable public static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1, count = 1
-        while value / divisor >= 10 {
-            divisor *= 10
-            count += 1
-        }
-        if count < minimumCount { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: minimumCount - count)) }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var position = digits.count
+            var rest = value
+            repeat {
+                position -= 1
+                digits[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            for _ in (digits.count - position)..<max(minimumCount, digits.count - position) { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[position...]))
         }
     }
 
