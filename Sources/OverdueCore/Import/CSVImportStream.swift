@@ -24,6 +24,8 @@ public struct CSVImportCheck {
     /// The checking pass's table of clients, handed to the writing pass so the file's clients
     /// are held once, not once per pass; a kept row names its client by its place here.
     let known: [CSVRowValidator.KnownClient]
+    /// The ids of `known`, side by side: a row read back by id only reads no more of its client.
+    let ids: [String]
     let spill: CSVRowSpill
 }
 
@@ -76,7 +78,8 @@ extension CSVImport {
         validator.finish()
         guard validator.problems.isEmpty else { return .failure(validator.problems.failure) }
         try spill.endWriting()
-        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients, spill: spill))
+        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients,
+                                       ids: validator.clients.map(\.id), spill: spill))
     }
 
     /// Parses a whole file held in memory (`invoice add`'s one row, tests): the same passes.
@@ -113,10 +116,16 @@ extension CSVImport {
 public struct CSVImportRows {
     private let checked: CSVImportCheck
     private var reader: CSVRowSpill.Reader
+    private let clientDetails: Bool
     private var given = 0
 
-    public init(checked: CSVImportCheck) {
+    /// `clientDetails` false: each row names its client by id only, with an empty name and no
+    /// addresses. That is all a store's streaming import reads of a row (it takes the clients
+    /// from `CSVImportCheck.clients`), and it spares each row a visit to its client's name and
+    /// addresses, which lie anywhere in memory.
+    public init(checked: CSVImportCheck, clientDetails: Bool = true) {
         self.checked = checked
+        self.clientDetails = clientDetails
         reader = checked.spill.reader()
     }
 
@@ -124,7 +133,7 @@ public struct CSVImportRows {
     public mutating func next() throws -> ImportRow? {
         guard given < checked.rows else { return nil }
         given += 1
-        return try reader.next(clients: checked.known)
+        return try reader.next(clients: checked.known, ids: clientDetails ? nil : checked.ids)
     }
 }
 
@@ -241,7 +250,8 @@ public final class CSVRowSpill {
 
         init(spill: CSVRowSpill) { self.spill = spill }
 
-        mutating func next(clients: [CSVRowValidator.KnownClient]) throws -> ImportRow {
+        /// `ids` given: the row names its client by id alone (see `CSVImportRows`).
+        mutating func next(clients: [CSVRowValidator.KnownClient], ids: [String]? = nil) throws -> ImportRow {
             guard let length = try available(4).map({ Int(load(UInt32.self, at: $0)) }), try available(length) != nil else {
                 throw OverdueError(.ioError, "the rows kept for the import ended early")
             }
@@ -261,9 +271,10 @@ public final class CSVRowSpill {
                 let issue = takeDate(), due = takeDate()
                 let currency = currencies[Int(take(UInt16.self))]
                 let status = CSVRowSpill.statuses[Int(take(UInt8.self))]
-                let numberCount = Int(take(UInt32.self)), client = clients[Int(take(UInt32.self))]
+                let numberCount = Int(take(UInt32.self)), client = Int(take(UInt32.self))
                 let number = String(decoding: UnsafeBufferPointer(rebasing: block[at..<(at + numberCount)]), as: UTF8.self)
-                return ImportRow(line: line, number: number, clientID: client.id, clientName: client.name, clientEmails: client.emails,
+                let (id, name, emails) = ids.map { ($0[client], "", []) } ?? (clients[client].id, clients[client].name, clients[client].emails)
+                return ImportRow(line: line, number: number, clientID: id, clientName: name, clientEmails: emails,
                                  issueDate: issue, dueDate: due, amount: Money(minorUnits: amount, currency: currency),
                                  paid: Money(minorUnits: paid, currency: currency), status: status)
             }

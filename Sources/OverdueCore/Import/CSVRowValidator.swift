@@ -44,7 +44,8 @@ struct CSVRowValidator {
     private(set) var rowClient = -1
     /// Per-row scratch, kept to avoid an allocation per row.
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
-    private var lastCurrency: (code: String, currency: Currency?)?
+    /// The currency codes met so far (a few), so a row's code is compared, not looked up.
+    private var seenCurrencies: [(code: String, currency: Currency?)] = []
 
     // Export formats (see `ImportFormat`): the header is searched for, and more columns are read.
     /// Until the header row is found: rows before it are the export's title rows.
@@ -309,10 +310,10 @@ struct CSVRowValidator {
 
     private mutating func currency(_ field: Bytes, line: Int) -> Currency? {
         guard !field.isEmpty else { return required(.currency, line: line) }
-        if let last = lastCurrency, CSVField.equals(field, last.code) { return last.currency ?? reportCurrency(last.code, line: line) }
+        for seen in seenCurrencies where CSVField.equals(field, seen.code) { return seen.currency ?? reportCurrency(seen.code, line: line) }
         let code = CSVField.string(field)
         let currency = Currency(code: code)
-        lastCurrency = (code, currency)
+        if seenCurrencies.count < 8 { seenCurrencies.append((code, currency)) }
         return currency ?? reportCurrency(code, line: line)
     }
 

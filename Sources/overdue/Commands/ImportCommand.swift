@@ -44,7 +44,8 @@ struct ImportCommand: ParsableCommand {
                 .get(orRefuse: file, nothing: "nothing imported")
             let store = try openImportLedger(config)
             defer { store.close() }
-            var rows = CSVImportRows(checked: checked)
+            // The dry run prints each row whole; the import's stores take the clients from `checked.clients`.
+            var rows = CSVImportRows(checked: checked, clientDetails: dryRun)
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
                 // Each row as it became, so a column map can be checked before it is trusted.
