@@ -25,8 +25,8 @@ extension SQLiteLedgerStore {
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
         var next = rows.makeIterator()
-        return try importInvoices(clients: ImportPosition.clients(of: rows), rowCount: rows.count, source: source,
-                                  context: context) { next.next() }
+        return try importRows(clients: ImportPosition.clients(of: rows), rowCount: rows.count, source: source,
+                              context: context, numbersMayRepeat: true) { next.next() }
     }
 
     /// `importInvoices` from a stream: the file's clients (from `CSVImport.check`, in id byte
@@ -34,6 +34,12 @@ extension SQLiteLedgerStore {
     /// rows, never the file.
     public func importInvoices(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
                                rows next: () throws -> ImportRow?) throws -> ImportSummary {
+        // Checked rows: `CSVImport.check` refuses a file that names a number twice.
+        try importRows(clients: clients, rowCount: rowCount, source: source, context: context, numbersMayRepeat: false, rows: next)
+    }
+
+    private func importRows(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
+                            numbersMayRepeat: Bool, rows next: () throws -> ImportRow?) throws -> ImportSummary {
         try locked {
             // The rows go in in key order (invoices, audit) or in chunks of a sorted list
             // (clients), so pages are written once and a small page cache serves; the ledger's
@@ -41,7 +47,7 @@ extension SQLiteLedgerStore {
             let cacheSize = try db.scalarInt("PRAGMA cache_size") ?? -2000
             try db.execute("PRAGMA cache_size = \(SQLiteLedgerStore.importCacheKiB)")
             defer { try? db.execute("PRAGMA cache_size = \(cacheSize)") }
-            var importer = try Importer(store: self, now: storedSeconds(context.at), rows: rowCount)
+            var importer = try Importer(store: self, now: storedSeconds(context.at), rows: numbersMayRepeat ? rowCount : nil)
             var position = ImportPosition(clients: clients)
             var committed = 0
             do {
@@ -188,6 +194,7 @@ private struct Importer {
     /// memory may repeat one; a checked file never does) is flushed and compared, not inserted
     /// twice. A collision only sends a row down the careful path.
     private var seen: Set<Int> = []
+    private let numbersMayRepeat: Bool
     /// New clients in `clientsFirst` mode, batched the same way; flushed before any invoice
     /// (which refers to its client) is written.
     private var newClients: BatchInsert
@@ -198,11 +205,13 @@ private struct Importer {
     /// `{"source":…,"line":` for the file being imported, written once.
     private var sourceMembers: (source: String, bytes: [UInt8])?
 
-    /// `rows`: how many rows the import has, when known (room for them is made once).
-    init(store: SQLiteLedgerStore, now: Int64, rows: Int = 0) throws {
+    /// `rows`: how many rows the import has when their numbers may repeat (room for them in
+    /// `seen` is made once); nil when they cannot (a checked file's), and `seen` is not kept.
+    init(store: SQLiteLedgerStore, now: Int64, rows: Int? = 0) throws {
         self.store = store
         self.now = now
-        seen.reserveCapacity(rows)
+        numbersMayRepeat = rows != nil
+        seen.reserveCapacity(rows ?? 0)
         lookup = try store.db.prepare("""
             SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
             FROM invoices WHERE number = ?
@@ -283,7 +292,7 @@ private struct Importer {
         let currency = invoice.currency
         // Into an empty ledger (the large first import) a number not seen before is new: it is
         // batched without a lookup. Any other row is looked up, with its earlier self written first.
-        let new = seen.insert(invoice.number.hashValue).inserted
+        let new = !numbersMayRepeat || seen.insert(invoice.number.hashValue).inserted
         if !new { try batched.flush() }
         guard let old = new && insertFirst == true ? nil : try existing(invoice.number) else {
             try batchRow(invoice)

@@ -97,8 +97,8 @@ public enum ByteText {
 
     /// The hex digit of the low four bits of `nibble`.
     @inlinable static func hexDigit(_ nibble: UInt8, uppercase: Bool = false) -> UInt8 {
-        let nibble = nibble & 0x0F
-        return nibble < 10 ? UInt8(ascii: "0") + nibble : (uppercase ? UInt8(ascii: "A") : UInt8(ascii: "a")) - 10 + nibble
+        let digits: StaticString = "0123456789abcdef0123456789ABCDEF"
+        return digits.utf8Start[Int(nibble & 0x0F) + (uppercase ? 16 : 0)]
     }
 
     /// Two lower-case hex digits per byte of `bytes` (hashes, Message-IDs, secrets).
