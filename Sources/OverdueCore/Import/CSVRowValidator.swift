@@ -123,7 +123,9 @@ struct CSVRowValidator {
 
     // MARK: Rows
 
-    /// The row, or nil with its problems recorded.
+    /// The row, or nil with its problems recorded. Its client is `clients[rowClient]`; a row of a
+    /// client met before is held to it and carries no addresses of its own (the spill keeps a row's
+    /// client by number, and a store takes the clients from the check).
     mutating func row(_ fields: [Bytes], line: Int, problem: CSVRecordReader.QuotingProblem?) -> ImportRow? {
         if searchingHeader {
             lookForHeader(fields, line: line, problem: problem)
@@ -177,7 +179,15 @@ struct CSVRowValidator {
         if let field = columns[CSVColumn.clientName.ordinal] { clientName = name(field, line: line) }
         if absent(.clientID), format.clientKey == .name, let clientName { clientID = Identifier.nfc(clientName) }
         var known = clientID.flatMap { clientIndex[$0] }
-        if let field = columns[CSVColumn.clientEmail.ordinal] { emails = emailList(field, known: known, line: line) }
+        // The same bytes as the client's first row gave: the same addresses, not read again.
+        var sameEmails = false
+        if let field = columns[CSVColumn.clientEmail.ordinal] {
+            if let known, CSVField.equals(field, clients[known].rawEmails) {
+                sameEmails = true
+            } else {
+                emails = emailList(field, line: line)
+            }
+        }
         if absent(.clientID), format.clientKey == .email, let first = emails?.first {
             clientID = Identifier.nfc(first.lowercased())
             known = clientIndex[clientID!]
@@ -215,13 +225,13 @@ struct CSVRowValidator {
             report(line, label(.number), "invoice \(quoted(number)) appears twice (first on line \(first))"
                    + (exports ? "; the rows of one invoice must follow one another" : ""))
         }
-        if let clientID, let clientName, let emails {
+        if let clientID, let clientName, sameEmails || emails != nil {
             if let index = known {
                 if clients[index].name != clientName {
                     report(line, label(.clientName),
                                  "client \(quoted(clientID)) is named \(quoted(clients[index].name)) on line \(clients[index].line); every row of a client must agree")
                 }
-                if clients[index].emails != emails {
+                if !sameEmails, clients[index].emails != emails {
                     report(line, label(.clientEmail),
                                  "client \(quoted(clientID)) has the addresses \(quoted(clients[index].emails.joined(separator: ";"))) on line \(clients[index].line); every row of a client must agree")
                 }
@@ -229,17 +239,17 @@ struct CSVRowValidator {
                 known = clients.count
                 clientIndex[clientID] = clients.count
                 clients.append(KnownClient(id: clientID, line: line, name: clientName,
-                                           rawEmails: CSVField.string(columns[CSVColumn.clientEmail.ordinal]!), emails: emails))
+                                           rawEmails: CSVField.string(columns[CSVColumn.clientEmail.ordinal]!), emails: emails ?? []))
             }
         }
 
-        guard problems.total == before, let number, let clientID, let clientName, let emails, let issueDate, let dueDate,
-              let currency, let amount, let paid, let status, let known else {
+        guard problems.total == before, let number, let clientID, let clientName, sameEmails || emails != nil, let issueDate,
+              let dueDate, let currency, let amount, let paid, let status, let known else {
             if exports, let number, !continues { group = (number, line, nil) }
             return nil
         }
         rowClient = known
-        let row = ImportRow(line: line, number: number, clientID: clientID, clientName: clientName, clientEmails: emails,
+        let row = ImportRow(line: line, number: number, clientID: clientID, clientName: clientName, clientEmails: emails ?? [],
                             issueDate: issueDate, dueDate: dueDate, amount: Money(minorUnits: amount, currency: currency),
                             paid: Money(minorUnits: paid, currency: currency), status: status)
         guard exports else { return row }
@@ -263,8 +273,7 @@ struct CSVRowValidator {
         return CSVField.string(trimmed)
     }
 
-    private mutating func emailList(_ field: Bytes, known: Int?, line: Int) -> [String]? {
-        if let known, CSVField.equals(field, clients[known].rawEmails) { return clients[known].emails }
+    private mutating func emailList(_ field: Bytes, line: Int) -> [String]? {
         var emails: [String] = []
         var valid = true
         var start = 0
