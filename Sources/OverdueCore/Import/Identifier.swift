@@ -19,7 +19,8 @@ public enum Identifier {
     public static func precedes(_ a: String, _ b: String) -> Bool {
         let bytes = a.utf8.withContiguousStorageIfAvailable { a in
             b.utf8.withContiguousStorageIfAvailable { b in
-                let common = memcmp(a.baseAddress!, b.baseAddress!, min(a.count, b.count))
+                let shorter = min(a.count, b.count)
+                let common = shorter == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, shorter)
                 return common != 0 ? common < 0 : a.count < b.count
             }
         }
