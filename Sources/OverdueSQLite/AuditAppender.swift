@@ -69,15 +69,16 @@ struct AuditAppender {
         line.removeAll(keepingCapacity: true)
         AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
                         stage: stage, details: details, hashes: nil, to: &line)
-        let hashBytes = lastHashHex.withUnsafeBytes { AuditChain.digest(prevHashHex: $0, canonical: line) }
         rows.append(.int(seq)); rows.append(.int(at)); rows.append(.optional(asOf)); rows.append(.text(event.rawValue))
         rows.append(.optional(invoice)); rows.append(.optional(client)); rows.append(.optional(stage))
-        rows.append(.utf8(details)); rows.append(.blob(lastHashBytes)); rows.append(.blob(hashBytes))
+        rows.append(.utf8(details)); rows.append(.blob(lastHashBytes))
+        // The previous hash is in the row: its buffers now take the new one.
+        lastHashHex.withUnsafeBytes { AuditChain.digest(prevHashHex: $0, canonical: line, into: &lastHashBytes) }
+        rows.append(.blob(lastHashBytes))
+        lastHashHex.removeAll(keepingCapacity: true)
+        ByteText.appendHex(bytes: lastHashBytes, to: &lastHashHex)
         try rows.endRow()
         lastSeq = seq
-        lastHashBytes = hashBytes
-        lastHashHex.removeAll(keepingCapacity: true)
-        ByteText.appendHex(bytes: hashBytes, to: &lastHashHex)
         appended += 1
     }
 

@@ -25,8 +25,8 @@ extension SQLiteLedgerStore {
     /// - Holds and dispatch history are the ledger's own and never touched by import.
     public func importInvoices(_ rows: [ImportRow], source: String, context: ChangeContext) throws -> ImportSummary {
         var next = rows.makeIterator()
-        return try importInvoices(clients: ImportPosition.clients(of: rows), rowCount: rows.count, source: source,
-                                  context: context) { next.next() }
+        return try importRows(clients: ImportPosition.clients(of: rows), rowCount: rows.count, source: source,
+                              context: context, numbersMayRepeat: true) { next.next() }
     }
 
     /// `importInvoices` from a stream: the file's clients (from `CSVImport.check`, in id byte
@@ -34,6 +34,12 @@ extension SQLiteLedgerStore {
     /// rows, never the file.
     public func importInvoices(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
                                rows next: () throws -> ImportRow?) throws -> ImportSummary {
+        // Checked rows: `CSVImport.check` refuses a file that names a number twice.
+        try importRows(clients: clients, rowCount: rowCount, source: source, context: context, numbersMayRepeat: false, rows: next)
+    }
+
+    private func importRows(clients: [ImportClient], rowCount: Int, source: String, context: ChangeContext,
+                            numbersMayRepeat: Bool, rows next: () throws -> ImportRow?) throws -> ImportSummary {
         try locked {
             // The rows go in in key order (invoices, audit) or in chunks of a sorted list
             // (clients), so pages are written once and a small page cache serves; the ledger's
@@ -41,7 +47,7 @@ extension SQLiteLedgerStore {
             let cacheSize = try db.scalarInt("PRAGMA cache_size") ?? -2000
             try db.execute("PRAGMA cache_size = \(SQLiteLedgerStore.importCacheKiB)")
             defer { try? db.execute("PRAGMA cache_size = \(cacheSize)") }
-            var importer = try Importer(store: self, now: storedSeconds(context.at))
+            var importer = try Importer(store: self, now: storedSeconds(context.at), rows: numbersMayRepeat ? rowCount : nil)
             var position = ImportPosition(clients: clients)
             var committed = 0
             do {
@@ -158,7 +164,7 @@ private struct ImportPosition {
     static func clients(of rows: [ImportRow]) -> [ImportClient] {
         var last: [String: Int] = [:]
         for index in rows.indices { last[rows[index].clientID] = index }
-        return last.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        return last.sorted { Identifier.precedes($0.key, $1.key) }
             .map { ImportClient(id: $0.key, name: rows[$0.value].clientName, emails: rows[$0.value].clientEmails) }
     }
 }
@@ -188,18 +194,24 @@ private struct Importer {
     /// memory may repeat one; a checked file never does) is flushed and compared, not inserted
     /// twice. A collision only sends a row down the careful path.
     private var seen: Set<Int> = []
+    private let numbersMayRepeat: Bool
     /// New clients in `clientsFirst` mode, batched the same way; flushed before any invoice
     /// (which refers to its client) is written.
     private var newClients: BatchInsert
     /// Reused byte buffers for the row being inserted.
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
-    private var amountBytes: [UInt8] = []
     private var details: [UInt8] = []
+    /// `{"source":…,"line":` for the file being imported, written once.
+    private var sourceMembers: (source: String, bytes: [UInt8])?
 
-    init(store: SQLiteLedgerStore, now: Int64) throws {
+    /// `rows`: how many rows the import has when their numbers may repeat (room for them in
+    /// `seen` is made once); nil when they cannot (a checked file's), and `seen` is not kept.
+    init(store: SQLiteLedgerStore, now: Int64, rows: Int? = 0) throws {
         self.store = store
         self.now = now
+        numbersMayRepeat = rows != nil
+        seen.reserveCapacity(rows ?? 0)
         lookup = try store.db.prepare("""
             SELECT client_id, issue_date, due_date, currency, amount_minor, paid_imported_minor, status
             FROM invoices WHERE number = ?
@@ -252,7 +264,14 @@ private struct Importer {
             newClients.append(.text(id)); newClients.append(.text(name)); newClients.append(.text(joinAddresses(emails)))
             newClients.append(.int(now)); newClients.append(.int(now))
             try newClients.endRow()
-            try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
+            details.removeAll(keepingCapacity: true)
+            var object = JSONObjectWriter()
+            object.key("name", to: &details)
+            JSONValue.writeString(name, to: &details)
+            object.key("emails", to: &details)
+            JSONValue.writeStrings(emails, to: &details)
+            object.end(to: &details)
+            try audit.append(.clientAdded, invoice: nil, client: id, stage: nil, details: details)
         }
     }
 
@@ -273,7 +292,7 @@ private struct Importer {
         let currency = invoice.currency
         // Into an empty ledger (the large first import) a number not seen before is new: it is
         // batched without a lookup. Any other row is looked up, with its earlier self written first.
-        let new = seen.insert(invoice.number.hashValue).inserted
+        let new = !numbersMayRepeat || seen.insert(invoice.number.hashValue).inserted
         if !new { try batched.flush() }
         guard let old = new && insertFirst == true ? nil : try existing(invoice.number) else {
             try batchRow(invoice)
@@ -333,32 +352,38 @@ private struct Importer {
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).
     /// The hot path of a large first import: details are written as bytes, with no JSON tree.
+    /// Only the source is text from outside, escaped once per import (`sourceMembers`); every
+    /// other value is digits, `-`, `.` or an ISO code or status word, which JSON writes as is,
+    /// so the members go in as fixed fragments with their values between.
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
         details.removeAll(keepingCapacity: true)
-        var object = JSONObjectWriter()
         if let origin {
-            object.key("source", to: &details)
-            JSONValue.writeString(origin.source, to: &details)
-            object.key("line", to: &details)
+            if sourceMembers?.source != origin.source {
+                var members: [UInt8] = []
+                var object = JSONObjectWriter()
+                object.key("source", to: &members)
+                JSONValue.writeString(origin.source, to: &members)
+                object.key("line", to: &members)
+                sourceMembers = (origin.source, members)
+            }
+            details.append(contentsOf: sourceMembers!.bytes)
             ByteText.append(Int64(origin.line), to: &details)
+            details.append(contentsOf: Importer.issueDateAfterMember)
+        } else {
+            details.append(contentsOf: Importer.issueDateFirst)
         }
-        object.key("issue_date", to: &details)
-        JSONValue.writeString(utf8: issueBytes, to: &details)
-        object.key("due_date", to: &details)
-        JSONValue.writeString(utf8: dueBytes, to: &details)
-        amountBytes.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.amount, to: &amountBytes)
-        object.key("amount", to: &details)
-        JSONValue.writeString(utf8: amountBytes, to: &details)
-        amountBytes.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.paid, to: &amountBytes)
-        object.key("paid", to: &details)
-        JSONValue.writeString(utf8: amountBytes, to: &details)
-        object.key("currency", to: &details)
-        JSONValue.writeString(invoice.currency.code, to: &details)
-        object.key("status", to: &details)
-        JSONValue.writeString(invoice.status.rawValue, to: &details)
-        object.end(to: &details)
+        details.append(contentsOf: issueBytes)
+        details.append(contentsOf: Importer.dueDateMember)
+        details.append(contentsOf: dueBytes)
+        details.append(contentsOf: Importer.amountMember)
+        ByteText.append(invoice.amount, to: &details)
+        details.append(contentsOf: Importer.paidMember)
+        ByteText.append(invoice.paid, to: &details)
+        details.append(contentsOf: Importer.currencyMember)
+        details.append(contentsOf: invoice.currency.code.utf8)
+        details.append(contentsOf: Importer.statusMember)
+        details.append(contentsOf: invoice.status.rawValue.utf8)
+        details.append(contentsOf: Importer.objectEnd)
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
@@ -366,6 +391,15 @@ private struct Importer {
             summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
         }
     }
+
+    private static let issueDateFirst = Array(#"{"issue_date":""#.utf8)
+    private static let issueDateAfterMember = Array(#","issue_date":""#.utf8)
+    private static let dueDateMember = Array(#"","due_date":""#.utf8)
+    private static let amountMember = Array(#"","amount":""#.utf8)
+    private static let paidMember = Array(#"","paid":""#.utf8)
+    private static let currencyMember = Array(#"","currency":""#.utf8)
+    private static let statusMember = Array(#"","status":""#.utf8)
+    private static let objectEnd = Array(#""}"#.utf8)
 
     /// The status an imported row leaves the invoice in (see `importInvoices`).
     static func resolvedStatus(csv: InvoiceStatus, ledger: InvoiceStatus) -> InvoiceStatus {

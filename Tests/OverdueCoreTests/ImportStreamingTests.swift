@@ -130,4 +130,52 @@ final class ImportStreamingTests: XCTestCase {
         XCTAssertEqual(list, try ImportFixture.parse(bytes).get())
         XCTAssertEqual(list.count, count)
     }
+
+    func testAFileOfGivenSizeIsCheckedAsOneOfUnknownSize() throws {
+        var records: [String] = []
+        var size = 0
+        while size < 3 * CSVImport.blockSize {
+            let record = ImportFixture.record(["number": "INV-\(records.count + 1)", "client_id": "c\(records.count % 5)",
+                                               "client_name": "C \(records.count % 5)"])
+            records.append(record)
+            size += record.utf8.count + 1
+        }
+        let good = ImportFixture.file(records)
+        let unsized = try CSVImport.check(fileName: "in.csv", read: reader(good, piece: 4096)).get()
+        let sized = try CSVImport.check(fileName: "in.csv", read: reader(good, piece: 4096), size: good.count).get()
+        XCTAssertEqual(sized.rows, unsized.rows)
+        XCTAssertEqual(sized.clients, unsized.clients)
+        var a = CSVImportRows(checked: unsized), b = CSVImportRows(checked: sized)
+        while let row = try a.next() { XCTAssertEqual(try b.next(), row) }
+        XCTAssertNil(try b.next())
+
+        let repeated = ImportFixture.file(records + [ImportFixture.record(["number": "INV-2", "client_id": "c1", "client_name": "C 1"])])
+        guard case .failure(let failure) = try CSVImport.check(fileName: "in.csv", read: reader(repeated, piece: 4096),
+                                                               size: repeated.count) else { return XCTFail("accepted") }
+        XCTAssertEqual(failure.problems, ["in.csv:\(records.count + 2): number: invoice \"INV-2\" appears twice (first on line 3)"])
+    }
+
+    func testRowsForAStoreNameTheirClientByIdOnly() throws {
+        let bytes = ImportFixture.file([
+            ImportFixture.record(["number": "INV-1", "client_id": "b", "client_name": "Bolt AG", "client_email": "x@bolt.example"]),
+            ImportFixture.record(["number": "INV-2", "client_id": "a"]),
+        ])
+        // A check's rows are read back once: each reading gets its own check.
+        var whole = CSVImportRows(checked: try CSVImport.check(fileName: "in.csv", read: reader(bytes, piece: 1 << 20)).get())
+        let checked = try CSVImport.check(fileName: "in.csv", read: reader(bytes, piece: 1 << 20)).get()
+        var byID = CSVImportRows(checked: checked, clientDetails: false)
+        while let row = try whole.next() {
+            var expected = row
+            expected.clientName = ""
+            expected.clientEmails = []
+            XCTAssertEqual(try byID.next(), expected)
+        }
+        XCTAssertEqual(checked.clients.map(\.name), ["Acme GmbH", "Bolt AG"], "the clients are listed whole")
+    }
+
+    func testClientIdsSortByTheirBytes() {
+        let ids = ["b", "é", "a", "ab", "B", "z", "", "e\u{301}"]
+        XCTAssertEqual(ids.sorted(by: Identifier.precedes), ids.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        XCTAssertEqual(ids.sorted(by: Identifier.precedes), ["", "B", "a", "ab", "b", "e\u{301}", "z", "é"])
+    }
 }

@@ -159,7 +159,7 @@ public enum AuditLine {
     /// `{"seq":…,"at":…,"event":…,"invoice":…,"client":…,"stage":…,"details":…}`, with
     /// `"prev"` and `"hash"` before the closing brace when `hashes` are given. `details` is the
     /// details object already serialized canonically (`JSONValue.write`).
-    public static func write<Details: Collection>(seq: Int64, times: [UInt8], event: String, invoice: String?, client: String?,
+    @inlinable public static func write<Details: Collection>(seq: Int64, times: [UInt8], event: String, invoice: String?, client: String?,
                                                   stage: String?, details: Details, hashes: (prev: String, hash: String)?,
                                                   to out: inout [UInt8]) where Details.Element == UInt8 {
         ByteText.append("{\"seq\":", to: &out)
@@ -168,11 +168,11 @@ public enum AuditLine {
         ByteText.append(",\"event\":", to: &out)
         JSONValue.writeString(event, to: &out)
         ByteText.append(",\"invoice\":", to: &out)
-        JSONValue.optional(invoice).write(to: &out)
+        JSONValue.writeString(optional: invoice, to: &out)
         ByteText.append(",\"client\":", to: &out)
-        JSONValue.optional(client).write(to: &out)
+        JSONValue.writeString(optional: client, to: &out)
         ByteText.append(",\"stage\":", to: &out)
-        JSONValue.optional(stage).write(to: &out)
+        JSONValue.writeString(optional: stage, to: &out)
         ByteText.append(",\"details\":", to: &out)
         out.append(contentsOf: details)
         if let hashes {
@@ -203,11 +203,20 @@ public enum AuditChain {
     /// `digest` with the previous hash given as its hex digits: the message is hashed in its
     /// three parts, so an appender carrying the hex of the last hash copies nothing.
     public static func digest(prevHashHex: UnsafeRawBufferPointer, canonical: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        digest(prevHashHex: prevHashHex, canonical: canonical, into: &out)
+        return out
+    }
+
+    /// `digest` written over the contents of `out` (an appender's reused buffer: no array per entry).
+    public static func digest(prevHashHex: UnsafeRawBufferPointer, canonical: [UInt8], into out: inout [UInt8]) {
         var hasher = SHA256()
         hasher.update(bufferPointer: prevHashHex)
         withUnsafeBytes(of: UInt8(0x0A)) { hasher.update(bufferPointer: $0) }
         canonical.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().withUnsafeBytes { Array($0) }
+        let digest = hasher.finalize()
+        out.removeAll(keepingCapacity: true)
+        digest.withUnsafeBytes { out.append(contentsOf: $0) }
     }
 
     /// Details serialized canonically, as stored and hashed.

@@ -22,8 +22,10 @@ public struct CSVImportCheck {
     public var clients: [ImportClient]
     public var rows: Int
     /// The checking pass's table of clients, handed to the writing pass so the file's clients
-    /// are held once, not once per pass.
-    var known: [String: CSVRowValidator.KnownClient]
+    /// are held once, not once per pass; a kept row names its client by its place here.
+    let known: [CSVRowValidator.KnownClient]
+    /// The ids of `known`, side by side: a row read back by id only reads no more of its client.
+    let ids: [String]
     let spill: CSVRowSpill
 }
 
@@ -36,15 +38,22 @@ extension CSVImport {
     /// problems in memory and each valid row in `spill`, so a file of any size is checked in
     /// memory that grows with its clients and invoice numbers, not its bytes. The writing pass
     /// (`CSVImportRows`) reads the rows back from the spill: the file is parsed once, and what is
-    /// written is what was checked.
+    /// written is what was checked. `size`, the file's size in bytes when known, lets the table of
+    /// invoice numbers be sized once from the rows of the first block.
     public static func check(fileName: String, format: ImportFormat = .overdue, read: @escaping CSVFileRead,
-                             spill: CSVRowSpill = .inMemory()) throws -> Result<CSVImportCheck, CSVImportFailure> {
+                             spill: CSVRowSpill = .inMemory(), size: Int? = nil) throws -> Result<CSVImportCheck, CSVImportFailure> {
         var validator = CSVRowValidator(fileName: fileName, format: format)
         let (separator, read) = try ImportSeparator.detect(format: format, read: read)
-        let blocks = CSVBlocks(read: read, separator: separator)
+        var bytesRead = 0
+        let blocks = CSVBlocks(read: { buffer in
+            let count = try read(buffer)
+            bytesRead += count
+            return count
+        }, separator: separator)
         var header = true
         var rows = 0
-        try blocks.forEachRecord { fields, line, problem in
+        var sized = size == nil
+        try blocks.forEachRecord({ fields, line, problem in
             if header {
                 header = false
                 return validator.readHeader(fields, line: line, problem: problem)
@@ -52,10 +61,16 @@ extension CSVImport {
             if let row = validator.row(fields, line: line, problem: problem) {
                 rows += 1
                 // Once a row is bad the file is refused: the rest need not be kept.
-                if validator.problems.isEmpty { try spill.append(row) }
+                if validator.problems.isEmpty { try spill.append(row, client: validator.rowClient) }
             }
             return true
-        }
+        }, blockDone: {
+            // Once a block's worth is read (the separator's sniffing may hand over less first),
+            // its rows tell the file's, with a little room for rows longer than these.
+            guard !sized, let size, bytesRead >= min(size, CSVImport.blockSize) else { return }
+            sized = true
+            if bytesRead < size { validator.expect(rows: rows * size / bytesRead + rows / 16) }
+        })
         if header {
             validator.problems.add(fileName, line: 1, "header",
                                    "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
@@ -63,7 +78,8 @@ extension CSVImport {
         validator.finish()
         guard validator.problems.isEmpty else { return .failure(validator.problems.failure) }
         try spill.endWriting()
-        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients, spill: spill))
+        return .success(CSVImportCheck(clients: validator.importClients, rows: rows, known: validator.clients,
+                                       ids: validator.clients.map(\.id), spill: spill))
     }
 
     /// Parses a whole file held in memory (`invoice add`'s one row, tests): the same passes.
@@ -100,10 +116,16 @@ extension CSVImport {
 public struct CSVImportRows {
     private let checked: CSVImportCheck
     private var reader: CSVRowSpill.Reader
+    private let clientDetails: Bool
     private var given = 0
 
-    public init(checked: CSVImportCheck) {
+    /// `clientDetails` false: each row names its client by id only, with an empty name and no
+    /// addresses. That is all a store's streaming import reads of a row (it takes the clients
+    /// from `CSVImportCheck.clients`), and it spares each row a visit to its client's name and
+    /// addresses, which lie anywhere in memory.
+    public init(checked: CSVImportCheck, clientDetails: Bool = true) {
         self.checked = checked
+        self.clientDetails = clientDetails
         reader = checked.spill.reader()
     }
 
@@ -111,7 +133,7 @@ public struct CSVImportRows {
     public mutating func next() throws -> ImportRow? {
         guard given < checked.rows else { return nil }
         given += 1
-        return try reader.next(clients: checked.known)
+        return try reader.next(clients: checked.known, ids: clientDetails ? nil : checked.ids)
     }
 }
 
@@ -154,11 +176,13 @@ public final class CSVRowSpill {
     }
 
     // A row: its length (UInt32), line, amount and paid (Int64), issue and due date (UInt16
-    // year, UInt8 month, UInt8 day), currency index (UInt16), status (UInt8), the lengths of
-    // number and client id (UInt32), then their UTF-8 bytes; all little-endian.
+    // year, UInt8 month, UInt8 day), currency index (UInt16), status (UInt8), the length of
+    // the number (UInt32), the client's place in the check's table of clients (UInt32), then
+    // the number's UTF-8 bytes; all little-endian.
     private static let fixedSize = 4 + 3 * 8 + 2 * 4 + 2 + 1 + 2 * 4
 
-    func append(_ row: ImportRow) throws {
+    /// Keeps `row`, whose client is `client` in the check's table of clients.
+    func append(_ row: ImportRow, client: Int) throws {
         let currency = row.amount.currency
         let currencyIndex: Int
         if let known = currencies.firstIndex(where: { $0.code == currency.code }) {
@@ -167,20 +191,28 @@ public final class CSVRowSpill {
             currencyIndex = currencies.count
             currencies.append(currency)
         }
-        var number = row.number, clientID = row.clientID
-        let numberCount = number.utf8.count, clientCount = clientID.utf8.count
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { pending.append(contentsOf: $0) } }
-        func put(_ date: LocalDate) {
-            put(UInt16(date.year)); put(UInt8(date.month)); put(UInt8(date.day))
+        var number = row.number
+        number.withUTF8 { numberBytes in
+            // The fixed part is laid out on the stack and appended at once, then the number.
+            withUnsafeTemporaryAllocation(byteCount: CSVRowSpill.fixedSize, alignment: 8) { out in
+                var offset = 0
+                func put<T: FixedWidthInteger>(_ value: T) {
+                    out.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+                    offset += MemoryLayout<T>.size
+                }
+                func put(_ date: LocalDate) {
+                    put(UInt16(date.year)); put(UInt8(date.month)); put(UInt8(date.day))
+                }
+                put(UInt32(CSVRowSpill.fixedSize + numberBytes.count))
+                put(Int64(row.line)); put(row.amount.minorUnits); put(row.paid.minorUnits)
+                put(row.issueDate); put(row.dueDate)
+                put(UInt16(currencyIndex))
+                put(CSVRowSpill.code(of: row.status))
+                put(UInt32(numberBytes.count)); put(UInt32(client))
+                pending.append(contentsOf: UnsafeRawBufferPointer(out))
+            }
+            pending.append(contentsOf: numberBytes)
         }
-        put(UInt32(CSVRowSpill.fixedSize + numberCount + clientCount))
-        put(Int64(row.line)); put(row.amount.minorUnits); put(row.paid.minorUnits)
-        put(row.issueDate); put(row.dueDate)
-        put(UInt16(currencyIndex))
-        put(CSVRowSpill.code(of: row.status))
-        put(UInt32(numberCount)); put(UInt32(clientCount))
-        number.withUTF8 { pending.append(contentsOf: $0) }
-        clientID.withUTF8 { pending.append(contentsOf: $0) }
         if pending.count >= CSVImport.blockSize { try flush() }
     }
 
@@ -218,30 +250,36 @@ public final class CSVRowSpill {
 
         init(spill: CSVRowSpill) { self.spill = spill }
 
-        mutating func next(clients: [String: CSVRowValidator.KnownClient]) throws -> ImportRow {
+        /// `ids` given: the row names its client by id alone (see `CSVImportRows`).
+        mutating func next(clients: [CSVRowValidator.KnownClient], ids: [String]? = nil) throws -> ImportRow {
             guard let length = try available(4).map({ Int(load(UInt32.self, at: $0)) }), try available(length) != nil else {
                 throw OverdueError(.ioError, "the rows kept for the import ended early")
             }
-            var at = start + 4
-            func take<T: FixedWidthInteger>(_: T.Type) -> T {
-                defer { at += MemoryLayout<T>.size }
-                return load(T.self, at: at)
+            let currencies = spill.currencies
+            // One borrow of the block for the whole record.
+            let row = storage.withUnsafeBufferPointer { block in
+                let raw = UnsafeRawBufferPointer(block)
+                var at = start + 4
+                func take<T: FixedWidthInteger>(_: T.Type) -> T {
+                    defer { at += MemoryLayout<T>.size }
+                    return T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
+                }
+                func takeDate() -> LocalDate {
+                    LocalDate(year: Int(take(UInt16.self)), month: Int(take(UInt8.self)), day: Int(take(UInt8.self)))!
+                }
+                let line = Int(take(Int64.self)), amount = take(Int64.self), paid = take(Int64.self)
+                let issue = takeDate(), due = takeDate()
+                let currency = currencies[Int(take(UInt16.self))]
+                let status = CSVRowSpill.statuses[Int(take(UInt8.self))]
+                let numberCount = Int(take(UInt32.self)), client = Int(take(UInt32.self))
+                let number = String(decoding: UnsafeBufferPointer(rebasing: block[at..<(at + numberCount)]), as: UTF8.self)
+                let (id, name, emails) = ids.map { ($0[client], "", []) } ?? (clients[client].id, clients[client].name, clients[client].emails)
+                return ImportRow(line: line, number: number, clientID: id, clientName: name, clientEmails: emails,
+                                 issueDate: issue, dueDate: due, amount: Money(minorUnits: amount, currency: currency),
+                                 paid: Money(minorUnits: paid, currency: currency), status: status)
             }
-            func takeDate() -> LocalDate {
-                LocalDate(year: Int(take(UInt16.self)), month: Int(take(UInt8.self)), day: Int(take(UInt8.self)))!
-            }
-            let line = Int(take(Int64.self)), amount = take(Int64.self), paid = take(Int64.self)
-            let issue = takeDate(), due = takeDate()
-            let currency = spill.currencies[Int(take(UInt16.self))]
-            let status = CSVRowSpill.statuses[Int(take(UInt8.self))]
-            let numberCount = Int(take(UInt32.self)), clientCount = Int(take(UInt32.self))
-            let number = String(decoding: storage[at..<(at + numberCount)], as: UTF8.self)
-            let clientID = String(decoding: storage[(at + numberCount)..<(at + numberCount + clientCount)], as: UTF8.self)
             start += length
-            let client = clients[clientID]!
-            return ImportRow(line: line, number: number, clientID: clientID, clientName: client.name, clientEmails: client.emails,
-                             issueDate: issue, dueDate: due, amount: Money(minorUnits: amount, currency: currency),
-                             paid: Money(minorUnits: paid, currency: currency), status: status)
+            return row
         }
 
         private func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
@@ -290,13 +328,15 @@ final class CSVBlocks {
     /// How many bytes are held: a block and the start of a record, unless one record is longer.
     var capacity: Int { storage.count }
 
-    /// Calls `body` for every record of the whole file, until it returns false.
-    func forEachRecord(_ body: ([UnsafeBufferPointer<UInt8>], Int, CSVRecordReader.QuotingProblem?) throws -> Bool) throws {
+    /// Calls `body` for every record of the whole file, until it returns false; `blockDone`
+    /// after the records of each block read.
+    func forEachRecord(_ body: ([UnsafeBufferPointer<UInt8>], Int, CSVRecordReader.QuotingProblem?) throws -> Bool,
+                       blockDone: () -> Void = {}) throws {
         var going = true
         while going, try nextBlock({ fields, line, problem in
             going = try body(fields, line, problem)
             return going
-        }) {}
+        }) { blockDone() }
     }
 
     /// Reads one more block and calls `body` for each record it completes, until `body` returns

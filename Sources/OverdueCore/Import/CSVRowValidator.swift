@@ -12,13 +12,40 @@ struct CSVRowValidator {
     private var headerNames: [String] = []
     /// Invoice number → line of its first row.
     private var numbers: [String: Int] = [:]
-    /// Client id → what its first row said, to hold later rows to it (and to skip re-validating
-    /// the same address list a thousand times).
-    private(set) var clients: [String: KnownClient] = [:]
-    typealias KnownClient = (line: Int, name: String, rawEmails: String, emails: [String])
+
+    /// Makes room for about `rows` invoice numbers at once, instead of growing the table (and
+    /// hashing every number again) each time it fills.
+    mutating func expect(rows: Int) {
+        numbers.reserveCapacity(rows)
+    }
+    /// Client id → its place in `clients`: a row names its client by that number from here on
+    /// (`rowClient`, the spill), so only this table hashes the id.
+    private var clientIndex: [String: Int] = [:]
+    /// What each client's first row said, in the order first seen, to hold later rows to it (and
+    /// to skip re-validating the same address list a thousand times).
+    private(set) var clients: [KnownClient] = []
+    /// A class: a row's lookups read one field of it, with no copy of the others.
+    final class KnownClient {
+        let id: String
+        let line: Int
+        let name: String
+        let rawEmails: String
+        let emails: [String]
+
+        init(id: String, line: Int, name: String, rawEmails: String, emails: [String]) {
+            self.id = id
+            self.line = line
+            self.name = name
+            self.rawEmails = rawEmails
+            self.emails = emails
+        }
+    }
+    /// The place in `clients` of the client of the row `row` returned last.
+    private(set) var rowClient = -1
     /// Per-row scratch, kept to avoid an allocation per row.
     private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
-    private var lastCurrency: (code: String, currency: Currency?)?
+    /// The currency codes met so far (a few), so a row's code is compared, not looked up.
+    private var seenCurrencies: [(code: String, currency: Currency?)] = []
 
     // Export formats (see `ImportFormat`): the header is searched for, and more columns are read.
     /// Until the header row is found: rows before it are the export's title rows.
@@ -43,8 +70,8 @@ struct CSVRowValidator {
 
     /// Every client the rows named, in id byte order.
     var importClients: [ImportClient] {
-        clients.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { ImportClient(id: $0.key, name: $0.value.name, emails: $0.value.emails) }
+        clients.sorted { Identifier.precedes($0.id, $1.id) }
+            .map { ImportClient(id: $0.id, name: $0.name, emails: $0.emails) }
     }
 
     // MARK: Header
@@ -96,7 +123,9 @@ struct CSVRowValidator {
 
     // MARK: Rows
 
-    /// The row, or nil with its problems recorded.
+    /// The row, or nil with its problems recorded. Its client is `clients[rowClient]`; a row of a
+    /// client met before is held to it and carries no addresses of its own (the spill keeps a row's
+    /// client by number, and a store takes the clients from the check).
     mutating func row(_ fields: [Bytes], line: Int, problem: CSVRecordReader.QuotingProblem?) -> ImportRow? {
         if searchingHeader {
             lookForHeader(fields, line: line, problem: problem)
@@ -149,11 +178,19 @@ struct CSVRowValidator {
         if let field = columns[CSVColumn.clientID.ordinal] { clientID = identifier(field, .clientID, line: line) }
         if let field = columns[CSVColumn.clientName.ordinal] { clientName = name(field, line: line) }
         if absent(.clientID), format.clientKey == .name, let clientName { clientID = Identifier.nfc(clientName) }
-        var known = clientID.flatMap { clients[$0] }
-        if let field = columns[CSVColumn.clientEmail.ordinal] { emails = emailList(field, known: known, line: line) }
+        var known = clientID.flatMap { clientIndex[$0] }
+        // The same bytes as the client's first row gave: the same addresses, not read again.
+        var sameEmails = false
+        if let field = columns[CSVColumn.clientEmail.ordinal] {
+            if let known, CSVField.equals(field, clients[known].rawEmails) {
+                sameEmails = true
+            } else {
+                emails = emailList(field, line: line)
+            }
+        }
         if absent(.clientID), format.clientKey == .email, let first = emails?.first {
             clientID = Identifier.nfc(first.lowercased())
-            known = clients[clientID!]
+            known = clientIndex[clientID!]
         }
         if let field = columns[CSVColumn.issueDate.ordinal] { issueDate = date(field, .issueDate, line: line) }
         if let field = columns[CSVColumn.dueDate.ordinal] { dueDate = date(field, .dueDate, line: line) }
@@ -188,27 +225,31 @@ struct CSVRowValidator {
             report(line, label(.number), "invoice \(quoted(number)) appears twice (first on line \(first))"
                    + (exports ? "; the rows of one invoice must follow one another" : ""))
         }
-        if let clientID, let clientName, let emails {
-            if let known {
-                if known.name != clientName {
+        if let clientID, let clientName, sameEmails || emails != nil {
+            if let index = known {
+                if clients[index].name != clientName {
                     report(line, label(.clientName),
-                                 "client \(quoted(clientID)) is named \(quoted(known.name)) on line \(known.line); every row of a client must agree")
+                                 "client \(quoted(clientID)) is named \(quoted(clients[index].name)) on line \(clients[index].line); every row of a client must agree")
                 }
-                if known.emails != emails {
+                if !sameEmails, clients[index].emails != emails {
                     report(line, label(.clientEmail),
-                                 "client \(quoted(clientID)) has the addresses \(quoted(known.emails.joined(separator: ";"))) on line \(known.line); every row of a client must agree")
+                                 "client \(quoted(clientID)) has the addresses \(quoted(clients[index].emails.joined(separator: ";"))) on line \(clients[index].line); every row of a client must agree")
                 }
             } else {
-                clients[clientID] = (line, clientName, CSVField.string(columns[CSVColumn.clientEmail.ordinal]!), emails)
+                known = clients.count
+                clientIndex[clientID] = clients.count
+                clients.append(KnownClient(id: clientID, line: line, name: clientName,
+                                           rawEmails: CSVField.string(columns[CSVColumn.clientEmail.ordinal]!), emails: emails ?? []))
             }
         }
 
-        guard problems.total == before, let number, let clientID, let clientName, let emails, let issueDate, let dueDate,
-              let currency, let amount, let paid, let status else {
+        guard problems.total == before, let number, let clientID, let clientName, sameEmails || emails != nil, let issueDate,
+              let dueDate, let currency, let amount, let paid, let status, let known else {
             if exports, let number, !continues { group = (number, line, nil) }
             return nil
         }
-        let row = ImportRow(line: line, number: number, clientID: clientID, clientName: clientName, clientEmails: emails,
+        rowClient = known
+        let row = ImportRow(line: line, number: number, clientID: clientID, clientName: clientName, clientEmails: emails ?? [],
                             issueDate: issueDate, dueDate: dueDate, amount: Money(minorUnits: amount, currency: currency),
                             paid: Money(minorUnits: paid, currency: currency), status: status)
         guard exports else { return row }
@@ -232,8 +273,7 @@ struct CSVRowValidator {
         return CSVField.string(trimmed)
     }
 
-    private mutating func emailList(_ field: Bytes, known: KnownClient?, line: Int) -> [String]? {
-        if let known, CSVField.equals(field, known.rawEmails) { return known.emails }
+    private mutating func emailList(_ field: Bytes, line: Int) -> [String]? {
         var emails: [String] = []
         var valid = true
         var start = 0
@@ -279,10 +319,10 @@ struct CSVRowValidator {
 
     private mutating func currency(_ field: Bytes, line: Int) -> Currency? {
         guard !field.isEmpty else { return required(.currency, line: line) }
-        if let last = lastCurrency, CSVField.equals(field, last.code) { return last.currency ?? reportCurrency(last.code, line: line) }
+        for seen in seenCurrencies where CSVField.equals(field, seen.code) { return seen.currency ?? reportCurrency(seen.code, line: line) }
         let code = CSVField.string(field)
         let currency = Currency(code: code)
-        lastCurrency = (code, currency)
+        if seenCurrencies.count < 8 { seenCurrencies.append((code, currency)) }
         return currency ?? reportCurrency(code, line: line)
     }
 

@@ -13,8 +13,27 @@ public enum ByteText {
         appendDigits(value.magnitude, minimumCount: 1, to: &out)
     }
 
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, laid out on the stack and appended at once (two per imported invoice and
+    /// audit entry); a year outside 0...9999 the long way.
     @inlinable public static func append(_ date: LocalDate, to out: inout [UInt8]) {
+        if (0...9999).contains(date.year) {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { text in
+                func put(_ value: Int, digits: Int, at start: Int) {
+                    var rest = value
+                    for index in stride(from: start + digits - 1, through: start, by: -1) {
+                        text[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                        rest /= 10
+                    }
+                }
+                put(date.year, digits: 4, at: 0)
+                text[4] = UInt8(ascii: "-")
+                put(date.month, digits: 2, at: 5)
+                text[7] = UInt8(ascii: "-")
+                put(date.day, digits: 2, at: 8)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<10]))
+            }
+            return
+        }
         append(Int64(date.year), minimumCount: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendDigits(UInt64(date.month), minimumCount: 2, to: &out)
@@ -41,18 +60,19 @@ public enum ByteText {
     }
 
     /// Decimal digits of `value`, zero-padded to at least `minimumCount`.
+    /// The digits are written from the last into a stack buffer, each by a division by the
+    /// constant 10 (which the compiler turns into a multiplication), then appended at once.
     @inlinable public static func appendDigits(_ value: UInt64, minimumCount: Int, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1, count = 1
-        while value / divisor >= 10 {
-            divisor *= 10
-            count += 1
-        }
-        if count < minimumCount { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: minimumCount - count)) }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var position = digits.count
+            var rest = value
+            repeat {
+                position -= 1
+                digits[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            for _ in (digits.count - position)..<max(minimumCount, digits.count - position) { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[position...]))
         }
     }
 
@@ -77,15 +97,25 @@ public enum ByteText {
 
     /// The hex digit of the low four bits of `nibble`.
     @inlinable static func hexDigit(_ nibble: UInt8, uppercase: Bool = false) -> UInt8 {
-        let nibble = nibble & 0x0F
-        return nibble < 10 ? UInt8(ascii: "0") + nibble : (uppercase ? UInt8(ascii: "A") : UInt8(ascii: "a")) - 10 + nibble
+        let digits: StaticString = "0123456789abcdef0123456789ABCDEF"
+        return digits.utf8Start[Int(nibble & 0x0F) + (uppercase ? 16 : 0)]
     }
 
     /// Two lower-case hex digits per byte of `bytes` (hashes, Message-IDs, secrets).
+    /// Written 32 bytes at a time through a stack buffer, so a hash costs one append.
     @inlinable public static func appendHex<Bytes: Sequence>(bytes: Bytes, to out: inout [UInt8]) where Bytes.Element == UInt8 {
-        for byte in bytes {
-            out.append(hexDigit(byte >> 4))
-            out.append(hexDigit(byte))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { digits in
+            var filled = 0
+            for byte in bytes {
+                if filled == 64 {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<64]))
+                    filled = 0
+                }
+                digits[filled] = hexDigit(byte >> 4)
+                digits[filled + 1] = hexDigit(byte)
+                filled += 2
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<filled]))
         }
     }
 

@@ -31,13 +31,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .int(let i): ByteText.append(i, to: &out)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+        case .array(let items): JSONValue.writeArray(items, to: &out) { $0.write(to: &$1) }
         case .object(let pairs):
             var object = JSONObjectWriter()
             for (key, value) in pairs {
@@ -51,6 +45,27 @@ public indirect enum JSONValue: Sendable, Equatable {
     public static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { writeString(contiguous: $0, to: &out) }
+    }
+
+    /// `writeString`, or `null` for nil, with no `JSONValue` built (each of which is a boxed
+    /// allocation): the audit line writes three of these per entry.
+    public static func writeString(optional s: String?, to out: inout [UInt8]) {
+        if let s { writeString(s, to: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    /// An array of strings, as `.strings(list)` writes it, with no `JSONValue` built.
+    public static func writeStrings(_ list: [String], to out: inout [UInt8]) {
+        writeArray(list, to: &out) { writeString($0, to: &$1) }
+    }
+
+    private static func writeArray<Items: Sequence>(_ items: Items, to out: inout [UInt8],
+                                                   _ element: (Items.Element, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            element(item, &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     /// `writeString` for text already encoded as UTF-8 (a date or an amount written by `ByteText`).

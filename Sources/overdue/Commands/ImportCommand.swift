@@ -38,12 +38,14 @@ struct ImportCommand: ParsableCommand {
             // temporary file beside the ledger (a PostgreSQL ledger: in the temporary folder)
             // until they are written.
             let spill = try SpillFile(besides: PostgresLedgerStore.handles(config.daemon.database) ? nil : config.daemon.database)
-            let checked = try CSVImport.check(fileName: file, format: layout, read: try InputFile(file).read(into:),
-                                              spill: spill.rows)
+            let input = try InputFile(file)
+            let checked = try CSVImport.check(fileName: file, format: layout, read: input.read(into:),
+                                              spill: spill.rows, size: input.size)
                 .get(orRefuse: file, nothing: "nothing imported")
             let store = try openImportLedger(config)
             defer { store.close() }
-            var rows = CSVImportRows(checked: checked)
+            // The dry run prints each row whole; the import's stores take the clients from `checked.clients`.
+            var rows = CSVImportRows(checked: checked, clientDetails: dryRun)
             if dryRun {
                 // The real import, rolled back: the same summary and warnings, nothing written.
                 // Each row as it became, so a column map can be checked before it is trusted.
@@ -102,6 +104,13 @@ final class InputFile {
         } catch {
             throw OverdueError(.noInput, "\(path): cannot open for reading")
         }
+    }
+
+    /// The file's size in bytes, when it is a regular file.
+    var size: Int? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              attributes[.type] as? FileAttributeType == .typeRegular else { return nil }
+        return (attributes[.size] as? NSNumber)?.intValue
     }
 
     /// The next bytes into `buffer`; 0 at the end.
