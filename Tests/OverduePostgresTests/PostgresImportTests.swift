@@ -6,26 +6,7 @@ import XCTest
 
 /// The PostgreSQL import's write path (streamed COPY, no lookups into an empty ledger) against
 /// a real server (`OVERDUE_TEST_POSTGRES_URL`) and against the SQLite store's import.
-final class PostgresImportTests: XCTestCase {
-    private var url = ""
-    private var folder: URL!
-    private let eur = Currency(code: "EUR")!
-    private let t0 = Date(timeIntervalSince1970: 1_772_355_600)   // 2026-03-01T09:00:00Z
-
-    override func setUpWithError() throws {
-        url = try PostgresTestDatabase.emptied()
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("overdue-pg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let folder { try? FileManager.default.removeItem(at: folder) }
-    }
-
-    private func context(_ offset: TimeInterval = 0) -> ChangeContext { ChangeContext(at: t0.addingTimeInterval(offset)) }
-
-    private func money(_ minor: Int64) -> Money { Money(minorUnits: minor, currency: eur) }
-
+final class PostgresImportTests: PostgresStoreTestCase {
     private func row(_ number: String, client: String = "acme", amount: Int64 = 120_000, line: Int = 2,
                      status: InvoiceStatus = .open) -> ImportRow {
         ImportRow(line: line, number: number, clientID: client, clientName: "\(client) GmbH", clientEmails: ["ap@\(client).example"],

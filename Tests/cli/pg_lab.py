@@ -266,3 +266,20 @@ def postgres_support(lab, folder):
         line = (result.stderr.strip().splitlines() or ["no error, but no tables were created"])[0]
         return f"the built overdue does not keep a ledger on PostgreSQL yet (`overdue init`: {line})"
     return None
+
+
+def lab_for_tests(tmp_path_factory, name, **lab_options):
+    """A pytest fixture's body: a `Lab` for a test module, skipping (with the reason) where the
+    built overdue has no PostgreSQL store, destroyed when the module is done."""
+    import pytest
+    refused = binary_refuses_postgres(tmp_path_factory.mktemp("precheck"))
+    if refused:
+        pytest.skip(refused)
+    made = Lab(tmp_path_factory.mktemp(name), **lab_options)
+    try:
+        reason = postgres_support(made, tmp_path_factory.mktemp("probe"))
+        if reason:
+            pytest.skip(reason)
+        yield made
+    finally:
+        made.destroy()

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import DEFAULT_STAGES, invoice_row
-from pg_lab import Lab, binary_refuses_postgres, postgres_support, wait_for
+from pg_lab import lab_for_tests, wait_for
 from test_daemon import generated_ledger, rng_step
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -36,17 +36,7 @@ DATABASES = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    refused = binary_refuses_postgres(tmp_path_factory.mktemp("precheck"))
-    if refused:
-        pytest.skip(refused)
-    made = Lab(tmp_path_factory.mktemp("pglab"), use_netns=os.environ.get("OVERDUE_PG_HOSTS") != "loopback")
-    try:
-        reason = postgres_support(made, tmp_path_factory.mktemp("probe"))
-        if reason:
-            pytest.skip(reason)
-        yield made
-    finally:
-        made.destroy()
+    yield from lab_for_tests(tmp_path_factory, "pglab", use_netns=os.environ.get("OVERDUE_PG_HOSTS") != "loopback")
 
 
 @pytest.fixture

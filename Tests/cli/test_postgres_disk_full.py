@@ -14,7 +14,7 @@ import time
 import pytest
 
 import pg_server
-from pg_lab import Lab, binary_refuses_postgres, postgres_support, wait_for
+from pg_lab import lab_for_tests, wait_for
 from test_postgres_daemons import check_once_and_nothing_lost, due_invoices, wait_drained
 
 pytestmark = pytest.mark.skipif(pg_server.available() is not None or os.geteuid() != 0,
@@ -23,20 +23,11 @@ pytestmark = pytest.mark.skipif(pg_server.available() is not None or os.geteuid(
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    refused = binary_refuses_postgres(tmp_path_factory.mktemp("precheck"))
-    if refused:
-        pytest.skip(refused)
     try:
-        made = Lab(tmp_path_factory.mktemp("pgdisk"), use_netns=False, disk_mb=160, initdb_args=["--wal-segsize=1"])
+        yield from lab_for_tests(tmp_path_factory, "pgdisk", use_netns=False, disk_mb=160,
+                                 initdb_args=["--wal-segsize=1"])
     except subprocess.CalledProcessError as error:
         pytest.skip(f"cannot mount a tmpfs for the server here: {error.stderr.decode(errors='replace').strip()}")
-    try:
-        reason = postgres_support(made, tmp_path_factory.mktemp("probe"))
-        if reason:
-            pytest.skip(reason)
-        yield made
-    finally:
-        made.destroy()
 
 
 def fill(folder):
