@@ -145,7 +145,7 @@ struct PGImporter {
                                             + "amount_minor, paid_imported_minor, status, hold, hold_reason, created_at, updated_at",
                                       ordered: true)
     private var details: [UInt8] = []
-    private var amount: [UInt8] = []
+    private var insertedDetails = ImportRules.InsertedDetails()
     private var numbers: [UInt8] = []
 
     init(store: PostgresLedgerStore, now: Int64) {
@@ -212,25 +212,18 @@ struct PGImporter {
             for client in group {
                 let (id, name, emails) = (client.id, client.name, client.emails)
                 if let current = existing[id] {
-                    var changes: [(String, JSONValue)] = []
-                    if !name.isEmpty, current.name != name { changes.append(("name", change(.string(current.name), .string(name)))) }
-                    if !emails.isEmpty, current.emails != emails { changes.append(("emails", change(.strings(current.emails), .strings(emails)))) }
-                    var updated = current
-                    if !changes.isEmpty {
-                        if !name.isEmpty { updated.name = name }
-                        if !emails.isEmpty { updated.emails = emails }
+                    let (updated, record) = ImportRules.update(current, name: name, emails: emails)
+                    if let record {
                         try db.query("UPDATE clients SET name = $1, emails = $2, updated_at = $3 WHERE id = $4",
                                      [.text(updated.name), .text(joinAddresses(updated.emails)), .int(now), .text(id)])
-                        try audit.append(AuditRecord(.clientUpdated, client: id, details: [("changes", .object(changes))]))
+                        try audit.append(record)
                     }
                     if updated.blocked { blockedClients.insert(id) }
                 } else {
-                    guard !name.isEmpty, !emails.isEmpty else {
-                        throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
-                    }
+                    try ImportRules.newClient(id: id, name: name, emails: emails, details: &details)
                     inserts.text(id); inserts.text(name); inserts.text(joinAddresses(emails)); inserts.int(now); inserts.int(now)
                     inserts.endRow()
-                    try audit.append(AuditRecord(.clientAdded, client: id, details: [("name", .string(name)), ("emails", .strings(emails))]))
+                    try audit.append(.clientAdded, invoice: nil, client: id, stage: nil, details: details)
                 }
             }
             try db.copy(into: "clients", columns: "id, name, emails, created_at, updated_at", inserts)
@@ -267,7 +260,7 @@ struct PGImporter {
         } else {
             lookedUp = invoices.map(\.number)
         }
-        var existing: [String: StoredInvoice] = [:]
+        var existing: [String: StoredImportedInvoice] = [:]
         if !lookedUp.isEmpty {
             try self.invoices.finish(db)
             let rows = try db.query("""
@@ -275,10 +268,10 @@ struct PGImporter {
                 FROM invoices WHERE number = ANY($1::text[])
                 """, [.text(arrayLiteral(lookedUp))])
             for row in 0..<rows.count {
-                existing[rows.text(row, 0)] = StoredInvoice(clientID: rows.text(row, 1), issueDate: rows.text(row, 2),
-                                                            dueDate: rows.text(row, 3), currency: rows.text(row, 4),
-                                                            amountMinor: rows.int(row, 5), paidImportedMinor: rows.int(row, 6),
-                                                            status: rows.text(row, 7))
+                existing[rows.text(row, 0)] = StoredImportedInvoice(clientID: rows.text(row, 1), issueDate: rows.text(row, 2),
+                                                                    dueDate: rows.text(row, 3), currency: rows.text(row, 4),
+                                                                    amountMinor: rows.int(row, 5), paidImportedMinor: rows.int(row, 6),
+                                                                    status: rows.text(row, 7))
             }
         }
         let lookingUp = insertFirst != true
@@ -286,30 +279,12 @@ struct PGImporter {
             guard let old = existing[invoice.number] else {
                 try insert(invoice)
                 if lookingUp || repeated.contains(invoice.number) {
-                    existing[invoice.number] = StoredInvoice(clientID: invoice.clientID, issueDate: invoice.issueDate.description,
-                                                             dueDate: invoice.dueDate.description, currency: invoice.currency.code,
-                                                             amountMinor: invoice.amount.minorUnits,
-                                                             paidImportedMinor: invoice.paid.minorUnits, status: invoice.status.rawValue)
+                    existing[invoice.number] = StoredImportedInvoice(invoice)
                 }
                 try auditInserted(invoice, origin: origin, audit: &audit)
                 continue
             }
-            let issue = invoice.issueDate.description, due = invoice.dueDate.description
-            let currency = invoice.currency
-            let oldCurrency = Currency(code: old.currency) ?? currency
-            let status = PGImporter.resolvedStatus(csv: invoice.status, ledger: InvoiceStatus(rawValue: old.status) ?? .open)
-            var changes: [(String, JSONValue)] = []
-            func compare(_ field: String, _ before: String, _ after: String) {
-                if before != after { changes.append((field, change(.string(before), .string(after)))) }
-            }
-            compare("client_id", old.clientID, invoice.clientID)
-            compare("issue_date", old.issueDate, issue)
-            compare("due_date", old.dueDate, due)
-            compare("currency", old.currency, currency.code)
-            compare("amount", Money.format(old.amountMinor, digits: oldCurrency.minorDigits), invoice.amount.decimalString)
-            compare("paid", Money.format(old.paidImportedMinor, digits: oldCurrency.minorDigits), invoice.paid.decimalString)
-            compare("status", old.status, status.rawValue)
-            if changes.isEmpty {
+            guard let (stored, record) = ImportRules.update(invoice, over: old, origin: origin) else {
                 summary.unchanged += 1
                 continue
             }
@@ -318,15 +293,10 @@ struct PGImporter {
                 UPDATE invoices SET client_id = $1, issue_date = $2, due_date = $3, currency = $4, amount_minor = $5,
                     paid_imported_minor = $6, status = $7, updated_at = $8
                 WHERE number = $9
-                """, [.text(invoice.clientID), .text(issue), .text(due), .text(currency.code), .int(invoice.amount.minorUnits),
-                      .int(invoice.paid.minorUnits), .text(status.rawValue), .int(now), .text(invoice.number)])
-            existing[invoice.number] = StoredInvoice(clientID: invoice.clientID, issueDate: issue, dueDate: due,
-                                                     currency: currency.code, amountMinor: invoice.amount.minorUnits,
-                                                     paidImportedMinor: invoice.paid.minorUnits, status: status.rawValue)
-            var details: [(String, JSONValue)] = []
-            if let origin { details = [("source", .string(origin.source)), ("line", .int(Int64(origin.line)))] }
-            try audit.append(AuditRecord(.invoiceUpdated, invoice: invoice.number, client: invoice.clientID,
-                                         details: details + [("changes", .object(changes))]))
+                """, [.text(stored.clientID), .text(stored.issueDate), .text(stored.dueDate), .text(stored.currency),
+                      .int(stored.amountMinor), .int(stored.paidImportedMinor), .text(stored.status), .int(now), .text(invoice.number)])
+            existing[invoice.number] = stored
+            try audit.append(record)
             summary.updated += 1
         }
     }
@@ -343,38 +313,10 @@ struct PGImporter {
         try invoices.rowAdded(db, key: invoice.clientID)
     }
 
-    /// The same details, in the same key order, as the SQLite store's `auditInserted`, written
-    /// as bytes (no JSON tree: the hot path of a large first import).
+    /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`), its
+    /// details written as bytes by the one writer both stores use.
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout PGAuditAppender) throws {
-        details.removeAll(keepingCapacity: true)
-        var object = JSONObjectWriter()
-        if let origin {
-            object.key("source", to: &details)
-            JSONValue.writeString(origin.source, to: &details)
-            object.key("line", to: &details)
-            ByteText.append(Int64(origin.line), to: &details)
-        }
-        amount.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.issueDate, to: &amount)
-        object.key("issue_date", to: &details)
-        JSONValue.writeString(utf8: amount, to: &details)
-        amount.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.dueDate, to: &amount)
-        object.key("due_date", to: &details)
-        JSONValue.writeString(utf8: amount, to: &details)
-        amount.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.amount, to: &amount)
-        object.key("amount", to: &details)
-        JSONValue.writeString(utf8: amount, to: &details)
-        amount.removeAll(keepingCapacity: true)
-        ByteText.append(invoice.paid, to: &amount)
-        object.key("paid", to: &details)
-        JSONValue.writeString(utf8: amount, to: &details)
-        object.key("currency", to: &details)
-        JSONValue.writeString(invoice.currency.code, to: &details)
-        object.key("status", to: &details)
-        JSONValue.writeString(invoice.status.rawValue, to: &details)
-        object.end(to: &details)
+        insertedDetails.write(invoice, origin: origin, to: &details)
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
@@ -383,16 +325,6 @@ struct PGImporter {
         }
     }
 
-    static func resolvedStatus(csv: InvoiceStatus, ledger: InvoiceStatus) -> InvoiceStatus {
-        switch csv {
-        case .paid, .cancelled: csv
-        case .open, .escalated, .writtenOff: ledger
-        }
-    }
-
-    private func change(_ before: JSONValue, _ after: JSONValue) -> JSONValue {
-        .object([("from", before), ("to", after)])
-    }
 
     /// A PostgreSQL array literal of texts, each quoted (`"` and `\\` escaped).
     private mutating func arrayLiteral(_ values: [String]) -> String {
@@ -412,12 +344,3 @@ struct PGImporter {
     }
 }
 
-private struct StoredInvoice {
-    var clientID: String
-    var issueDate: String
-    var dueDate: String
-    var currency: String
-    var amountMinor: Int64
-    var paidImportedMinor: Int64
-    var status: String
-}

@@ -202,8 +202,7 @@ private struct Importer {
     private var issueBytes: [UInt8] = []
     private var dueBytes: [UInt8] = []
     private var details: [UInt8] = []
-    /// `{"source":…,"line":` for the file being imported, written once.
-    private var sourceMembers: (source: String, bytes: [UInt8])?
+    private var insertedDetails = ImportRules.InsertedDetails()
 
     /// `rows`: how many rows the import has when their numbers may repeat (room for them in
     /// `seen` is made once); nil when they cannot (a checked file's), and `seen` is not kept.
@@ -244,52 +243,36 @@ private struct Importer {
         // Each client comes once (an import lists the file's clients once): into a ledger that had
         // none, every one is new.
         if let current = clientsFirst == true ? nil : try store.fetchClient(id) {
-            var changes: [(String, JSONValue)] = []
-            // An empty name or address list (from `invoice add` naming only the id) keeps what is stored.
-            if !name.isEmpty, current.name != name { changes.append(("name", change(.string(current.name), .string(name)))) }
-            if !emails.isEmpty, current.emails != emails { changes.append(("emails", change(.strings(current.emails), .strings(emails)))) }
-            var updated = current
-            if !changes.isEmpty {
-                if !name.isEmpty { updated.name = name }
-                if !emails.isEmpty { updated.emails = emails }
+            let (updated, record) = ImportRules.update(current, name: name, emails: emails)
+            if let record {
                 try db.prepare("UPDATE clients SET name = ?, emails = ?, updated_at = ? WHERE id = ?")
                     .bind(.text(updated.name), .text(joinAddresses(updated.emails)), .int(now), .text(id)).run()
-                try audit.append(AuditRecord(.clientUpdated, client: id, details: [("changes", .object(changes))]))
+                try audit.append(record)
             }
             if updated.blocked { blockedClients.insert(id) }
         } else {
-            guard !name.isEmpty, !emails.isEmpty else {
-                throw OverdueError(.dataError, "client \(id): not found; give its name and email to add it")
-            }
+            try ImportRules.newClient(id: id, name: name, emails: emails, details: &details)
             newClients.append(.text(id)); newClients.append(.text(name)); newClients.append(.text(joinAddresses(emails)))
             newClients.append(.int(now)); newClients.append(.int(now))
             try newClients.endRow()
-            details.removeAll(keepingCapacity: true)
-            var object = JSONObjectWriter()
-            object.key("name", to: &details)
-            JSONValue.writeString(name, to: &details)
-            object.key("emails", to: &details)
-            JSONValue.writeStrings(emails, to: &details)
-            object.end(to: &details)
             try audit.append(.clientAdded, invoice: nil, client: id, stage: nil, details: details)
         }
     }
 
     /// The stored fields import compares, or nil for a new number.
-    func existing(_ number: String) throws -> StoredInvoice? {
+    func existing(_ number: String) throws -> StoredImportedInvoice? {
         let statement = lookup
         statement.reset()
         defer { statement.reset() }
         try statement.bind(.text(number), at: 1)
         guard try statement.step() else { return nil }
-        return StoredInvoice(clientID: statement.text(0), issueDate: statement.text(1), dueDate: statement.text(2),
+        return StoredImportedInvoice(clientID: statement.text(0), issueDate: statement.text(1), dueDate: statement.text(2),
                              currency: statement.text(3), amountMinor: statement.int(4),
                              paidImportedMinor: statement.int(5), status: statement.text(6))
     }
 
     mutating func upsertInvoice(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
         if !newClients.isEmpty { try newClients.flush() }
-        let currency = invoice.currency
         // Into an empty ledger (the large first import) a number not seen before is new: it is
         // batched without a lookup. Any other row is looked up, with its earlier self written first.
         let new = !numbersMayRepeat || seen.insert(invoice.number.hashValue).inserted
@@ -298,21 +281,7 @@ private struct Importer {
             try batchRow(invoice)
             return try auditInserted(invoice, origin: origin, audit: &audit)
         }
-        let issue = invoice.issueDate.description, due = invoice.dueDate.description
-        let oldCurrency = Currency(code: old.currency) ?? currency
-        let status = Importer.resolvedStatus(csv: invoice.status, ledger: InvoiceStatus(rawValue: old.status) ?? .open)
-        var changes: [(String, JSONValue)] = []
-        func compare(_ field: String, _ before: String, _ after: String) {
-            if before != after { changes.append((field, change(.string(before), .string(after)))) }
-        }
-        compare("client_id", old.clientID, invoice.clientID)
-        compare("issue_date", old.issueDate, issue)
-        compare("due_date", old.dueDate, due)
-        compare("currency", old.currency, currency.code)
-        compare("amount", Money.format(old.amountMinor, digits: oldCurrency.minorDigits), invoice.amount.decimalString)
-        compare("paid", Money.format(old.paidImportedMinor, digits: oldCurrency.minorDigits), invoice.paid.decimalString)
-        compare("status", old.status, status.rawValue)
-        if changes.isEmpty {
+        guard let (stored, record) = ImportRules.update(invoice, over: old, origin: origin) else {
             summary.unchanged += 1
             return
         }
@@ -321,13 +290,10 @@ private struct Importer {
                 paid_imported_minor = ?, status = ?, updated_at = ?
             WHERE number = ?
             """)
-            .bind(.text(invoice.clientID), .text(issue), .text(due), .text(currency.code), .int(invoice.amount.minorUnits),
-                  .int(invoice.paid.minorUnits), .text(status.rawValue), .int(now), .text(invoice.number))
+            .bind(.text(stored.clientID), .text(stored.issueDate), .text(stored.dueDate), .text(stored.currency),
+                  .int(stored.amountMinor), .int(stored.paidImportedMinor), .text(stored.status), .int(now), .text(invoice.number))
             .run()
-        var details: [(String, JSONValue)] = []
-        if let origin { details = [("source", .string(origin.source)), ("line", .int(Int64(origin.line)))] }
-        try audit.append(AuditRecord(.invoiceUpdated, invoice: invoice.number, client: invoice.clientID,
-                                     details: details + [("changes", .object(changes))]))
+        try audit.append(record)
         summary.updated += 1
     }
 
@@ -351,39 +317,9 @@ private struct Importer {
     }
 
     /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`).
-    /// The hot path of a large first import: details are written as bytes, with no JSON tree.
-    /// Only the source is text from outside, escaped once per import (`sourceMembers`); every
-    /// other value is digits, `-`, `.` or an ISO code or status word, which JSON writes as is,
-    /// so the members go in as fixed fragments with their values between.
+    /// The hot path of a large first import: details are written as bytes (`ImportRules.InsertedDetails`).
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout AuditAppender) throws {
-        details.removeAll(keepingCapacity: true)
-        if let origin {
-            if sourceMembers?.source != origin.source {
-                var members: [UInt8] = []
-                var object = JSONObjectWriter()
-                object.key("source", to: &members)
-                JSONValue.writeString(origin.source, to: &members)
-                object.key("line", to: &members)
-                sourceMembers = (origin.source, members)
-            }
-            details.append(contentsOf: sourceMembers!.bytes)
-            ByteText.append(Int64(origin.line), to: &details)
-            details.append(contentsOf: Importer.issueDateAfterMember)
-        } else {
-            details.append(contentsOf: Importer.issueDateFirst)
-        }
-        details.append(contentsOf: issueBytes)
-        details.append(contentsOf: Importer.dueDateMember)
-        details.append(contentsOf: dueBytes)
-        details.append(contentsOf: Importer.amountMember)
-        ByteText.append(invoice.amount, to: &details)
-        details.append(contentsOf: Importer.paidMember)
-        ByteText.append(invoice.paid, to: &details)
-        details.append(contentsOf: Importer.currencyMember)
-        details.append(contentsOf: invoice.currency.code.utf8)
-        details.append(contentsOf: Importer.statusMember)
-        details.append(contentsOf: invoice.status.rawValue.utf8)
-        details.append(contentsOf: Importer.objectEnd)
+        insertedDetails.write(invoice, origin: origin, issueDate: issueBytes, dueDate: dueBytes, to: &details)
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
@@ -392,35 +328,6 @@ private struct Importer {
         }
     }
 
-    private static let issueDateFirst = Array(#"{"issue_date":""#.utf8)
-    private static let issueDateAfterMember = Array(#","issue_date":""#.utf8)
-    private static let dueDateMember = Array(#"","due_date":""#.utf8)
-    private static let amountMember = Array(#"","amount":""#.utf8)
-    private static let paidMember = Array(#"","paid":""#.utf8)
-    private static let currencyMember = Array(#"","currency":""#.utf8)
-    private static let statusMember = Array(#"","status":""#.utf8)
-    private static let objectEnd = Array(#""}"#.utf8)
 
-    /// The status an imported row leaves the invoice in (see `importInvoices`).
-    static func resolvedStatus(csv: InvoiceStatus, ledger: InvoiceStatus) -> InvoiceStatus {
-        switch csv {
-        case .paid, .cancelled: csv
-        case .open, .escalated, .writtenOff: ledger
-        }
-    }
-
-    private func change(_ before: JSONValue, _ after: JSONValue) -> JSONValue {
-        .object([("from", before), ("to", after)])
-    }
 }
 
-/// An invoice's imported fields as stored, in their column form.
-private struct StoredInvoice {
-    var clientID: String
-    var issueDate: String
-    var dueDate: String
-    var currency: String
-    var amountMinor: Int64
-    var paidImportedMinor: Int64
-    var status: String
-}
