@@ -58,7 +58,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "OverdueCoreTests", dependencies: ["OverdueCore"], swiftSettings: strict),
+        // The ledger rules' in-memory primitives, shared by the Core rule tests and the runtime tests.
+        .target(name: "OverdueTestSupport", dependencies: ["OverdueCore"], path: "Tests/OverdueTestSupport", swiftSettings: strict),
+        .testTarget(name: "OverdueCoreTests", dependencies: ["OverdueCore", "OverdueTestSupport"], swiftSettings: strict),
         .testTarget(name: "OverdueSQLiteTests", dependencies: ["OverdueSQLite", "OverdueCore"], swiftSettings: strict),
         .testTarget(
             name: "OverduePostgresTests",
@@ -68,7 +70,7 @@ let package = Package(
         .testTarget(name: "OverdueSMTPTests", dependencies: ["OverdueSMTP", "OverdueCore"], swiftSettings: strict),
         .testTarget(
             name: "OverdueRuntimeTests",
-            dependencies: ["OverdueRuntime", "OverdueSQLite", "OverdueSMTP", "OverdueCore"],
+            dependencies: ["OverdueRuntime", "OverdueSQLite", "OverdueSMTP", "OverdueCore", "OverdueTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import OverdueCore
+import OverdueTestSupport
 import XCTest
 
 /// `FeeRules`, the one implementation of charging and waiving fees both ledger stores run.

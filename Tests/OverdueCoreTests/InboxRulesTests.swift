@@ -1,5 +1,6 @@
 import Foundation
 import OverdueCore
+import OverdueTestSupport
 import XCTest
 
 /// `InboundRecord.apply`, the one implementation of what an inbox verdict does to the ledger

@@ -1,5 +1,6 @@
 import Foundation
 import OverdueCore
+import OverdueTestSupport
 import XCTest
 
 /// `OutboxRules`, the one implementation of the outbox transitions and their audit entries
@@ -43,7 +44,8 @@ final class OutboxRulesTests: XCTestCase {
     func testASentOutcomeMovesDispatchAndMessageAuditsReplyDigestAndAttemptsAndChargesTheFee() throws {
         let ledger = RulesLedger()
         ledger.addInvoice("INV-1")
-        ledger.addDispatch(3, invoice: "INV-1", stage: "final", state: .sending, fee: 10_00, attempts: 2, messageID: "<m@x>")
+        ledger.addDispatch(3, invoice: "INV-1", stage: "final", state: .sending, fee: 10_00, attempts: 2, messageID: "<m@x>",
+                           sha256: "ab12")
         var audit = RecordedAudit()
         try OutboxRules.record(RecordedOutcome(dispatchIDs: [3], .sent(reply: "250 ok")), in: ledger, audit: &audit, context: context)
         XCTAssertEqual(ledger.dispatches[3]?.state, .sent)

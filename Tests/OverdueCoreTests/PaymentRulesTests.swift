@@ -1,5 +1,6 @@
 import Foundation
 import OverdueCore
+import OverdueTestSupport
 import XCTest
 
 /// `PaymentRules`, the one implementation of recording payments (by hand and from a file)

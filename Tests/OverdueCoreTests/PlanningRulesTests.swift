@@ -1,5 +1,6 @@
 import Foundation
 import OverdueCore
+import OverdueTestSupport
 import XCTest
 
 /// What planning reads, assembled once for both stores (`InvoiceContext.merge` and `.read`).

@@ -1,5 +1,6 @@
 import Foundation
 import OverdueCore
+import OverdueTestSupport
 import XCTest
 
 /// `StatusRules`, the one implementation of holds, blocks and invoice status moves that the
