@@ -52,10 +52,13 @@ struct PGCopyRows {
         ByteText.append(value, to: &bytes)
     }
 
-    /// `YYYY-MM-DD`, as `LocalDate.description` spells it.
-    mutating func date(_ value: LocalDate) {
+    /// `YYYY-MM-DD`, as `LocalDate.description` spells it; `spelled` (emptied first) is left
+    /// holding those bytes, for a caller that writes the date again (an audit entry's details).
+    mutating func date(_ value: LocalDate, spelled: inout [UInt8]) {
+        spelled.removeAll(keepingCapacity: true)
+        ByteText.append(value, to: &spelled)
         separate()
-        ByteText.append(value, to: &bytes)
+        bytes.append(contentsOf: spelled)
     }
 
     mutating func int(_ value: Int64?) {

@@ -144,6 +144,10 @@ struct PGImporter {
     private var invoices = PGCopyStream(into: "invoices", columns: "number, client_id, issue_date, due_date, currency, "
                                             + "amount_minor, paid_imported_minor, status, hold, hold_reason, created_at, updated_at",
                                       ordered: true)
+    /// The dates of the invoice just written to the COPY, as written there: its audit entry's
+    /// details reuse them.
+    private var issueBytes: [UInt8] = []
+    private var dueBytes: [UInt8] = []
     private var details: [UInt8] = []
     private var insertedDetails = ImportRules.InsertedDetails()
     private var numbers: [UInt8] = []
@@ -304,7 +308,8 @@ struct PGImporter {
     /// A new invoice's row, into the open COPY.
     private mutating func insert(_ invoice: Invoice) throws {
         invoices.rows.text(invoice.number); invoices.rows.text(invoice.clientID)
-        invoices.rows.date(invoice.issueDate); invoices.rows.date(invoice.dueDate)
+        invoices.rows.date(invoice.issueDate, spelled: &issueBytes)
+        invoices.rows.date(invoice.dueDate, spelled: &dueBytes)
         invoices.rows.text(invoice.currency.code); invoices.rows.int(invoice.amount.minorUnits)
         invoices.rows.int(invoice.paid.minorUnits); invoices.rows.text(invoice.status.rawValue)
         invoices.rows.int(invoice.onHold ? 1 : 0); invoices.rows.text(invoice.holdReason)
@@ -313,10 +318,10 @@ struct PGImporter {
         try invoices.rowAdded(db, key: invoice.clientID)
     }
 
-    /// Audits a new invoice (`invoice.imported` with its source line, or `invoice.added`), its
-    /// details written as bytes by the one writer both stores use.
+    /// Audits the invoice `insert` just wrote (`invoice.imported` with its source line, or
+    /// `invoice.added`), its details written as bytes by the one writer both stores use.
     private mutating func auditInserted(_ invoice: Invoice, origin: (source: String, line: Int)?, audit: inout PGAuditAppender) throws {
-        insertedDetails.write(invoice, origin: origin, to: &details)
+        insertedDetails.write(invoice, origin: origin, issueDate: issueBytes, dueDate: dueBytes, to: &details)
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
         summary.inserted += 1
