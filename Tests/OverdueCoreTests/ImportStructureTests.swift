@@ -36,6 +36,14 @@ final class ImportStructureTests: XCTestCase {
         ])
     }
 
+    /// Exports' `balance` and `type` are fields of other formats, not columns of this one.
+    func testTheFieldsOnlyExportsHaveAreUnknownColumns() {
+        XCTAssertEqual(importProblems(ImportFixture.file([ImportFixture.record() + ",1,x"], header: header + ",balance,Type")), [
+            #"in.csv:1: "balance": unknown column (the columns are number, client_id, client_name, client_email, issue_date, due_date, amount, currency, paid, status)"#,
+            #"in.csv:1: "Type": unknown column (the columns are number, client_id, client_name, client_email, issue_date, due_date, amount, currency, paid, status)"#,
+        ])
+    }
+
     func testColumnNamesIgnoreCaseAndSurroundingSpaces() {
         let file = ImportFixture.file([ImportFixture.record()],
                                       header: header.replacingOccurrences(of: "number", with: " Number ").replacingOccurrences(of: "due_date", with: "DUE_DATE"))

@@ -44,21 +44,27 @@ public enum CSVImport {
     }
 }
 
-/// The columns of the import format.
-enum CSVColumn: String, CaseIterable {
-    case number
-    case clientID = "client_id"
-    case clientName = "client_name"
-    case clientEmail = "client_email"
-    case issueDate = "issue_date"
-    case dueDate = "due_date"
-    case amount, currency, paid, status
+/// The columns of format `overdue` are fields of every import format: the spec's ten, without
+/// an export's `balance` and `type`.
+extension ImportFormat.Field {
+    /// In the spec's order, built once (it is read for every row).
+    static let overdueColumns: [Self] = [.number, .clientID, .clientName, .clientEmail, .issueDate, .dueDate, .amount, .currency,
+                                         .paid, .status]
+    static let overdueColumnNames = overdueColumns.map(\.rawValue).joined(separator: ", ")
 
-    var isRequired: Bool { self != .paid && self != .status }
+    /// The column of format `overdue` that `name` names exactly; nil for any other name.
+    init?(overdueColumn name: String) {
+        guard let field = Self(rawValue: name), field.ordinal < Self.overdueColumns.count else { return nil }
+        self = field
+    }
 
-    /// `allCases`, built once (it is read for every row).
-    static let all = allCases
-    static let allNames = allCases.map(\.rawValue).joined(separator: ", ")
+    /// Whether format `overdue`'s header must have the column (`balance` and `type` are none of its columns).
+    var isRequired: Bool {
+        switch self {
+        case .paid, .status, .balance, .type: false
+        default: true
+        }
+    }
 }
 
 /// Collects problems up to the limit, counting the rest.

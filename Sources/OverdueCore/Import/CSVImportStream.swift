@@ -73,7 +73,7 @@ extension CSVImport {
         })
         if header {
             validator.problems.add(fileName, line: 1, "header",
-                                   "the file is empty; the first line must name the columns (\(CSVColumn.allNames))")
+                                   "the file is empty; the first line must name the columns (\(ImportFormat.Field.overdueColumnNames))")
         }
         validator.finish()
         guard validator.problems.isEmpty else { return .failure(validator.problems.failure) }

@@ -7,8 +7,8 @@ struct CSVRowValidator {
     let fileName: String
     let format: ImportFormat
     var problems = CSVProblems()
-    /// Field index of each column in the header (indexed by `CSVColumn` order), -1 when absent.
-    private var index = [Int](repeating: -1, count: CSVColumn.all.count)
+    /// Field index of each column in the header (indexed by `ImportFormat.Field.overdueColumns` order), -1 when absent.
+    private var index = [Int](repeating: -1, count: ImportFormat.Field.overdueColumns.count)
     private var headerNames: [String] = []
     /// Invoice number → line of its first row.
     private var numbers: [String: Int] = [:]
@@ -43,7 +43,7 @@ struct CSVRowValidator {
     /// The place in `clients` of the client of the row `row` returned last.
     private(set) var rowClient = -1
     /// Per-row scratch, kept to avoid an allocation per row.
-    private var columns = [Bytes?](repeating: nil, count: CSVColumn.all.count)
+    private var columns = [Bytes?](repeating: nil, count: ImportFormat.Field.overdueColumns.count)
     /// The currency codes met so far (a few), so a row's code is compared, not looked up.
     private var seenCurrencies: [(code: String, currency: Currency?)] = []
 
@@ -54,8 +54,8 @@ struct CSVRowValidator {
     /// Field index of `balance` and Xero's `Type`, -1 when absent.
     private var balanceIndex = -1
     private var typeIndex = -1
-    /// How each column (by `CSVColumn` order) is named in messages: the file's own header name.
-    private var labels = CSVColumn.all.map(\.rawValue)
+    /// How each column (by `ImportFormat.Field.overdueColumns` order) is named in messages: the file's own header name.
+    private var labels = ImportFormat.Field.overdueColumns.map(\.rawValue)
     private var balanceLabel = "balance"
     /// The invoice of the rows just read: consecutive rows of one number are its line items.
     private var group: (number: String, line: Int, outcome: GroupOutcome?)?
@@ -95,7 +95,7 @@ struct CSVRowValidator {
             }
             let name = CSVField.string(field)
             headerNames.append(name)
-            guard let column = CSVColumn(rawValue: ImportFormat.fold(name)) else {
+            guard let column = ImportFormat.Field(overdueColumn: ImportFormat.fold(name)) else {
                 unknown.append(name)
                 continue
             }
@@ -107,13 +107,13 @@ struct CSVRowValidator {
         guard problems.isEmpty else { return false }
         if unknown.count == fields.count {
             report(line, "header",
-                         "the first line must name the columns (\(CSVColumn.allNames)); found \(quoted(headerNames.joined(separator: ",")))")
+                         "the first line must name the columns (\(ImportFormat.Field.overdueColumnNames)); found \(quoted(headerNames.joined(separator: ",")))")
             return false
         }
         for name in unknown {
-            report(line, quoted(name), "unknown column (the columns are \(CSVColumn.allNames))")
+            report(line, quoted(name), "unknown column (the columns are \(ImportFormat.Field.overdueColumnNames))")
         }
-        for column in CSVColumn.all where column.isRequired && index[column.ordinal] < 0
+        for column in ImportFormat.Field.overdueColumns where column.isRequired && index[column.ordinal] < 0
             && !(column == .currency && format.currency != nil) {
             report(line, column.rawValue, "required column is missing from the header")
         }
@@ -142,11 +142,11 @@ struct CSVRowValidator {
             return nil
         }
         let before = problems.total
-        // The field of each column (by `CSVColumn` order): nil when absent or not clean text.
+        // The field of each column (by `ImportFormat.Field.overdueColumns` order): nil when absent or not clean text.
         var columns: [Bytes?] = []
         swap(&columns, &self.columns)   // borrow the scratch array without copying it
         defer { swap(&columns, &self.columns) }
-        for column in CSVColumn.all {
+        for column in ImportFormat.Field.overdueColumns {
             columns[column.ordinal] = nil
             let position = index[column.ordinal]
             guard position >= 0 else { continue }
@@ -156,11 +156,11 @@ struct CSVRowValidator {
                 columns[column.ordinal] = fields[position]
             }
         }
-        func absent(_ column: CSVColumn) -> Bool { index[column.ordinal] < 0 }
+        func absent(_ column: ImportFormat.Field) -> Bool { index[column.ordinal] < 0 }
 
         var number: String?, clientID: String?, clientName: String?, emails: [String]?
         var issueDate: LocalDate?, dueDate: LocalDate?, currency: Currency?, amount: Int64?
-        if let field = columns[CSVColumn.number.ordinal] {
+        if let field = columns[ImportFormat.Field.number.ordinal] {
             number = identifier(exports ? CSVField.trimmingSpaces(field) : field, .number, line: line)
         }
         var meaning = ImportFormat.StatusMeaning.open
@@ -175,13 +175,13 @@ struct CSVRowValidator {
             }
         }
         let continues = exports && group?.number == number
-        if let field = columns[CSVColumn.clientID.ordinal] { clientID = identifier(field, .clientID, line: line) }
-        if let field = columns[CSVColumn.clientName.ordinal] { clientName = name(field, line: line) }
+        if let field = columns[ImportFormat.Field.clientID.ordinal] { clientID = identifier(field, .clientID, line: line) }
+        if let field = columns[ImportFormat.Field.clientName.ordinal] { clientName = name(field, line: line) }
         if absent(.clientID), format.clientKey == .name, let clientName { clientID = Identifier.nfc(clientName) }
         var known = clientID.flatMap { clientIndex[$0] }
         // The same bytes as the client's first row gave: the same addresses, not read again.
         var sameEmails = false
-        if let field = columns[CSVColumn.clientEmail.ordinal] {
+        if let field = columns[ImportFormat.Field.clientEmail.ordinal] {
             if let known, CSVField.equals(field, clients[known].rawEmails) {
                 sameEmails = true
             } else {
@@ -192,19 +192,19 @@ struct CSVRowValidator {
             clientID = Identifier.nfc(first.lowercased())
             known = clientIndex[clientID!]
         }
-        if let field = columns[CSVColumn.issueDate.ordinal] { issueDate = date(field, .issueDate, line: line) }
-        if let field = columns[CSVColumn.dueDate.ordinal] { dueDate = date(field, .dueDate, line: line) }
+        if let field = columns[ImportFormat.Field.issueDate.ordinal] { issueDate = date(field, .issueDate, line: line) }
+        if let field = columns[ImportFormat.Field.dueDate.ordinal] { dueDate = date(field, .dueDate, line: line) }
         if absent(.currency) { currency = format.currency }
-        if let field = columns[CSVColumn.currency.ordinal] { currency = self.currency(exports ? CSVField.trimmingSpaces(field) : field, line: line) }
-        if let field = columns[CSVColumn.amount.ordinal] { amount = money(field, .amount, currency: currency, line: line) }
+        if let field = columns[ImportFormat.Field.currency.ordinal] { currency = self.currency(exports ? CSVField.trimmingSpaces(field) : field, line: line) }
+        if let field = columns[ImportFormat.Field.amount.ordinal] { amount = money(field, .amount, currency: currency, line: line) }
         var paid: Int64? = absent(.paid) ? 0 : nil
-        if let field = columns[CSVColumn.paid.ordinal] {
+        if let field = columns[ImportFormat.Field.paid.ordinal] {
             paid = (exports ? CSVField.trimmingSpaces(field) : field).isEmpty ? 0 : money(field, .paid, currency: currency, line: line)
         }
         var status: InvoiceStatus? = absent(.status) ? .open : nil
         if exports {
             status = meaning == .paid ? .paid : meaning == .cancelled ? .cancelled : .open
-        } else if let field = columns[CSVColumn.status.ordinal] {
+        } else if let field = columns[ImportFormat.Field.status.ordinal] {
             status = invoiceStatus(field, line: line)
         }
 
@@ -239,7 +239,7 @@ struct CSVRowValidator {
                 known = clients.count
                 clientIndex[clientID] = clients.count
                 clients.append(KnownClient(id: clientID, line: line, name: clientName,
-                                           rawEmails: CSVField.string(columns[CSVColumn.clientEmail.ordinal]!), emails: emails ?? []))
+                                           rawEmails: CSVField.string(columns[ImportFormat.Field.clientEmail.ordinal]!), emails: emails ?? []))
             }
         }
 
@@ -258,7 +258,7 @@ struct CSVRowValidator {
 
     // MARK: Columns
 
-    private mutating func identifier(_ field: Bytes, _ column: CSVColumn, line: Int) -> String? {
+    private mutating func identifier(_ field: Bytes, _ column: ImportFormat.Field, line: Int) -> String? {
         guard !field.isEmpty else { return required(column, line: line) }
         if field.first == UInt8(ascii: " ") || field.last == UInt8(ascii: " ") {
             report(line, label(column), "\(quoted(CSVField.string(field))) has leading or trailing spaces")
@@ -296,7 +296,7 @@ struct CSVRowValidator {
         return emails
     }
 
-    private mutating func date(_ field: Bytes, _ column: CSVColumn, line: Int) -> LocalDate? {
+    private mutating func date(_ field: Bytes, _ column: ImportFormat.Field, line: Int) -> LocalDate? {
         guard !(format.readsExports ? CSVField.trimmingSpaces(field) : field).isEmpty else { return required(column, line: line) }
         var parsed = CSVField.date(field)
         if case .failure = parsed, format.readsExports || format.dateOrder != .yearMonthDay {
@@ -336,7 +336,7 @@ struct CSVRowValidator {
     }
 
     /// Minor units; without a valid currency only the decimal form is checked (and nil returned).
-    private mutating func money(_ field: Bytes, _ column: CSVColumn, currency: Currency?, line: Int) -> Int64? {
+    private mutating func money(_ field: Bytes, _ column: ImportFormat.Field, currency: Currency?, line: Int) -> Int64? {
         guard !field.isEmpty else { return required(column, line: line) }
         if let currency, let units = CSVField.minorUnits(field, digits: currency.minorDigits) { return units }
         if format.readsExports { return exportMoney(CSVField.string(field), label(column), currency: currency, line: line) }
@@ -360,13 +360,13 @@ struct CSVRowValidator {
         return nil
     }
 
-    private mutating func required<T>(_ column: CSVColumn, line: Int) -> T? {
+    private mutating func required<T>(_ column: ImportFormat.Field, line: Int) -> T? {
         report(line, label(column), "is required")
         return nil
     }
 
     /// How `column` is named in messages: as the file's header names it.
-    private func label(_ column: CSVColumn) -> String { labels[column.ordinal] }
+    private func label(_ column: ImportFormat.Field) -> String { labels[column.ordinal] }
 
     /// A field's text problem; for the first bytes that are not UTF-8, what the file probably is instead.
     private mutating func describe(_ problem: CSVField.TextProblem, _ field: Bytes) -> String {
@@ -391,8 +391,8 @@ struct CSVRowValidator {
     private func clip(_ text: String) -> String { text.count > 60 ? String(text.prefix(57)) + "..." : text }
 }
 
-extension CSVColumn {
-    /// Position in `allCases`, for per-column arrays.
+extension ImportFormat.Field {
+    /// Position in `overdueColumns`, for per-column arrays (an export's `balance` and `type` after them).
     var ordinal: Int {
         switch self {
         case .number: 0
@@ -405,6 +405,8 @@ extension CSVColumn {
         case .currency: 7
         case .paid: 8
         case .status: 9
+        case .balance: 10
+        case .type: 11
         }
     }
 }
@@ -437,14 +439,14 @@ extension CSVRowValidator {
             case .balance: (balanceIndex, balanceLabel) = (position, names[position])
             case .type: typeIndex = position
             default:
-                guard let column = CSVColumn(rawValue: field.rawValue) else { continue }
+                guard let column = ImportFormat.Field(overdueColumn: field.rawValue) else { continue }
                 index[column.ordinal] = position
                 labels[column.ordinal] = names[position]
             }
         }
         // With a balance, `paid` is what the balance leaves of the amount (Xero has both).
-        if balanceIndex >= 0 { index[CSVColumn.paid.ordinal] = -1 }
-        if index[CSVColumn.currency.ordinal] < 0, format.currency == nil {
+        if balanceIndex >= 0 { index[ImportFormat.Field.paid.ordinal] = -1 }
+        if index[ImportFormat.Field.currency.ordinal] < 0, format.currency == nil {
             report(line, "header", "the file has no currency column: set [import] currency (or map currency in [import.columns])")
         }
     }
@@ -466,8 +468,8 @@ extension CSVRowValidator {
     /// without a number is an invoice row missing its number, and an error.
     func isNotAnInvoice(_ fields: [Bytes]) -> Bool {
         func isEmpty(_ position: Int) -> Bool { position < 0 || position >= fields.count || CSVField.trimmingSpaces(fields[position]).isEmpty }
-        guard isEmpty(index[CSVColumn.number.ordinal]) else { return false }
-        if isEmpty(index[CSVColumn.amount.ordinal]) { return true }
+        guard isEmpty(index[ImportFormat.Field.number.ordinal]) else { return false }
+        if isEmpty(index[ImportFormat.Field.amount.ordinal]) { return true }
         guard let first = fields.first(where: { !CSVField.trimmingSpaces($0).isEmpty }) else { return true }
         let text = CSVField.trimmingSpaces(first)
         return text.count >= 5 && CSVField.string(Bytes(rebasing: text[0..<5])).lowercased() == "total"
@@ -480,8 +482,8 @@ extension CSVRowValidator {
             let type = CSVField.string(fields[typeIndex])
             if !ImportFormat.xeroSalesTypes.contains(ImportFormat.fold(type)) { return .skip(column: headerNames[typeIndex], word: type) }
         }
-        guard index[CSVColumn.status.ordinal] >= 0 else { return .keep(.open) }
-        guard let field = columns[CSVColumn.status.ordinal] else { return nil }
+        guard index[ImportFormat.Field.status.ordinal] >= 0 else { return .keep(.open) }
+        guard let field = columns[ImportFormat.Field.status.ordinal] else { return nil }
         let word = CSVField.string(field)
         let folded = ImportFormat.fold(word)
         if folded.isEmpty { return .keep(.open) }
@@ -514,7 +516,7 @@ extension CSVRowValidator {
         case (.invoice, .skipped(let column, let now)):
             disagree(column, column == label(.status) ? "an open status" : "a sales invoice", now)
         case (.invoice(let a), .invoice(let b)):
-            if a.clientID != b.clientID { disagree(index[CSVColumn.clientID.ordinal] >= 0 ? label(.clientID) : label(.clientName), a.clientID, b.clientID) }
+            if a.clientID != b.clientID { disagree(index[ImportFormat.Field.clientID.ordinal] >= 0 ? label(.clientID) : label(.clientName), a.clientID, b.clientID) }
             if a.issueDate != b.issueDate { disagree(label(.issueDate), "\(a.issueDate)", "\(b.issueDate)") }
             if a.dueDate != b.dueDate { disagree(label(.dueDate), "\(a.dueDate)", "\(b.dueDate)") }
             if a.amount != b.amount { disagree(label(.amount), a.amount.description, b.amount.description) }

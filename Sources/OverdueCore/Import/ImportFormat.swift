@@ -77,10 +77,7 @@ public struct ImportFormat: Sendable, Equatable {
     var headerNames: (names: [Field: String], required: Set<Field>) {
         switch kind {
         case .overdue:
-            let names = Dictionary(uniqueKeysWithValues: CSVColumn.all.compactMap { column in
-                Field(rawValue: column.rawValue).map { ($0, column.rawValue) }
-            })
-            return (names, [])
+            return (Dictionary(uniqueKeysWithValues: Field.overdueColumns.map { ($0, $0.rawValue) }), [])
         case .xero:
             return (ImportFormat.xeroColumns, [.number, .clientName, .clientEmail, .issueDate, .dueDate, .amount])
         case .custom:
