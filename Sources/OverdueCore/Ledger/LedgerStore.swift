@@ -245,6 +245,10 @@ public protocol Outbox: AnyObject {
     /// the next start, never resent by themselves and never silently lost.
     func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws
     func dispatches(in states: Set<DispatchState>) throws -> [Dispatch]
+    /// A number that changes whenever another connection or process commits to the ledger (not
+    /// this store's own writes); nil when the store cannot tell. Equal before and after, the
+    /// ledger was changed by nobody else in between.
+    func othersChangeToken() throws -> Int64?
     /// At start-up: every `sending` dispatch becomes `ambiguous` (audited). Returns them.
     func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch]
     /// What an `escalate` or `write-off` stage does to its invoice: `escalated` or `written_off`
@@ -313,4 +317,9 @@ public struct DaemonRecord: Sendable, Equatable {
 extension DaemonState {
     /// The live senders of a shared ledger; a single-process ledger (SQLite) lists none.
     public func liveDaemons() throws -> [DaemonRecord] { [] }
+}
+
+extension Outbox {
+    /// A store that cannot tell: every read is taken as possibly changed.
+    public func othersChangeToken() throws -> Int64? { nil }
 }
