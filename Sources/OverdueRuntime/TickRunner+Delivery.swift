@@ -16,6 +16,11 @@ struct DeliveryBatch {
     var outcomes: [RecordedOutcome] = []
     /// Failure notices for the owner, sent once the failures are on record.
     var notices: [OwnerNotice] = []
+    /// `othersChangeToken()` taken before the first member was prepared.
+    var othersToken: Int64?
+    /// Whether preparing it changed an invoice (an escalation or write-off sets its status),
+    /// which may change what was decided for a member prepared before.
+    var changedInvoices = false
 }
 
 /// How sending a batch went, for the tick loop and the next batch's size.
@@ -57,6 +62,7 @@ extension TickRunner {
         case .carryOut:
             guard let context else { return }
             if context.invoice.status == .open {
+                batch.changedInvoices = true
                 try store.setInvoiceStatus(dispatch.invoiceNumber, to: .writtenOff,
                                            reason: "stage \(dispatch.stage) writes it off", context: change)
             }
@@ -70,6 +76,7 @@ extension TickRunner {
                 switch dispatch.action {
                 case .escalate:
                     if context.invoice.status == .open {
+                        batch.changedInvoices = true
                         try store.setInvoiceStatus(dispatch.invoiceNumber, to: .escalated,
                                                    reason: "stage \(dispatch.stage) hands it to the owner", context: change)
                     }
@@ -138,9 +145,12 @@ extension TickRunner {
             let item = items[next]
             if shouldStop() || result.serverProblem != nil { break }
             next += 1
-            // The last look before the first byte: what a command changed meanwhile counts.
-            switch DeliveryDecision.decide(item.dispatch, context: try store.invoiceContext(item.dispatch.invoiceNumber),
-                                           windowOpen: windowOpen) {
+            // The last look before the first byte: what a command changed meanwhile counts. When
+            // nobody else has committed since the batch was prepared and preparing it changed no
+            // invoice, the ledger reads as it did then, and the decision then was to send.
+            let unchanged = try !batch.changedInvoices && batch.othersToken != nil && store.othersChangeToken() == batch.othersToken
+            switch unchanged ? .send : DeliveryDecision.decide(item.dispatch, context: try store.invoiceContext(item.dispatch.invoiceNumber),
+                                                               windowOpen: windowOpen) {
             case .withdraw(let reason):
                 outcomes.append(RecordedOutcome(dispatchIDs: [item.dispatch.id], .withdrawn(reason: reason)))
                 log.notice("withdrawn: invoice \(item.dispatch.invoiceNumber) stage \(item.dispatch.stage): \(reason)")

@@ -159,7 +159,7 @@ public final class TickRunner {
                 log.notice("stopping: \(due.count - next) deliveries left for the next tick")
                 break
             }
-            var batch = DeliveryBatch()
+            var batch = DeliveryBatch(othersToken: try store.othersChangeToken())
             while next < due.count && batch.items.count < batchSize {
                 let dispatch = due[next]
                 next += 1

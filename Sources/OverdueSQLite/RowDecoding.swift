@@ -29,7 +29,9 @@ struct SQLiteRow: LedgerRow {
     /// A ledger uses a handful of currencies: matching the column's bytes against those met
     /// so far saves a String and a dictionary lookup per row.
     func currency(_ column: Int, known: inout [Currency]) -> Currency? {
-        let match = statement.withBytes(Int32(column)) { bytes in known.first { $0.code.utf8.elementsEqual(bytes) } }
+        let match = statement.withBytes(Int32(column)) { bytes in
+            known.first { $0.code.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? false }
+        }
         if let match { return match }
         guard let currency = Currency(code: text(column)) else { return nil }
         known.append(currency)

@@ -121,6 +121,11 @@ extension SQLiteLedgerStore {
     /// mid-send, and the server may or may not have the message. It becomes `ambiguous`
     /// (audited) and is not retried by itself: a duplicate dunning letter is worse than a
     /// late one, so the owner decides with `invoice resolve`.
+    /// SQLite's `data_version`: it changes when another connection (in any process) commits.
+    public func othersChangeToken() throws -> Int64? {
+        try locked { try db.scalarInt("PRAGMA data_version") }
+    }
+
     public func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch] {
         // Usually there is none: then no write transaction (and no disk flush) at all. Only the
         // process holding the sender lock calls this, so none can appear in between.

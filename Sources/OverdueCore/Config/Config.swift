@@ -233,7 +233,13 @@ public struct DeliveryPolicy: Sendable {
 extension Collection where Element == Stage {
     /// The stage called `name`, else the one whose `renamed_from` lists it.
     public func stage(answeringTo name: String) -> Stage? {
-        first { $0.name == name } ?? first { $0.renamedFrom.contains(name) }
+        index(answeringTo: name).map { self[$0] }
+    }
+
+    /// Where `stage(answeringTo:)` is, for a caller that reads one property in place rather
+    /// than copying the whole stage.
+    public func index(answeringTo name: String) -> Index? {
+        firstIndex { $0.name == name } ?? firstIndex { $0.renamedFrom.contains(name) }
     }
 }
 

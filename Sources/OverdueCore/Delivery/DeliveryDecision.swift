@@ -1,6 +1,7 @@
 /// What a tick does with a due dispatch, given the ledger as it stands now. Asked twice per
 /// message: when its batch is prepared, and again immediately before its first byte, so a
-/// command that settled the invoice or blocked the client meanwhile withdraws it.
+/// command that settled the invoice or blocked the client meanwhile withdraws it (the tick
+/// skips the second read when nothing has changed the ledger since the first).
 public enum DeliveryDecision: Sendable, Equatable {
     /// Compose and send the message (a client reminder or the owner's hand-off notice).
     case send

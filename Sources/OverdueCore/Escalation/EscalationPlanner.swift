@@ -54,67 +54,54 @@ public struct EscalationPlanner: Sendable {
     public func plan(_ context: InvoiceContext, atLocal local: LocalDateTime) -> PlanLine {
         let invoice = context.invoice
         let daysOverdue = local.date.days(since: invoice.dueDate)
-        let currency = invoice.currency
-        let balance = invoice.balance.minorUnits
+        if invoice.status != .open || invoice.balance.minorUnits <= 0 {
+            return PlanLine(invoice: invoice.number, client: context.client.id, stage: nil, action: .none,
+                            daysOverdue: daysOverdue,
+                            amountDue: invoice.balance,
+                            to: [], reason: .closed)
+        }
         let history = DispatchHistory(context.dispatches, on: stages)
+        // Stages are read in place by index: a `Stage` copy retains each of its strings and lists,
+        // and the planner runs once per invoice in the ledger.
         // Reached stages above the ladder position: the highest is due, the others superseded.
         var anyReached = false
         var pending: Range<Int>?
-        for (index, stage) in stages.enumerated() where stage.days <= daysOverdue {
+        for index in stages.indices where stages[index].days <= daysOverdue {
             anyReached = true
-            if stage.days > history.ladderDays { pending = (pending?.lowerBound ?? index)..<(index + 1) }
+            if stages[index].days > history.ladderDays { pending = (pending?.lowerBound ?? index)..<(index + 1) }
         }
         var dueIndex = pending.map { $0.upperBound - 1 }
         if let pending, let index = dueIndex, stages[index].action != .email, history.lastClientEmail == nil,
            let email = pending.last(where: { stages[$0].action == .email }) {
             dueIndex = email
         }
-        let due = dueIndex.map { stages[$0] }
         let superseded = pending.flatMap { range in dueIndex.map { stages[range.lowerBound..<$0].map(\.name) } } ?? []
-        let fee = due?.fee(in: currency)?.minorUnits ?? 0
+        let fee = dueIndex.flatMap { stages[$0].fee(in: invoice.currency)?.minorUnits } ?? 0
 
-        var line = PlanLine(
-            invoice: invoice.number, client: context.client.id, stage: due?.name, action: .none,
-            daysOverdue: daysOverdue,
-            amountDue: invoice.amountDue(stageFeeMinorUnits: fee),
-            to: [], reason: nil, superseded: superseded, feeMinorUnits: fee)
-
-        func skipped(_ reason: SkipReason) -> PlanLine {
-            var skip = line
-            skip.reason = reason
-            return skip
+        func line(_ action: PlanLine.Action, to: [String] = [], reason: SkipReason? = nil) -> PlanLine {
+            PlanLine(invoice: invoice.number, client: context.client.id, stage: dueIndex.map { stages[$0].name }, action: action,
+                     daysOverdue: daysOverdue, amountDue: invoice.amountDue(stageFeeMinorUnits: fee),
+                     to: to, reason: reason, superseded: superseded, feeMinorUnits: fee)
         }
 
-        if invoice.status != .open || balance <= 0 {
-            return PlanLine(invoice: invoice.number, client: context.client.id, stage: nil, action: .none,
-                            daysOverdue: daysOverdue,
-                            amountDue: invoice.balance,
-                            to: [], reason: .closed)
-        }
-        if context.client.blocked { return skipped(.blocked) }
-        if context.client.onHold { return skipped(.clientHold) }
-        if invoice.onHold { return skipped(.hold) }
-        guard let due else { return skipped(anyReached ? .done : .notDue) }
-        if due.action != .email, !history.noticeGiven(by: local.date, finalNoticeDays: finalNoticeDays) {
-            return skipped(.noticePeriod)
+        if context.client.blocked { return line(.none, reason: .blocked) }
+        if context.client.onHold { return line(.none, reason: .clientHold) }
+        if invoice.onHold { return line(.none, reason: .hold) }
+        guard let dueIndex else { return line(.none, reason: anyReached ? .done : .notDue) }
+        let dueAction = stages[dueIndex].action
+        if dueAction != .email, !history.noticeGiven(by: local.date, finalNoticeDays: finalNoticeDays) {
+            return line(.none, reason: .noticePeriod)
         }
         if let last = history.lastDispatch, local.date.days(since: last) < minDaysBetween {
-            return skipped(.minGap)
+            return line(.none, reason: .minGap)
         }
-        if let sendWindow, !sendWindow.isOpen(at: local) { return skipped(.window) }
+        if let sendWindow, !sendWindow.isOpen(at: local) { return line(.none, reason: .window) }
 
-        switch due.action {
-        case .email:
-            line.action = .email
-            line.to = context.client.emails
-        case .escalate:
-            line.action = .escalate
-            line.to = [owner.address]
-        case .writeOff:
-            line.action = .writeOff
-            line.to = []
+        switch dueAction {
+        case .email: return line(.email, to: context.client.emails)
+        case .escalate: return line(.escalate, to: [owner.address])
+        case .writeOff: return line(.writeOff)
         }
-        return line
     }
 
     /// When a tick would next act for this invoice if nothing changes meanwhile (no payment, hold
@@ -176,8 +163,8 @@ struct DispatchHistory {
 
     init(_ dispatches: [Dispatch], on stages: [Stage]) {
         for dispatch in dispatches {
-            if let stage = stages.stage(answeringTo: dispatch.stage) {
-                ladderDays = max(ladderDays, stage.days)
+            if let index = stages.index(answeringTo: dispatch.stage) {
+                ladderDays = max(ladderDays, stages[index].days)
             }
             if lastDispatch.map({ dispatch.localDate > $0 }) ?? true { lastDispatch = dispatch.localDate }
             if dispatch.action == .email, lastClientEmail.map({ dispatch.localDate > $0 }) ?? true {

@@ -29,15 +29,15 @@ public enum PlanFormatter {
         raw(",\"client\":"); JSONValue.writeString(line.client, to: &out)
         raw(",\"stage\":")
         if let stage = line.stage { JSONValue.writeString(stage, to: &out) } else { raw("null") }
-        raw(",\"action\":\""); out.append(contentsOf: line.action.rawValue.utf8); raw("\"")
-        raw(",\"days_overdue\":")
+        raw(",\"action\":\""); out.append(contentsOf: line.action.rawValue.utf8); raw("\",\"days_overdue\":")
         ByteText.append(Int64(line.daysOverdue), to: &out)
-        raw(",\"amount_due\":\""); ByteText.append(line.amountDue, to: &out); raw("\"")
-        raw(",\"currency\":"); JSONValue.writeString(line.amountDue.currency.code, to: &out)
-        raw(",\"to\":[")
-        for (index, address) in line.to.enumerated() {
+        raw(",\"amount_due\":\""); ByteText.append(line.amountDue, to: &out)
+        // An ISO 4217 code (`Currency` admits no other) has nothing to escape.
+        raw("\",\"currency\":\""); out.append(contentsOf: line.amountDue.currency.code.utf8)
+        raw("\",\"to\":[")
+        for index in line.to.indices {
             if index > 0 { raw(",") }
-            JSONValue.writeString(address, to: &out)
+            JSONValue.writeString(line.to[index], to: &out)
         }
         raw("]")
         if line.action == .none {

@@ -22,6 +22,10 @@ public protocol Outbox: AnyObject {
     /// the next start, never resent by themselves and never silently lost.
     func recordOutcomes(_ outcomes: [RecordedOutcome], unsent: [Dispatch], context: ChangeContext) throws
     func dispatches(in states: Set<DispatchState>) throws -> [Dispatch]
+    /// A number that changes whenever another connection or process commits to the ledger (not
+    /// this store's own writes); nil when the store cannot tell. Equal before and after, the
+    /// ledger was changed by nobody else in between.
+    func othersChangeToken() throws -> Int64?
     /// At start-up: every `sending` dispatch becomes `ambiguous` (audited). Returns them.
     func markInterruptedAsAmbiguous(context: ChangeContext) throws -> [Dispatch]
     /// What an `escalate` or `write-off` stage does to its invoice: `escalated` or `written_off`
@@ -42,6 +46,9 @@ public protocol Outbox: AnyObject {
 }
 
 extension Outbox {
+    /// A store that cannot tell: every read is taken as possibly changed.
+    public func othersChangeToken() throws -> Int64? { nil }
+
     /// `markSending` for one message.
     public func markSending(_ ids: [Int64], messageID: String, recipients: [String], context: ChangeContext) throws {
         try markSending([SendingMark(dispatchIDs: ids, messageID: messageID, recipients: recipients)], context: context)

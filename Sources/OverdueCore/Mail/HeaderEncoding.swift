@@ -104,8 +104,18 @@ enum HeaderEncoding {
     }
 
     /// Whether `text` holds `pattern`, octet for octet.
-    private static func asciiContains(_ text: String, _ pattern: String) -> Bool {
-        text.utf8.firstRange(of: pattern.utf8) != nil
+    private static func asciiContains(_ text: String, _ pattern: StaticString) -> Bool {
+        // A plain scan of the bytes: the generic `firstRange(of:)` cost more than the rest of
+        // a message's headers.
+        let needle = UnsafeBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount)
+        var text = text
+        return text.withUTF8 { haystack in
+            guard let first = needle.first, haystack.count >= needle.count else { return needle.isEmpty }
+            for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+                if UnsafeBufferPointer(rebasing: haystack[start..<start + needle.count]).elementsEqual(needle) { return true }
+            }
+            return false
+        }
     }
 
     static func isPlainASCII(_ text: String) -> Bool {

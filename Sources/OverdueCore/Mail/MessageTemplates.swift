@@ -24,6 +24,10 @@ public struct MessageTemplates: Sendable {
         /// Whether any of them states interest, compensation or the claim total (which need
         /// every reference rate of the late period).
         var usesClaim = false
+
+        /// The variables the three read (`TemplateVariables.used(in:)`): a message computes
+        /// only these.
+        var used: Set<String> { subject.used.union(text.used).union(html?.used ?? []) }
     }
 
     /// Whether `sources` use a variable computed from `[interest]`.
@@ -38,6 +42,8 @@ public struct MessageTemplates: Sendable {
     struct Template: Sendable {
         var body: MustacheTemplate
         var partials: MustacheLibrary?
+        /// The variables it and its partials read.
+        var used: Set<String> = []
 
         func render(_ values: [String: Any]) -> String { body.render(values, library: partials) }
     }
@@ -135,6 +141,7 @@ public struct MessageTemplates: Sendable {
         case nil: break
         }
         var partials: MustacheLibrary?
+        var used = TemplateVariables.used(in: source)
         if let folder {
             for use in TemplateVariables.partials(in: source) {
                 guard !use.name.isEmpty, use.name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) else {
@@ -147,12 +154,13 @@ public struct MessageTemplates: Sendable {
                 var library = partials ?? MustacheLibrary()
                 library.register(try parse(partialSource, asText: asText, place: { "\(path):\($0)" }).body, named: use.name)
                 partials = library
+                used.formUnion(TemplateVariables.usedByPartial(partialSource))
             }
         }
         // The pragma on a line of its own is a standalone tag: it and its line break vanish.
-        guard asText else { return Template(body: parsed, partials: partials) }
+        guard asText else { return Template(body: parsed, partials: partials, used: used) }
         do {
-            return Template(body: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}\n" + source), partials: partials)
+            return Template(body: try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT }}\n" + source), partials: partials, used: used)
         } catch {
             throw .config("\(place(1)): cannot be read as plain text (\(error))")
         }

@@ -20,13 +20,20 @@ extension MessageTemplates {
     /// on the day `daysOverdue` after the due date (see `ReminderValues`).
     public func values(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money,
                        daysOverdue: Int) -> [String: Any] {
+        values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue, only: nil)
+    }
+
+    /// `values`, limited to the variables in `only` when it is given (a message computes only
+    /// what its templates read: some values walk the ladder ahead or format for people).
+    func values(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money,
+                daysOverdue: Int, only used: Set<String>?) -> [String: Any] {
         let date = context.invoice.dueDate.adding(days: daysOverdue)
         var facts = ReminderFacts(config: config, context: context, stage: stage, amountDue: amountDue,
                                   daysOverdue: daysOverdue, date: date, format: LocaleFormat.named(config.business.locale),
                                   earlier: [])
         facts.claim = Self.claim(config: config, context: context, on: date)
         facts.earlier = earlierReminders(facts)
-        return ReminderValues.values(facts)
+        return ReminderValues.values(facts, only: used)
     }
 
     /// Interest and compensation for the invoice on `date`; nil without `[interest]`.
@@ -64,7 +71,8 @@ extension MessageTemplates {
     public func reminder(config: Config, context: InvoiceContext, stage: Stage, amountDue: Money, daysOverdue: Int,
                          at instant: Date, messageID: String) throws(OverdueError) -> OutgoingMessage {
         let invoice = context.invoice.number
-        let values = values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue)
+        let values = values(config: config, context: context, stage: stage, amountDue: amountDue, daysOverdue: daysOverdue,
+                            only: stages[stage.name]?.used)
         if stages[stage.name]?.usesClaim == true,
            case .failure(let problem)? = Self.claim(config: config, context: context, on: context.invoice.dueDate.adding(days: daysOverdue)) {
             throw .config("invoice \(invoice.escapingControls()): the \(stage.name) message states interest, which cannot be computed: \(problem)")

@@ -176,26 +176,28 @@ enum ReminderValues {
     ]
 
     /// The nested dictionaries, lists and booleans swift-mustache walks.
-    static func values(_ facts: ReminderFacts, fields: [TemplateField] = fields) -> [String: Any] {
+    /// With `used` (full paths, as `TemplateVariables.used(in:)` lists them), only those.
+    static func values(_ facts: ReminderFacts, fields: [TemplateField] = fields, only used: Set<String>? = nil,
+                       under prefix: String = "") -> [String: Any] {
         var values: [String: Any] = [:]
         for field in fields {
+            let path = prefix + field.name
+            func wanted(_ name: String) -> Bool { used?.contains(name) ?? true }
             switch field.kind {
-            case .text(let value): values[field.name] = value(facts)
-            case .flag(let value): values[field.name] = value(facts)
+            case .text(let value): if wanted(path) { values[field.name] = value(facts) }
+            case .flag(let value): if wanted(path) { values[field.name] = value(facts) }
             case .money(let value):
-                if let money = value(facts) {
-                    values[field.name] = money.decimalString
-                    values[field.name + "_text"] = facts.format.money(money)
-                }
+                guard wanted(path) || wanted(path + "_text"), let money = value(facts) else { break }
+                if wanted(path) { values[field.name] = money.decimalString }
+                if wanted(path + "_text") { values[field.name + "_text"] = facts.format.money(money) }
             case .date(let value):
-                if let date = value(facts) {
-                    values[field.name] = date.description
-                    values[field.name + "_text"] = facts.format.date(date)
-                }
+                guard wanted(path) || wanted(path + "_text"), let date = value(facts) else { break }
+                if wanted(path) { values[field.name] = date.description }
+                if wanted(path + "_text") { values[field.name + "_text"] = facts.format.date(date) }
             case .group(let present, let inner):
-                if present(facts) { values[field.name] = Self.values(facts, fields: inner) }
+                if wanted(path), present(facts) { values[field.name] = Self.values(facts, fields: inner, only: used, under: path + ".") }
             case .list(let elements, let inner):
-                values[field.name] = elements(facts).map { Self.values($0, fields: inner) }
+                if wanted(path) { values[field.name] = elements(facts).map { Self.values($0, fields: inner, only: used, under: path + ".") } }
             }
         }
         return values

@@ -64,6 +64,42 @@ public enum TemplateVariables {
         return nil
     }
 
+    /// The known paths `source` reads, each with its dotted prefixes (the groups and lists that
+    /// hold it), names inside sections resolved as `firstProblem` resolves them. `outer`: the
+    /// sections open where the source is included (a partial). Lets a message compute only the
+    /// values its templates read.
+    static func used(in source: String, within outer: [String] = []) -> Set<String> {
+        var sections = outer
+        var used: Set<String> = []
+        for tag in tags(in: source) {
+            switch tag.kind {
+            case "!", "%", "=", ">", "<", "$": continue
+            case "/":
+                if sections.count > outer.count { sections.removeLast() }
+                continue
+            default: break
+            }
+            guard let resolved = resolve(tag.name, within: sections) else { continue }
+            used.insert(resolved)
+            var prefix = Substring(resolved)
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = prefix[..<dot]
+                used.insert(String(prefix))
+            }
+            if tag.kind == "#" || tag.kind == "^" { sections.append(resolved) }
+        }
+        return used
+    }
+
+    /// `used(in:)` for a partial, which may be included inside any section: its names read as
+    /// they would at the top level and inside each group and list.
+    static func usedByPartial(_ source: String) -> Set<String> {
+        containers.reduce(used(in: source)) { $0.union(used(in: source, within: [$1])) }
+    }
+
+    /// The groups and lists: the known names that hold other known names.
+    private static let containers: [String] = known.filter { name in known.contains { $0.hasPrefix(name + ".") } }.sorted()
+
     /// The partials `source` includes (`{{> NAME}}`), in reading order, with their lines.
     static func partials(in source: String) -> [Use] {
         tags(in: source).filter { $0.kind == ">" }.map { Use(name: $0.name, line: $0.line) }

@@ -43,6 +43,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     public static func writeString(_ s: String, to out: inout [UInt8]) {
+        // Read in place: a copy to call the mutating `withUTF8` would retain the string (an
+        // atomic write to memory that is often cold, as a plan line's addresses are).
+        if s.utf8.withContiguousStorageIfAvailable({ writeString(contiguous: $0, to: &out) }) != nil { return }
         var s = s
         s.withUTF8 { writeString(contiguous: $0, to: &out) }
     }
