@@ -196,15 +196,9 @@ public enum AuditChain {
 
     /// The hash as its 32 bytes (as the store keeps it).
     public static func digest(prevHash: String, canonical: [UInt8]) -> [UInt8] {
-        var prev = prevHash
-        return prev.withUTF8 { digest(prevHashHex: UnsafeRawBufferPointer($0), canonical: canonical) }
-    }
-
-    /// `digest` with the previous hash given as its hex digits.
-    public static func digest(prevHashHex: UnsafeRawBufferPointer, canonical: [UInt8]) -> [UInt8] {
         var message: [UInt8] = []
-        message.reserveCapacity(prevHashHex.count + 1 + canonical.count)
-        startMessage(prevHashHex: prevHashHex, to: &message)
+        message.reserveCapacity(prevHash.utf8.count + 1 + canonical.count)
+        startMessage(prevHashHex: prevHash.utf8, to: &message)
         message.append(contentsOf: canonical)
         var out: [UInt8] = []
         digest(message: message, into: &out)
