@@ -83,9 +83,11 @@ struct PGAuditAppender {
         try readHead()
         let seq = lastSeq + 1
         line.removeAll(keepingCapacity: true)
+        AuditChain.startMessage(prevHashHex: lastHex, to: &line)
         AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
                         stage: stage, details: details, hashes: nil, to: &line)
-        let hashBytes = lastHex.withUnsafeBytes { AuditChain.digest(prevHashHex: $0, canonical: line) }
+        var hashBytes: [UInt8] = []
+        AuditChain.digest(message: line, into: &hashBytes)
         if batchSize > 1 {
             copied.int(seq); copied.int(at); copied.int(asOf); copied.text(event.rawValue); copied.text(invoice)
             copied.text(client); copied.text(stage); copied.text(utf8: details); copied.bytea(lastBytes); copied.bytea(hashBytes)

@@ -25,6 +25,7 @@ struct AuditAppender {
     private var lastHashBytes: [UInt8]
     private var lastHashHex: [UInt8] = []
     private var appended = 0
+    /// The message the next hash is taken over (`AuditChain.startMessage`, then the line).
     private var line: [UInt8] = []
     private var details: [UInt8] = []
 
@@ -67,13 +68,14 @@ struct AuditAppender {
     mutating func append(_ event: AuditEvent, invoice: String?, client: String?, stage: String?, details: [UInt8]) throws {
         let seq = lastSeq + 1
         line.removeAll(keepingCapacity: true)
+        AuditChain.startMessage(prevHashHex: lastHashHex, to: &line)
         AuditLine.write(seq: seq, times: times, event: event.rawValue, invoice: invoice, client: client,
                         stage: stage, details: details, hashes: nil, to: &line)
         rows.append(.int(seq)); rows.append(.int(at)); rows.append(.optional(asOf)); rows.append(.text(event.rawValue))
         rows.append(.optional(invoice)); rows.append(.optional(client)); rows.append(.optional(stage))
         rows.append(.utf8(details)); rows.append(.blob(lastHashBytes))
         // The previous hash is in the row: its buffers now take the new one.
-        lastHashHex.withUnsafeBytes { AuditChain.digest(prevHashHex: $0, canonical: line, into: &lastHashBytes) }
+        AuditChain.digest(message: line, into: &lastHashBytes)
         rows.append(.blob(lastHashBytes))
         lastHashHex.removeAll(keepingCapacity: true)
         ByteText.appendHex(bytes: lastHashBytes, to: &lastHashHex)

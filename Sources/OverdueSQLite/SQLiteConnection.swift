@@ -19,6 +19,14 @@ public final class SQLiteConnection {
     /// The result code of the last failure reported through `error(_:)`, for callers that
     /// retry transient ones (busy, locked, full).
     private(set) var lastResultCode: Int32 = SQLITE_OK
+    /// The busy handler's state: how long a statement may wait for another connection's lock.
+    private let busyWait: BusyWait
+
+    /// How often a statement that finds the database locked tries again. SQLite's own
+    /// `sqlite3_busy_timeout` handler backs off to 100 ms between tries, so a writer waiting on
+    /// a chunked import would miss any shorter gap between its chunks; a short fixed interval
+    /// lets the import's pause between chunks be a few intervals long (`importChunk`).
+    static let busyPollMicroseconds: UInt32 = 2000
 
     /// Opens the database at `path` for reading and writing, creating the file if `create`.
     ///
@@ -43,7 +51,8 @@ public final class SQLiteConnection {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         let (seconds, attoseconds) = busyTimeout.components
-        sqlite3_busy_timeout(db, Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        busyWait = BusyWait(timeoutNanoseconds: UInt64(clamping: seconds) &* 1_000_000_000 + UInt64(clamping: attoseconds / 1_000_000_000))
+        sqlite3_busy_handler(db, pollWhileBusy, Unmanaged.passUnretained(busyWait).toOpaque())
         if path != ":memory:", !path.isEmpty {
             do {
                 file = try LedgerFile(path: path)
@@ -63,6 +72,7 @@ public final class SQLiteConnection {
         guard !isClosed else { return }
         isClosed = true
         cache.removeAll()   // finalizes every cached statement before the handle closes
+        sqlite3_busy_handler(handle, nil, nil)   // `busyWait` may go before a deferred close completes
         sqlite3_close_v2(handle)
         file?.close()
     }
@@ -259,4 +269,24 @@ public final class SQLiteConnection {
         default: return text
         }
     }
+}
+
+/// When the current wait for a lock began, and how long it may last.
+private final class BusyWait {
+    let timeoutNanoseconds: UInt64
+    var startedNanoseconds: UInt64 = 0
+
+    init(timeoutNanoseconds: UInt64) { self.timeoutNanoseconds = timeoutNanoseconds }
+}
+
+/// SQLite's busy handler (`count` is 0 at the first try of each wait): sleeps one poll interval
+/// and tries again until the timeout has passed, then gives up with SQLITE_BUSY.
+private func pollWhileBusy(_ context: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
+    guard let context else { return 0 }
+    let wait = Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue()
+    let now = DispatchTime.now().uptimeNanoseconds
+    if count == 0 { wait.startedNanoseconds = now }
+    guard now - wait.startedNanoseconds < wait.timeoutNanoseconds else { return 0 }
+    usleep(SQLiteConnection.busyPollMicroseconds)
+    return 1
 }

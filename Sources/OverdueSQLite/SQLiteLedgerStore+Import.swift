@@ -50,11 +50,25 @@ extension SQLiteLedgerStore {
             var importer = try Importer(store: self, now: storedSeconds(context.at), rows: numbersMayRepeat ? rowCount : nil)
             var position = ImportPosition(clients: clients)
             var committed = 0
+            // A new invoice's `clients` foreign key needs no probe while every client the import
+            // upserted still stands: each chunk upserts the file's clients before any invoice, and
+            // only another connection's commit could have removed or renamed one since. SQLite
+            // changes the setting only outside a transaction, so it is switched per chunk, and a
+            // chunk that finds such a commit at its start is begun again with the probe on.
+            let foreignKeys = try db.scalarInt("PRAGMA foreign_keys") == 1
             do {
                 while true {
-                    try writing(context, batched: true) { audit in
-                        try upsert(source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
-                                   importer: &importer, audit: &audit, rows: next)
+                    let unprobed = foreignKeys && importer.clientsStand
+                    if unprobed { try db.execute("PRAGMA foreign_keys = OFF") }
+                    do {
+                        defer { if unprobed { try? db.execute("PRAGMA foreign_keys = ON") } }
+                        try writing(context, batched: true) { audit in
+                            try importer.beginChunk(unprobed: unprobed)
+                            try upsert(source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
+                                       importer: &importer, audit: &audit, rows: next)
+                        }
+                    } catch is Importer.ClientsMayHaveChanged {
+                        continue
                     }
                     committed = position.rowsDone
                     if position.isDone { break }
@@ -69,11 +83,12 @@ extension SQLiteLedgerStore {
     }
 
     /// How long one chunk of an import may hold the write lock before it commits, and how long
-    /// it then lets go: SQLite's busy handler polls a waiting writer at most 100 ms apart, so a
-    /// longer pause is one that every waiter gets into. The pause is time the import does not
-    /// work; a second's chunk keeps it a small share of the import while a waiting writer (the
-    /// daemon recording an outcome, under a 10 s busy timeout) still waits about a second.
-    static let importChunk = (seconds: 1.0, pause: 0.11)
+    /// it then lets go: a waiting writer of this program tries again every
+    /// `SQLiteConnection.busyPollMicroseconds`, so a pause of a few of those intervals is one
+    /// that every waiter gets into (with time to be scheduled). The pause is time the import
+    /// does not work; a waiting writer (the daemon recording an outcome, under a 10 s busy
+    /// timeout) waits about one chunk.
+    static let importChunk = (seconds: 1.0, pause: 5 * Double(SQLiteConnection.busyPollMicroseconds) / 1e6)
 
     /// The page cache of an import, in SQLite's negative-KiB form: enough for the clients a
     /// new invoice's foreign key is checked against, the rest passes through once.
@@ -82,7 +97,6 @@ extension SQLiteLedgerStore {
     /// Upserts from `position` on, clients first, until done or `chunkSeconds` have passed.
     private func upsert(source: String, from position: inout ImportPosition, chunkSeconds: Double?,
                         importer: inout Importer, audit: inout AuditAppender, rows next: () throws -> ImportRow?) throws {
-        try importer.beginChunk()
         let started = DispatchTime.now().uptimeNanoseconds
         var counter = 0
         func overtime() -> Bool {
@@ -122,6 +136,7 @@ extension SQLiteLedgerStore {
             _ = try writing(context, batched: true) { audit -> ImportSummary in
                 var importer = try Importer(store: self, now: storedSeconds(context.at))
                 var position = ImportPosition(clients: clients)
+                try importer.beginChunk()
                 try upsert(source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit, rows: next)
                 throw RolledBack(summary: importer.summary)
             }
@@ -188,6 +203,9 @@ private struct Importer {
     private var clientsFirst: Bool?
     /// `PRAGMA data_version` at the previous chunk: it changes when another connection commits.
     private var dataVersion: Int64?
+    /// No other connection has committed since the import began, so every client it upserted
+    /// in an earlier chunk is still there (decided at each chunk, see `beginChunk`).
+    private(set) var clientsStand = true
     /// New invoices, written 64 to a statement; flushed before the chunk commits.
     private var batched: BatchInsert
     /// Hash values of the numbers this import has batched: a number seen again (rows given in
@@ -225,18 +243,27 @@ private struct Importer {
 
     private var db: SQLiteConnection { store.db }
 
+    /// Another connection committed between two chunks of an import that had switched the
+    /// foreign-key probe off for the second: that chunk is given up (it wrote nothing) and begun
+    /// again with the probe on.
+    struct ClientsMayHaveChanged: Error {}
+
     /// Called first in each chunk's transaction. Rows go in without a lookup only while the
-    /// ledger holds nothing but what this import put there.
-    mutating func beginChunk() throws {
+    /// ledger holds nothing but what this import put there. `unprobed`: the chunk runs with
+    /// foreign keys off, which only `clientsStand` allows; throws `ClientsMayHaveChanged` when
+    /// it no longer does.
+    mutating func beginChunk(unprobed: Bool = false) throws {
         let version = try db.scalarInt("PRAGMA data_version")
+        defer { dataVersion = version }
         if insertFirst == nil {
             insertFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM invoices)") == 1
             clientsFirst = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM clients)") == 1
         } else if version != dataVersion {
             insertFirst = false
             clientsFirst = false
+            clientsStand = false
+            if unprobed { throw ClientsMayHaveChanged() }
         }
-        dataVersion = version
     }
 
     mutating func upsertClient(id: String, name: String, emails: [String], audit: inout AuditAppender) throws {

@@ -52,6 +52,56 @@ final class SQLiteImportTests: LedgerTestCase {
         XCTAssertNil(try store.verifyAudit())
     }
 
+    func testAClientAnotherWriterRemovesBetweenTwoChunksStillRefusesTheImportsInvoicesForIt() throws {
+        // The import upserts c1 and c2 in its first chunk; another connection removes c2 while
+        // the import lets go between chunks; c2's invoice comes in a later chunk, which must not
+        // be written without its client.
+        let store = try openStore()
+        let path = dbPath
+        let removed = DispatchSemaphore(value: 0)
+        let failure = DispatchSemaphore(value: 0)
+        var served = 0
+        var removedSeen = false
+        var c2Served = false
+        let clients = [ImportClient(id: "c1", name: "One", emails: ["ap@one.example"]),
+                       ImportClient(id: "c2", name: "Two", emails: ["ap@two.example"])]
+        let message = assertFails(.ioError) {
+            _ = try store.importInvoices(clients: clients, rowCount: 1000, source: "a.csv", context: context()) {
+                served += 1
+                if served == 1 {
+                    // Waits for the first chunk's write lock, as the daemon would.
+                    Thread.detachNewThread {
+                        do {
+                            let other = try SQLiteConnection(path: path)
+                            try other.execute("PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; DELETE FROM clients WHERE id = 'c2'; COMMIT")
+                        } catch {
+                            failure.signal()
+                        }
+                        removed.signal()
+                    }
+                }
+                if !removedSeen, removed.wait(timeout: .now()) == .success { removedSeen = true }
+                if !removedSeen {
+                    // Slow rows, so the chunk runs out of time and commits.
+                    Thread.sleep(forTimeInterval: 0.02)
+                    return self.row(String(format: "INV-%04d", served), client: "c1", line: served + 1)
+                }
+                if c2Served { return nil }
+                c2Served = true
+                return self.row("INV-C2", client: "c2", line: served + 1)
+            }
+        }
+        XCTAssertEqual(failure.wait(timeout: .now()), .timedOut, "the other writer's removal failed")
+        XCTAssertTrue(removedSeen)
+        XCTAssertTrue(message?.contains("FOREIGN KEY") ?? false, message ?? "")
+        XCTAssertNil(try store.invoice("INV-C2"))
+        XCTAssertNil(try store.connection.scalarText("PRAGMA foreign_key_check"), "an invoice without its client")
+        XCTAssertGreaterThan(try store.connection.scalarInt("SELECT count(*) FROM invoices WHERE client_id = 'c1'") ?? 0, 0,
+                             "the first chunk was committed before the other writer went in")
+        XCTAssertEqual(try store.connection.scalarInt("PRAGMA foreign_keys"), 1, "the probe is switched back on")
+        XCTAssertNil(try store.verifyAudit())
+    }
+
     func testPreviewReportsWhatImportWouldDoAndKeepsNothing() throws {
         let store = try openStore()
         _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())

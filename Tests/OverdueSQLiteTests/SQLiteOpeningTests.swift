@@ -12,6 +12,35 @@ final class SQLiteOpeningTests: LedgerTestCase {
         XCTAssertEqual(try store.connection.scalarInt("PRAGMA foreign_keys"), 1)
     }
 
+    func testAWriterWaitingForAnotherConnectionsLockGetsInDuringAPauseOfTenMilliseconds() throws {
+        // As a chunked import lets go between its chunks: half a second holding the write lock,
+        // 10 ms not. A writer that began waiting during the first transaction is in before the
+        // second one has begun, not only after the last.
+        let store = try openStore()
+        let path = dbPath
+        let db = store.connection
+        let done = DispatchSemaphore(value: 0)
+        try db.execute("BEGIN IMMEDIATE")
+        Thread.detachNewThread {
+            if let other = try? SQLiteConnection(path: path) {
+                try? other.execute("BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('waiter', 'in'); COMMIT")
+            }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        var waiterInDuring: [Bool] = []
+        for _ in 0..<3 {
+            Thread.sleep(forTimeInterval: 0.45)
+            try db.execute("COMMIT")
+            Thread.sleep(forTimeInterval: 0.01)
+            try db.execute("BEGIN IMMEDIATE")
+            waiterInDuring.append(try db.scalarText("SELECT value FROM meta WHERE key = 'waiter'") == "in")
+        }
+        try db.execute("COMMIT")
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(waiterInDuring, [true, true, true])
+    }
+
     func testEmptyFileIsMigratedToTheCurrentSchemaAndReopeningChangesNothing() throws {
         var store: SQLiteLedgerStore? = try openStore()
         let version = try store!.schemaVersion()

@@ -196,24 +196,28 @@ public enum AuditChain {
 
     /// The hash as its 32 bytes (as the store keeps it).
     public static func digest(prevHash: String, canonical: [UInt8]) -> [UInt8] {
-        var prev = prevHash
-        return prev.withUTF8 { digest(prevHashHex: UnsafeRawBufferPointer($0), canonical: canonical) }
-    }
-
-    /// `digest` with the previous hash given as its hex digits: the message is hashed in its
-    /// three parts, so an appender carrying the hex of the last hash copies nothing.
-    public static func digest(prevHashHex: UnsafeRawBufferPointer, canonical: [UInt8]) -> [UInt8] {
+        var message: [UInt8] = []
+        message.reserveCapacity(prevHash.utf8.count + 1 + canonical.count)
+        startMessage(prevHashHex: prevHash.utf8, to: &message)
+        message.append(contentsOf: canonical)
         var out: [UInt8] = []
-        digest(prevHashHex: prevHashHex, canonical: canonical, into: &out)
+        digest(message: message, into: &out)
         return out
     }
 
-    /// `digest` written over the contents of `out` (an appender's reused buffer: no array per entry).
-    public static func digest(prevHashHex: UnsafeRawBufferPointer, canonical: [UInt8], into out: inout [UInt8]) {
+    /// The message an entry's hash is taken over is the previous hash's hex digits, a newline
+    /// and the entry's canonical line (`AuditLine.write` without hashes); this writes the first
+    /// two, and the line follows, so an appender hashes one buffer it reuses.
+    public static func startMessage<Hex: Collection>(prevHashHex: Hex, to message: inout [UInt8]) where Hex.Element == UInt8 {
+        message.append(contentsOf: prevHashHex)
+        message.append(0x0A)
+    }
+
+    /// The hash of a whole message (`startMessage` and the line), written over the contents
+    /// of `out` (an appender's reused buffer: no array per entry).
+    public static func digest(message: [UInt8], into out: inout [UInt8]) {
         var hasher = SHA256()
-        hasher.update(bufferPointer: prevHashHex)
-        withUnsafeBytes(of: UInt8(0x0A)) { hasher.update(bufferPointer: $0) }
-        canonical.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        message.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         let digest = hasher.finalize()
         out.removeAll(keepingCapacity: true)
         digest.withUnsafeBytes { out.append(contentsOf: $0) }
