@@ -349,10 +349,7 @@ private struct Importer {
         insertedDetails.write(invoice, origin: origin, issueDate: issueBytes, dueDate: dueBytes, to: &details)
         try audit.append(origin == nil ? .invoiceAdded : .invoiceImported, invoice: invoice.number,
                          client: invoice.clientID, stage: nil, details: details)
-        summary.inserted += 1
-        if !blockedClients.isEmpty, blockedClients.contains(invoice.clientID) {
-            summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
-        }
+        ImportRules.countInserted(invoice, blockedClients: blockedClients, in: &summary)
     }
 
 

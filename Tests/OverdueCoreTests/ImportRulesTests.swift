@@ -23,6 +23,16 @@ final class ImportRulesTests: XCTestCase {
         XCTAssertEqual(ImportRules.resolvedStatus(csv: .open, ledger: .paid), .paid)
     }
 
+    func testANewInvoiceIsCountedAndWarnedOfOnlyWhenItsClientIsBlocked() {
+        var summary = ImportSummary()
+        ImportRules.countInserted(invoice(), blockedClients: [], in: &summary)
+        ImportRules.countInserted(invoice(), blockedClients: ["other"], in: &summary)
+        XCTAssertEqual(summary, ImportSummary(inserted: 2))
+        ImportRules.countInserted(invoice(), blockedClients: ["acme"], in: &summary)
+        XCTAssertEqual(summary.inserted, 3)
+        XCTAssertEqual(summary.warnings, ["warning: client acme is blocked; invoice INV-7 imported but will never be reminded"])
+    }
+
     func testARowThatChangesNothingIsNoUpdate() {
         XCTAssertNil(ImportRules.update(invoice(), over: StoredImportedInvoice(invoice()), origin: ("a.csv", 2)))
         // "open" in the file over an escalated invoice changes nothing either.

@@ -31,6 +31,15 @@ public struct StoredImportedInvoice: Sendable, Equatable {
 /// leaves, what a row for a known invoice changes and how that is audited, and the details of a
 /// new invoice's audit entry. The stores keep only their SQL.
 public enum ImportRules {
+    /// Counts a new invoice in the summary, with a warning when its client is blocked: the row
+    /// is imported (the ledger mirrors the accounting tool) but no reminder will ever go out.
+    public static func countInserted(_ invoice: Invoice, blockedClients: Set<String>, in summary: inout ImportSummary) {
+        summary.inserted += 1
+        if !blockedClients.isEmpty, blockedClients.contains(invoice.clientID) {
+            summary.warnings.append("warning: client \(invoice.clientID) is blocked; invoice \(invoice.number) imported but will never be reminded")
+        }
+    }
+
     /// The status an imported row leaves the invoice in: a file may say an invoice is paid or
     /// cancelled; it never reopens one, nor undoes an escalation or a write-off.
     public static func resolvedStatus(csv: InvoiceStatus, ledger: InvoiceStatus) -> InvoiceStatus {
