@@ -259,8 +259,9 @@ def test_a_full_disk_is_reported_as_full_naming_the_folder_and_nothing_is_import
 def test_a_large_import_lets_another_writer_in_between_its_chunks_and_still_imports_every_row(ws):
     # The import lets go of the write lock for a few milliseconds after each chunk of about a
     # second; a writer that starts waiting mid-import gets in at the next of those pauses, so
-    # it commits while the import is still writing (the ledger does not hold every row yet)
-    # and waits about one chunk, not for the rest of the import.
+    # it commits while the import is still writing (the ledger holds some of the file's rows
+    # but not all) and waits about one chunk, not for the rest of the import. How many pauses
+    # fall while a hold waits depends on the machine's speed; at least one always does.
     ws.run("import", ws.write_csv("one.csv", [invoice_row("INV-0")]), check=0)
     rows = [invoice_row(f"INV-{i:06d}", client=f"c{i % 500}") for i in range(1, 100001)]
     big = ws.write_csv("big.csv", rows)
@@ -268,17 +269,16 @@ def test_a_large_import_lets_another_writer_in_between_its_chunks_and_still_impo
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     waited = []
     while importer.poll() is None:
-        started_mid_import = rows_in(ws.db_path, "SELECT count(*) FROM invoices")[0][0] > 1
         before = time.monotonic()
         result = ws.run("invoice", "hold", "INV-0", "--reason", f"check {len(waited)}")
         seconds = round(time.monotonic() - before, 2)
         imported = rows_in(ws.db_path, "SELECT count(*) FROM invoices")[0][0]
-        waited.append((seconds, result.returncode, started_mid_import and imported < 100001))
+        waited.append((seconds, result.returncode, 1 < imported < 100001))
     out, err = importer.communicate(timeout=300)
     assert importer.returncode == 0, err
     assert "100000 added" in out
     assert all(code == 0 and seconds < 3 for seconds, code, _ in waited), waited
-    assert sum(1 for _, _, between_chunks in waited if between_chunks) >= 2, waited
+    assert sum(1 for _, _, between_chunks in waited if between_chunks) >= 1, waited
     assert rows_in(ws.db_path, "SELECT count(*) FROM invoices")[0][0] == 100001
     assert ws.run("audit", "verify", check=0)
 
