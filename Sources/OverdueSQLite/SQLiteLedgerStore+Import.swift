@@ -51,8 +51,8 @@ extension SQLiteLedgerStore {
             var position = ImportPosition(clients: clients)
             var committed = 0
             // A new invoice's `clients` foreign key needs no probe while every client the import
-            // upserted still stands: each chunk upserts the file's clients before any invoice, and
-            // only another connection's commit could have removed or renamed one since. SQLite
+            // upserted still stands: the import upserts all the file's clients before any invoice,
+            // and only another connection's commit could have removed or renamed one since. SQLite
             // changes the setting only outside a transaction, so it is switched per chunk, and a
             // chunk that finds such a commit at its start is begun again with the probe on.
             let foreignKeys = try db.scalarInt("PRAGMA foreign_keys") == 1

@@ -41,27 +41,23 @@ public enum TemplateVariables {
     /// (`{{> NAME}}`, a file name, not a variable) are allowed only where `partials` says so;
     /// blocks and parents never are.
     public static func firstProblem(in source: String, partials: Bool = false) -> Problem? {
-        var sections: [String] = []
-        for tag in tags(in: source) {
+        var problem: Problem?
+        walk(source) { tag, resolved in
             switch tag.kind {
-            case "!", "%", "=": continue
-            case ">" where partials: continue
+            case "!", "%", "=": return true
+            case ">" where partials: return true
             case ">":
-                return .unsupported("partials ({{>…}}) are not supported here (only in a stage's .txt and .html templates)", line: tag.line)
+                problem = .unsupported("partials ({{>…}}) are not supported here (only in a stage's .txt and .html templates)", line: tag.line)
             case "<", "$":
-                return .unsupported("blocks and parents ({{\(tag.kind.map(String.init) ?? "")…}}) are not supported in reminder templates; "
+                problem = .unsupported("blocks and parents ({{\(tag.kind.map(String.init) ?? "")…}}) are not supported in reminder templates; "
                     + "share text with a partial, {{> NAME}} from NAME.partial.txt or NAME.partial.html", line: tag.line)
-            case "/":
-                if !sections.isEmpty { sections.removeLast() }
-                continue
-            default: break
+            default:
+                guard resolved == nil else { return true }
+                problem = .unknownVariable(tag.name, line: tag.line)
             }
-            guard let resolved = resolve(tag.name, within: sections) else {
-                return .unknownVariable(tag.name, line: tag.line)
-            }
-            if tag.kind == "#" || tag.kind == "^" { sections.append(resolved) }
+            return false
         }
-        return nil
+        return problem
     }
 
     /// The known paths `source` reads, each with its dotted prefixes (the groups and lists that
@@ -69,26 +65,40 @@ public enum TemplateVariables {
     /// sections open where the source is included (a partial). Lets a message compute only the
     /// values its templates read.
     static func used(in source: String, within outer: [String] = []) -> Set<String> {
-        var sections = outer
         var used: Set<String> = []
-        for tag in tags(in: source) {
-            switch tag.kind {
-            case "!", "%", "=", ">", "<", "$": continue
-            case "/":
-                if sections.count > outer.count { sections.removeLast() }
-                continue
-            default: break
-            }
-            guard let resolved = resolve(tag.name, within: sections) else { continue }
+        walk(source, within: outer) { _, resolved in
+            guard let resolved else { return true }
             used.insert(resolved)
             var prefix = Substring(resolved)
             while let dot = prefix.lastIndex(of: ".") {
                 prefix = prefix[..<dot]
                 used.insert(String(prefix))
             }
-            if tag.kind == "#" || tag.kind == "^" { sections.append(resolved) }
+            return true
         }
         return used
+    }
+
+    /// Walks `source`'s tags with the sections open at each (`outer` first; a closing tag
+    /// closes only what `source` opened). `visit` gets every other tag with the known path it
+    /// names, nil when it names none or is no variable (a comment, pragma, delimiter change,
+    /// partial, block or parent); returning false stops the walk.
+    private static func walk(_ source: String, within outer: [String] = [], _ visit: (Tag, String?) -> Bool) {
+        var sections = outer
+        for tag in tags(in: source) {
+            switch tag.kind {
+            case "/":
+                if sections.count > outer.count { sections.removeLast() }
+                continue
+            case "!", "%", "=", ">", "<", "$":
+                guard visit(tag, nil) else { return }
+                continue
+            default: break
+            }
+            let resolved = resolve(tag.name, within: sections)
+            guard visit(tag, resolved) else { return }
+            if let resolved, tag.kind == "#" || tag.kind == "^" { sections.append(resolved) }
+        }
     }
 
     /// `used(in:)` for a partial, which may be included inside any section: its names read as
