@@ -3,14 +3,15 @@ import OverdueCore
 /// Collects rows for one table and writes them with multi-row `INSERT … VALUES (…), (…)`
 /// statements, `batchSize` rows at a time.
 ///
-/// Added values are copied into one reused byte arena (text and blobs) and a list of slots,
-/// and bound from there without a copy: nothing the caller passes is kept, so its reused
-/// buffers stay unshared, and a row costs no allocation.
+/// Added values are copied into one byte arena (text and blobs) and a list of slots, and bound
+/// from there without a copy: nothing the caller passes is kept, so its reused buffers stay
+/// unshared, and a row costs no allocation (a batch costs two when it is written behind).
 ///
 /// Executing a statement costs SQLite more than adding a row to a b-tree (a cursor opened and
 /// closed, the VDBE program started and halted); one statement per 64 rows is what lets a
 /// million-row import keep pace with sqlite3's own `.import`. Rows are only written by `add`
-/// filling a batch and by `flush`, so the caller flushes before it reads the table back.
+/// filling a batch and by `flush`, so the caller flushes before it reads the table back (and
+/// inside `SQLiteConnection.writingBehind`, reading waits until they are written).
 struct BatchInsert {
     private let db: SQLiteConnection
     private let prefix: String
@@ -61,12 +62,10 @@ struct BatchInsert {
     mutating func flush() throws {
         guard rows > 0 else { return }
         // One cached statement per batch size in use: the full one, and the remainder's.
-        let statement = try db.prepare(rows == batchSize ? fullBatchSQL
-                                       : BatchInsert.sql(prefix: prefix, suffix: suffix, columns: columns, rows: rows))
-        try statement.run(slots, borrowing: arena)
-        guard db.changes == rows else {
-            throw OverdueError(.ioError, "\(db.path): \(rows) rows written as \(db.changes) (\(prefix))")
-        }
+        // Inside `writingBehind` the batch is written on a second thread: it takes these
+        // buffers, and the next batch fills new ones.
+        try db.insert(rows == batchSize ? fullBatchSQL : BatchInsert.sql(prefix: prefix, suffix: suffix, columns: columns, rows: rows),
+                      slots, borrowing: arena, rows: rows)
         slots.removeAll(keepingCapacity: true)
         arena.removeAll(keepingCapacity: true)
         rows = 0

@@ -21,6 +21,10 @@ public final class SQLiteConnection {
     private(set) var lastResultCode: Int32 = SQLITE_OK
     /// The busy handler's state: how long a statement may wait for another connection's lock.
     private let busyWait: BusyWait
+    /// Batch inserts handed to a second thread inside `writingBehind`; every other call into
+    /// SQLite waits for them first.
+    let behind = WriteBehind()
+    private var writesBehind = false
 
     /// How often a statement that finds the database locked tries again. SQLite's own
     /// `sqlite3_busy_timeout` handler backs off to 100 ms between tries, so a writer waiting on
@@ -70,6 +74,7 @@ public final class SQLiteConnection {
     /// since closing any descriptor of a file drops the POSIX locks SQLite holds on it.
     public func close() {
         guard !isClosed else { return }
+        behind.discard()
         isClosed = true
         cache.removeAll()   // finalizes every cached statement before the handle closes
         sqlite3_busy_handler(handle, nil, nil)   // `busyWait` may go before a deferred close completes
@@ -90,9 +95,15 @@ public final class SQLiteConnection {
     /// The prepared statement for `sql`, reset and with its bindings cleared; prepared once
     /// per connection and reused, which is what makes a million-row import cheap.
     func prepare(_ sql: String) throws -> Statement {
+        try behind.drain()
+        return try cached(sql)
+    }
+
+    /// `prepare` without waiting for writes behind: for the thread that runs them.
+    private func cached(_ sql: String) throws -> Statement {
         guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
         if let statement = cache[sql] {
-            statement.reset()
+            statement.resetNow()
             return statement
         }
         var raw: OpaquePointer?
@@ -106,6 +117,7 @@ public final class SQLiteConnection {
     /// A statement of its own, not shared through the cache: for cursors that stay open while
     /// a callback runs, which may itself run the cached statements.
     func prepareCursor(_ sql: String) throws -> Statement {
+        try behind.drain()
         guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v2(handle, sql, -1, &raw, nil)
@@ -115,6 +127,13 @@ public final class SQLiteConnection {
 
     /// Runs one or more statements that return no rows (schema scripts, pragmas that set).
     public func execute(_ sql: String) throws {
+        try behind.drain()
+        try executeNow(sql)
+    }
+
+    /// `execute` without waiting for writes behind or throwing their failure: for a rollback,
+    /// which undoes them.
+    private func executeNow(_ sql: String) throws {
         guard !isClosed else { throw OverdueError(.ioError, "\(path): the database is closed") }
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
@@ -141,9 +160,48 @@ public final class SQLiteConnection {
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    var changes: Int { Int(sqlite3_changes(handle)) }
+    var changes: Int {
+        behind.settle()
+        return Int(sqlite3_changes(handle))
+    }
 
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    var lastInsertRowID: Int64 {
+        behind.settle()
+        return sqlite3_last_insert_rowid(handle)
+    }
+
+    /// Runs a multi-row insert (`BatchInsert`) that must write `rows` rows, binding `values`
+    /// from `arena` in place. Inside `writingBehind` it is handed to the second thread and this
+    /// returns at once; its failure is thrown by a later call.
+    func insert(_ sql: String, _ values: [Statement.ArenaValue], borrowing arena: [UInt8], rows: Int) throws {
+        guard writesBehind else { return try insertNow(sql, values, borrowing: arena, rows: rows) }
+        // Safe to hand over: the owner's every call into SQLite waits until this has run.
+        nonisolated(unsafe) let connection = self
+        try behind.hand { try connection.insertNow(sql, values, borrowing: arena, rows: rows) }
+    }
+
+    private func insertNow(_ sql: String, _ values: [Statement.ArenaValue], borrowing arena: [UInt8], rows: Int) throws {
+        try cached(sql).run(values, borrowing: arena)
+        let written = Int(sqlite3_changes(handle))
+        guard written == rows else {
+            throw OverdueError(.ioError, "\(path): \(rows) rows written as \(written) (\(sql.prefix(40))…)")
+        }
+    }
+
+    /// Runs `body` with its batch inserts written on a second thread while it builds the next
+    /// ones (`WriteBehind`): for an import, whose rows are built in Swift and written by SQLite.
+    /// Every insert has run when it returns.
+    func writingBehind<T>(_ body: () throws -> T) throws -> T {
+        guard !writesBehind else { return try body() }
+        writesBehind = true
+        defer {
+            behind.settle()
+            writesBehind = false
+        }
+        let result = try body()
+        try behind.drain()
+        return result
+    }
 
     /// Calls `body` with each line of SQLite's plan for `sql` (for tests that pin index use).
     public func explainQueryPlan(_ sql: String, _ body: (String) -> Void) throws {
@@ -154,7 +212,10 @@ public final class SQLiteConnection {
     // MARK: Transactions
 
     /// True while a transaction is open on this connection.
-    var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    var inTransaction: Bool {
+        behind.settle()
+        return sqlite3_get_autocommit(handle) == 0
+    }
 
     /// How durable a write transaction's commit is.
     enum Durability {
@@ -220,7 +281,8 @@ public final class SQLiteConnection {
                 try execute("RELEASE nested")
                 return result
             } catch {
-                try? execute("ROLLBACK TO nested; RELEASE nested")
+                behind.settle()
+                try? executeNow("ROLLBACK TO nested; RELEASE nested")
                 throw error
             }
         }
@@ -230,7 +292,9 @@ public final class SQLiteConnection {
             try execute("COMMIT")
             return result
         } catch {
-            if inTransaction { try? execute("ROLLBACK") }
+            if inTransaction { try? executeNow("ROLLBACK") }
+            // Whatever was written behind is undone; a failure among it no longer matters.
+            behind.discard()
             throw error
         }
     }

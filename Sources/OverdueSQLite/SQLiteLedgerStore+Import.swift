@@ -57,22 +57,25 @@ extension SQLiteLedgerStore {
             // chunk that finds such a commit at its start is begun again with the probe on.
             let foreignKeys = try db.scalarInt("PRAGMA foreign_keys") == 1
             do {
-                while true {
-                    let unprobed = foreignKeys && importer.clientsStand
-                    if unprobed { try db.execute("PRAGMA foreign_keys = OFF") }
-                    do {
-                        defer { if unprobed { try? db.execute("PRAGMA foreign_keys = ON") } }
-                        try writing(context, batched: true) { audit in
-                            try importer.beginChunk(unprobed: unprobed)
-                            try upsert(source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
-                                       importer: &importer, audit: &audit, rows: next)
+                // SQLite writes each batch of rows while the next is built (`WriteBehind`).
+                try db.writingBehind {
+                    while true {
+                        let unprobed = foreignKeys && importer.clientsStand
+                        if unprobed { try db.execute("PRAGMA foreign_keys = OFF") }
+                        do {
+                            defer { if unprobed { try? db.execute("PRAGMA foreign_keys = ON") } }
+                            try writing(context, batched: true) { audit in
+                                try importer.beginChunk(unprobed: unprobed)
+                                try upsert(source: source, from: &position, chunkSeconds: SQLiteLedgerStore.importChunk.seconds,
+                                           importer: &importer, audit: &audit, rows: next)
+                            }
+                        } catch is Importer.ClientsMayHaveChanged {
+                            continue
                         }
-                    } catch is Importer.ClientsMayHaveChanged {
-                        continue
+                        committed = position.rowsDone
+                        if position.isDone { break }
+                        Thread.sleep(forTimeInterval: SQLiteLedgerStore.importChunk.pause)
                     }
-                    committed = position.rowsDone
-                    if position.isDone { break }
-                    Thread.sleep(forTimeInterval: SQLiteLedgerStore.importChunk.pause)
                 }
             } catch var error as OverdueError where committed > 0 {
                 error.details.append("\(source): \(committed) of \(rowCount) rows were imported before this failure; run the same import again to finish it")
@@ -133,13 +136,13 @@ extension SQLiteLedgerStore {
                               rows next: () throws -> ImportRow?) throws -> ImportSummary {
         struct RolledBack: Error { var summary: ImportSummary }
         do {
-            _ = try writing(context, batched: true) { audit -> ImportSummary in
+            _ = try db.writingBehind { try writing(context, batched: true) { audit -> ImportSummary in
                 var importer = try Importer(store: self, now: storedSeconds(context.at))
                 var position = ImportPosition(clients: clients)
                 try importer.beginChunk()
                 try upsert(source: source, from: &position, chunkSeconds: nil, importer: &importer, audit: &audit, rows: next)
                 throw RolledBack(summary: importer.summary)
-            }
+            } }
         } catch let rolledBack as RolledBack {
             return rolledBack.summary
         }

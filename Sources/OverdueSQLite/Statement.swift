@@ -11,15 +11,25 @@ private var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_d
 final class Statement {
     private let raw: OpaquePointer
     private unowned let connection: SQLiteConnection
+    /// The connection's statements handed to another thread: every call below waits for them
+    /// first, except the `…Now` ones that thread itself runs (`WriteBehind`).
+    private let behind: WriteBehind
 
     init(_ raw: OpaquePointer, connection: SQLiteConnection) {
         self.raw = raw
         self.connection = connection
+        behind = connection.behind
     }
 
     deinit { sqlite3_finalize(raw) }
 
     func reset() {
+        behind.settle()
+        resetNow()
+    }
+
+    /// `reset` without waiting for writes behind: for the thread that runs them.
+    func resetNow() {
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
     }
@@ -34,6 +44,7 @@ final class Statement {
     }
 
     func bind(_ value: SQLValue, at index: Int32) throws {
+        try behind.drain()
         let rc: Int32
         switch value {
         case .null: rc = sqlite3_bind_null(raw, index)
@@ -55,10 +66,11 @@ final class Statement {
 
     /// Binds `values` in order from parameter 1, runs the statement and resets it, all while
     /// `arena` is held: SQLite reads the text and blobs in place (no copy), and the bindings
-    /// are cleared before the bytes can go away.
+    /// are cleared before the bytes can go away. It does not wait for writes behind: it is how
+    /// they are run (`SQLiteConnection.insert`).
     func run(_ values: [ArenaValue], borrowing arena: [UInt8]) throws {
         try arena.withUnsafeBufferPointer { arena in
-            defer { reset() }
+            defer { resetNow() }
             for (offset, value) in values.enumerated() {
                 let index = Int32(offset + 1)
                 let rc: Int32
@@ -70,7 +82,7 @@ final class Statement {
                 }
                 guard rc == SQLITE_OK else { throw connection.error(rc) }
             }
-            while try step() {}
+            while try stepNow() {}
         }
     }
 
@@ -89,6 +101,12 @@ final class Statement {
 
     /// Advances to the next row; false when the statement is done.
     func step() throws -> Bool {
+        try behind.drain()
+        return try stepNow()
+    }
+
+    /// `step` without waiting for writes behind: for the thread that runs them.
+    private func stepNow() throws -> Bool {
         let rc = sqlite3_step(raw)
         switch rc {
         case SQLITE_ROW: return true

@@ -102,6 +102,28 @@ final class SQLiteImportTests: LedgerTestCase {
         XCTAssertNil(try store.verifyAudit())
     }
 
+    func testABatchSQLiteRefusesWhileTheImportBuildsTheNextFailsTheImportAndKeepsNothingOfItsChunk() throws {
+        // SQLite writes each batch on a second thread while the import builds the next: a batch
+        // it refuses there (here by a trigger, as a full disk or a constraint would) must fail
+        // the import, roll its chunk back, and leave the connection as usable as before.
+        let store = try openStore()
+        try store.connection.execute("""
+            CREATE TRIGGER refuse BEFORE INSERT ON invoices WHEN NEW.number = 'INV-0500'
+            BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+            """)
+        let rows = (0..<1000).map { row(String(format: "INV-%04d", $0), client: "c\($0 % 9)", line: $0 + 2) }
+        let message = assertFails(.ioError) { _ = try store.importInvoices(rows, source: "a.csv", context: context()) }
+        XCTAssertTrue(message?.contains("refused by the test") ?? false, message ?? "")
+        XCTAssertEqual(try store.connection.scalarInt("SELECT count(*) FROM invoices"), 0)
+        XCTAssertEqual(try store.connection.scalarInt("SELECT count(*) FROM clients"), 0)
+        XCTAssertEqual(try auditEvents(store), [])
+        try store.connection.execute("DROP TRIGGER refuse")
+        XCTAssertEqual(try store.importInvoices(rows, source: "a.csv", context: context()), ImportSummary(inserted: 1000))
+        try store.setInvoiceHold("INV-0999", onHold: true, reason: nil, context: context())
+        XCTAssertEqual(try store.connection.scalarInt("SELECT count(*) FROM audit"), 9 + 1000 + 1)
+        XCTAssertNil(try store.verifyAudit())
+    }
+
     func testPreviewReportsWhatImportWouldDoAndKeepsNothing() throws {
         let store = try openStore()
         _ = try store.importInvoices([row("INV-1")], source: "a.csv", context: context())
