@@ -40,7 +40,7 @@ struct EvidenceExportCommand: ParsableCommand {
             try store.auditEntries(AuditFilter(event: AuditEvent.auditWitnessed.rawValue)) { witnessEntries.append($0) }
             let witnesses = witnessEntries.compactMap(AuditWitness.Record.init)
             let key = try EvidenceKey.loadOrCreate(config)
-            let now = Date()
+            let now = commandClock.now()
             let today = LocalDateTime(now, in: config.daemon.timezone).date
             let claim = try config.interest.map { policy throws(OverdueError) in
                 try InterestClaim.compute(policy, invoice: context.invoice, payments: context.payments, asOf: today).get(invoice: invoice)
