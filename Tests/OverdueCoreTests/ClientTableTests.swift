@@ -27,6 +27,7 @@ final class ClientTableTests: XCTestCase {
         let table = ClientTable([Client(id: "acme", name: "Old", emails: ["old@acme.example"]),
                                  Client(id: "acme", name: "New", emails: ["new@acme.example"])])
         XCTAssertEqual(table.row(id: "acme")?.client.name, "New")
+        XCTAssertEqual(table.count, 1)
         XCTAssertNil(table.row(id: "acm"))
         XCTAssertNil(table.row(id: "acme "))
         XCTAssertNil(ClientTable([]).row(id: "acme"))

@@ -12,8 +12,10 @@ public final class ClientTable: Sendable {
     /// its bytes.
     private let records: [UInt8]
     /// Open addressing on `hash(id)`, probed linearly: a slot holds the hash's high 32 bits and
-    /// the record's offset + 1 in the low 32 (0: empty). At least twice as many slots as clients.
+    /// the record's offset + 1 in the low 32 (0: empty; so the records of a table stay under
+    /// 4 GiB, which a ledger's client text does not reach). At least twice as many slots as clients.
     private let slots: [UInt64]
+    /// How many clients (distinct ids).
     public let count: Int
 
     private struct Flags: OptionSet {
@@ -43,19 +45,17 @@ public final class ClientTable: Sendable {
         }
         var capacity = 2
         while capacity < offsets.count * 2 { capacity *= 2 }
-        var slots = [UInt64](repeating: 0, count: capacity)
+        var slots = [UInt64](repeating: 0, count: capacity), count = 0
         for offset in offsets {
-            let id = Self.idRange(at: offset, in: records)
-            let hash = Self.hash(records[id])
-            var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-            while slots[slot] != 0, Self.offset(slots[slot]).map({ records[Self.idRange(at: $0, in: records)] != records[id] }) ?? true {
-                slot = (slot + 1) & (slots.count - 1)
-            }
-            slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(offset + 1))
+            let id = records[Self.idRange(at: offset, in: records)]
+            let hash = Self.hash(id)
+            let slot = Self.slot(of: id, hash: hash, in: slots, records: records)
+            if slots[slot] == 0 { count += 1 }
+            slots[slot] = (hash & Self.tagMask) | UInt64(UInt32(offset + 1))
         }
         self.records = records
         self.slots = slots
-        self.count = offsets.count
+        self.count = count
     }
 
     public convenience init(_ clients: some Sequence<Client>) {
@@ -66,18 +66,8 @@ public final class ClientTable: Sendable {
     /// The client with this id; nil when there is none.
     public func row(id: String) -> ClientRow? {
         var id = id
-        return id.withUTF8 { key in
-            let hash = Self.hash(key)
-            var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-            while let offset = Self.offset(slots[slot]) {
-                if slots[slot] & 0xFFFF_FFFF_0000_0000 == hash & 0xFFFF_FFFF_0000_0000,
-                   records[Self.idRange(at: offset, in: records)].elementsEqual(key) {
-                    return ClientRow(table: self, offset: offset)
-                }
-                slot = (slot + 1) & (slots.count - 1)
-            }
-            return nil
-        }
+        let slot = id.withUTF8 { key in Self.slot(of: key, hash: Self.hash(key), in: slots, records: records) }
+        return Self.offset(slots[slot]).map { ClientRow(table: self, offset: $0) }
     }
 
     // MARK: Records
@@ -87,6 +77,18 @@ public final class ClientTable: Sendable {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash
+    }
+
+    private static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
+
+    /// The slot holding the record of the id `key` (whose hash is `hash`), or the empty slot where it goes.
+    private static func slot(of key: some Collection<UInt8>, hash: UInt64, in slots: [UInt64], records: [UInt8]) -> Int {
+        var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        while let offset = offset(slots[slot]) {
+            if slots[slot] & tagMask == hash & tagMask, records[idRange(at: offset, in: records)].elementsEqual(key) { return slot }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return slot
     }
 
     private static func offset(_ slot: UInt64) -> Int? {
@@ -180,7 +182,7 @@ public final class ClientTable: Sendable {
 
 /// One client of a `ClientTable`: what an invoice of a stream carries instead of a `Client` copy.
 public struct ClientRow: Sendable {
-    public let table: ClientTable
+    let table: ClientTable
     /// Where the client's record starts in the table.
     let offset: Int
 
