@@ -68,13 +68,12 @@ extension PostgresLedgerStore {
     /// memory holds the clients and one page, never the ledger.
     public func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws {
         try reading {
-            var clients: [String: Client] = [:]
             let failing = try allFailingAddresses()
             let clientRows = try db.query("SELECT \(PGColumns.client) FROM clients")
-            for row in 0..<clientRows.count {
+            let clients = ClientTable((0..<clientRows.count).lazy.map { row in
                 let client = clientRows.client(row)
-                clients[client.id] = client.withoutFailing(failing[client.id])
-            }
+                return client.withoutFailing(failing[client.id])
+            })
             try db.execute("DECLARE plan_invoices NO SCROLL CURSOR FOR SELECT \(PGColumns.invoice) FROM invoices ORDER BY number")
             try db.execute("DECLARE plan_history NO SCROLL CURSOR FOR SELECT \(PGColumns.dispatchFrom) ORDER BY d.invoice, d.id")
             defer { _ = try? db.execute("CLOSE plan_invoices; CLOSE plan_history") }

@@ -11,13 +11,12 @@ extension SQLiteLedgerStore {
     /// million invoices plans in constant memory.
     public func forEachInvoiceContext(_ body: (InvoiceContext) throws -> Void) throws {
         try reading {
-            var clients: [String: Client] = [:]
             let failing = try allFailingAddresses()
-            clients.reserveCapacity(try db.scalarInt("SELECT count(*) FROM clients").map(Int.init) ?? 0)
             let clientCursor = try db.prepareCursor("SELECT \(Columns.client) FROM clients")
-            while try clientCursor.step() {
+            let clients = try ClientTable {
+                guard try clientCursor.step() else { return nil }
                 let client = clientCursor.client()
-                clients[client.id] = client.withoutFailing(failing[client.id])
+                return client.withoutFailing(failing[client.id])
             }
             let invoices = try db.prepareCursor("SELECT \(Columns.invoice) FROM invoices ORDER BY number")
             let history = try db.prepareCursor("SELECT \(Columns.dispatchFrom) ORDER BY d.invoice, d.id")

@@ -22,7 +22,7 @@ final class PlanningRulesTests: XCTestCase {
         let invoices = ["INV-1", "INV-10", "INV-2", "Ä-1"].map { ledger.invoices[$0]! }
         let history = [1, 2, 3, 4].map { ledger.dispatches[Int64($0)]! }
         var seen: [String] = []
-        try InvoiceContext.merge(invoices: stream(invoices), history: stream(history), clients: ledger.clients, ledger: "db") {
+        try InvoiceContext.merge(invoices: stream(invoices), history: stream(history), clients: ClientTable(ledger.clients.values), ledger: "db") {
             seen.append("\($0.invoice.number):\($0.dispatches.map { String($0.id) }.joined(separator: ","))")
         }
         XCTAssertEqual(seen, ["INV-1:1,2", "INV-10:", "INV-2:", "Ä-1:4"])
@@ -32,7 +32,7 @@ final class PlanningRulesTests: XCTestCase {
         let ledger = RulesLedger()
         ledger.addInvoice("INV-1", client: "gone")
         XCTAssertThrowsError(try InvoiceContext.merge(invoices: stream([ledger.invoices["INV-1"]!]), history: stream([Dispatch]()),
-                                                      clients: [:], ledger: "db") { _ in }) {
+                                                      clients: ClientTable([]), ledger: "db") { _ in }) {
             XCTAssertEqual($0 as? OverdueError, OverdueError(.ioError, "db: invoice INV-1: client gone is missing"))
         }
         XCTAssertThrowsError(try InvoiceContext.read("INV-1", from: ledger, ledger: "db")) {

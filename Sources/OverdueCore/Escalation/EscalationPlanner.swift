@@ -53,9 +53,10 @@ public struct EscalationPlanner: Sendable {
     /// same instant, so it converts the instant once rather than once per invoice.
     public func plan(_ context: InvoiceContext, atLocal local: LocalDateTime) -> PlanLine {
         let invoice = context.invoice
+        let client = context.clientRow
         let daysOverdue = local.date.days(since: invoice.dueDate)
         if invoice.status != .open || invoice.balance.minorUnits <= 0 {
-            return PlanLine(invoice: invoice.number, client: context.client.id, stage: nil, action: .none,
+            return PlanLine(invoice: invoice.number, client: client.id, stage: nil, action: .none,
                             daysOverdue: daysOverdue,
                             amountDue: invoice.balance,
                             to: [], reason: .closed)
@@ -78,14 +79,14 @@ public struct EscalationPlanner: Sendable {
         let superseded = pending.flatMap { range in dueIndex.map { stages[range.lowerBound..<$0].map(\.name) } } ?? []
         let fee = dueIndex.flatMap { stages[$0].fee(in: invoice.currency)?.minorUnits } ?? 0
 
-        func line(_ action: PlanLine.Action, to: [String] = [], reason: SkipReason? = nil) -> PlanLine {
-            PlanLine(invoice: invoice.number, client: context.client.id, stage: dueIndex.map { stages[$0].name }, action: action,
+        func line(_ action: PlanLine.Action, to: PlanLine.Recipients = .addresses([]), reason: SkipReason? = nil) -> PlanLine {
+            PlanLine(invoice: invoice.number, client: client.id, stage: dueIndex.map { stages[$0].name }, action: action,
                      daysOverdue: daysOverdue, amountDue: invoice.amountDue(stageFeeMinorUnits: fee),
-                     to: to, reason: reason, superseded: superseded, feeMinorUnits: fee)
+                     recipients: to, reason: reason, superseded: superseded, feeMinorUnits: fee)
         }
 
-        if context.client.blocked { return line(.none, reason: .blocked) }
-        if context.client.onHold { return line(.none, reason: .clientHold) }
+        if client.blocked { return line(.none, reason: .blocked) }
+        if client.onHold { return line(.none, reason: .clientHold) }
         if invoice.onHold { return line(.none, reason: .hold) }
         guard let dueIndex else { return line(.none, reason: anyReached ? .done : .notDue) }
         let dueAction = stages[dueIndex].action
@@ -98,8 +99,8 @@ public struct EscalationPlanner: Sendable {
         if let sendWindow, !sendWindow.isOpen(at: local) { return line(.none, reason: .window) }
 
         switch dueAction {
-        case .email: return line(.email, to: context.client.emails)
-        case .escalate: return line(.escalate, to: [owner.address])
+        case .email: return line(.email, to: .client(client))
+        case .escalate: return line(.escalate, to: .addresses([owner.address]))
         case .writeOff: return line(.writeOff)
         }
     }

@@ -35,9 +35,9 @@ public enum PlanFormatter {
         // An ISO 4217 code (`Currency` admits no other) has nothing to escape.
         raw("\",\"currency\":\""); out.append(contentsOf: line.amountDue.currency.code.utf8)
         raw("\",\"to\":[")
-        for index in line.to.indices {
-            if index > 0 { raw(",") }
-            JSONValue.writeString(line.to[index], to: &out)
+        line.recipients.forEach { position, utf8 in
+            if position > 0 { raw(",") }
+            JSONValue.writeString(contiguous: utf8, to: &out)
         }
         raw("]")
         if line.action == .none {

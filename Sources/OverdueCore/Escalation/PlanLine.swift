@@ -25,7 +25,11 @@ public struct PlanLine: Sendable, Equatable {
     /// The balance the message states: the balance (amount + fees charged − paid) + this stage's fee
     /// (`Invoice.amountDue(stageFeeMinorUnits:)`).
     public var amountDue: Money
-    public var to: [String]
+    public var recipients: Recipients
+    public var to: [String] {
+        get { recipients.addresses }
+        set { recipients = .addresses(newValue) }
+    }
     public var reason: SkipReason?
     /// Reached stages below `stage` that were never sent and will now never be (for the audit trail).
     public var superseded: [String]
@@ -34,15 +38,52 @@ public struct PlanLine: Sendable, Equatable {
 
     public init(invoice: String, client: String, stage: String?, action: Action, daysOverdue: Int,
                 amountDue: Money, to: [String], reason: SkipReason?, superseded: [String] = [], feeMinorUnits: Int64 = 0) {
+        self.init(invoice: invoice, client: client, stage: stage, action: action, daysOverdue: daysOverdue, amountDue: amountDue,
+                  recipients: .addresses(to), reason: reason, superseded: superseded, feeMinorUnits: feeMinorUnits)
+    }
+
+    public init(invoice: String, client: String, stage: String?, action: Action, daysOverdue: Int,
+                amountDue: Money, recipients: Recipients, reason: SkipReason?, superseded: [String], feeMinorUnits: Int64) {
         self.invoice = invoice
         self.client = client
         self.stage = stage
         self.action = action
         self.daysOverdue = daysOverdue
         self.amountDue = amountDue
-        self.to = to
+        self.recipients = recipients
         self.reason = reason
         self.superseded = superseded
         self.feeMinorUnits = feeMinorUnits
+    }
+}
+
+extension PlanLine {
+    /// Who the line's message goes to: a client's addresses stay in the stream's `ClientTable`
+    /// until written (`plan` writes every line), other recipients are listed.
+    public enum Recipients: Sendable, Equatable {
+        case addresses([String])
+        case client(ClientRow)
+
+        public var addresses: [String] {
+            switch self {
+            case .addresses(let list): list
+            case .client(let row): row.emails
+            }
+        }
+
+        /// Calls `body` with each address in order, as UTF-8.
+        public func forEach(_ body: (_ position: Int, _ utf8: UnsafeBufferPointer<UInt8>) -> Void) {
+            switch self {
+            case .addresses(let list):
+                for position in list.indices {
+                    var address = list[position]
+                    address.withUTF8 { body(position, $0) }
+                }
+            case .client(let row): row.forEachEmail(body)
+            }
+        }
+
+        /// Equal when the addresses are, however they are held.
+        public static func == (lhs: Recipients, rhs: Recipients) -> Bool { lhs.addresses == rhs.addresses }
     }
 }

@@ -135,7 +135,13 @@ public struct Dispatch: Hashable, Sendable {
 /// Everything the planner needs to know about one invoice.
 public struct InvoiceContext: Sendable {
     public var invoice: Invoice
-    public var client: Client
+    /// The client, as a row of the table its stream read once (see `ClientTable`).
+    public var clientRow: ClientRow
+    /// The client in full, built from `clientRow` on each read: for one invoice at a time.
+    public var client: Client {
+        get { clientRow.client }
+        set { clientRow = ClientRow(newValue) }
+    }
     /// Every dispatch of this invoice, oldest first.
     public var dispatches: [Dispatch]
     /// The payments recorded for it, oldest first, for the interest a message states: filled by
@@ -143,10 +149,14 @@ public struct InvoiceContext: Sendable {
     /// the planner's stream, which states no interest.
     public var payments: [Payment] = []
 
-    public init(invoice: Invoice, client: Client, dispatches: [Dispatch]) {
+    public init(invoice: Invoice, client: ClientRow, dispatches: [Dispatch]) {
         self.invoice = invoice
-        self.client = client
+        self.clientRow = client
         self.dispatches = dispatches
+    }
+
+    public init(invoice: Invoice, client: Client, dispatches: [Dispatch]) {
+        self.init(invoice: invoice, client: ClientRow(client), dispatches: dispatches)
     }
 }
 

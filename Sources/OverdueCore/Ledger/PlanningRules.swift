@@ -21,10 +21,10 @@ extension InvoiceContext {
     /// client is missing is 74, naming `ledger`.
     @inlinable
     public static func merge(invoices nextInvoice: () throws -> Invoice?, history nextDispatch: () throws -> Dispatch?,
-                             clients: [String: Client], ledger: String, _ body: (InvoiceContext) throws -> Void) throws {
+                             clients: ClientTable, ledger: String, _ body: (InvoiceContext) throws -> Void) throws {
         var pending = try nextDispatch()
         while let invoice = try nextInvoice() {
-            guard let client = clients[invoice.clientID] else {
+            guard let client = clients.row(id: invoice.clientID) else {
                 throw OverdueError(.ioError, "\(ledger): invoice \(invoice.number): client \(invoice.clientID) is missing")
             }
             var dispatches: [Dispatch] = []

@@ -76,7 +76,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         utf8.withUnsafeBufferPointer { writeString(contiguous: $0, to: &out) }
     }
 
-    private static func writeString(contiguous utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func writeString(contiguous utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // The common case, nothing to escape: checked and copied on the contiguous UTF-8 in place.
         if isPlain(utf8) {
