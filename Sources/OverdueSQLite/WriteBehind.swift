@@ -23,6 +23,8 @@ final class WriteBehind: Sendable {
     /// Statements handed over and not finished: 0 means the connection is the owner's.
     private let pending = Atomic<Int>(0)
     private let failure = Mutex<(any Error)?>(nil)
+    /// Whether `failure` holds one: read without the lock by every call of the owner's.
+    private let failed = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "overdue.sqlite.write-behind")
     /// At most this many batches wait, so the rows waiting for SQLite stay a few batches however
     /// far ahead the building runs.
@@ -39,11 +41,12 @@ final class WriteBehind: Sendable {
                 pending.subtract(1, ordering: .releasing)
                 room.signal()
             }
-            guard failure.withLock({ $0 == nil }) else { return }
+            guard !failed.load(ordering: .acquiring) else { return }
             do {
                 try work()
             } catch {
                 failure.withLock { $0 = error }
+                failed.store(true, ordering: .releasing)
             }
         }
     }
@@ -64,9 +67,11 @@ final class WriteBehind: Sendable {
     func discard() {
         settle()
         failure.withLock { $0 = nil }
+        failed.store(false, ordering: .releasing)
     }
 
     private func throwFailure() throws {
-        if let error = failure.withLock({ $0 }) { throw error }
+        guard failed.load(ordering: .acquiring), let error = failure.withLock({ $0 }) else { return }
+        throw error
     }
 }
