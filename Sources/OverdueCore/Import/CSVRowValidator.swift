@@ -8,8 +8,8 @@ struct CSVRowValidator {
     let format: ImportFormat
     var problems = CSVProblems()
     /// Field index of each column in the header (indexed by `ImportFormat.Field.overdueColumns` order), -1 when absent.
-    private var index = [Int](repeating: -1, count: ImportFormat.Field.overdueColumns.count)
-    private var headerNames: [String] = []
+    var index = [Int](repeating: -1, count: ImportFormat.Field.overdueColumns.count)
+    var headerNames: [String] = []
     /// Invoice number → line of its first row.
     private var numbers: [String: Int] = [:]
 
@@ -43,25 +43,25 @@ struct CSVRowValidator {
     /// The place in `clients` of the client of the row `row` returned last.
     private(set) var rowClient = -1
     /// Per-row scratch, kept to avoid an allocation per row.
-    private var columns = [Bytes?](repeating: nil, count: ImportFormat.Field.overdueColumns.count)
+    var columns = [Bytes?](repeating: nil, count: ImportFormat.Field.overdueColumns.count)
     /// The currency codes met so far (a few), so a row's code is compared, not looked up.
-    private var seenCurrencies: [(code: String, currency: Currency?)] = []
+    var seenCurrencies: [(code: String, currency: Currency?)] = []
 
     // Export formats (see `ImportFormat`): the header is searched for, and more columns are read.
     /// Until the header row is found: rows before it are the export's title rows.
-    private var searchingHeader = false
-    private var firstRow: (line: Int, text: String)?
+    var searchingHeader = false
+    var firstRow: (line: Int, text: String)?
     /// Field index of `balance` and Xero's `Type`, -1 when absent.
-    private var balanceIndex = -1
-    private var typeIndex = -1
+    var balanceIndex = -1
+    var typeIndex = -1
     /// How each column (by `ImportFormat.Field.overdueColumns` order) is named in messages: the file's own header name.
-    private var labels = ImportFormat.Field.overdueColumns.map(\.rawValue)
-    private var balanceLabel = "balance"
+    var labels = ImportFormat.Field.overdueColumns.map(\.rawValue)
+    var balanceLabel = "balance"
     /// The invoice of the rows just read: consecutive rows of one number are its line items.
-    private var group: (number: String, line: Int, outcome: GroupOutcome?)?
+    var group: (number: String, line: Int, outcome: GroupOutcome?)?
     enum GroupOutcome { case invoice(ImportRow), skipped(column: String, word: String) }
-    private lazy var statusWords = format.statusWords
-    private var hintedEncoding = false
+    lazy var statusWords = format.statusWords
+    var hintedEncoding = false
 
     init(fileName: String, format: ImportFormat = .overdue) {
         self.fileName = fileName
@@ -255,140 +255,6 @@ struct CSVRowValidator {
         guard exports else { return row }
         return continueGroup(number, line: line, .invoice(row))
     }
-
-    // MARK: Columns
-
-    private mutating func identifier(_ field: Bytes, _ column: ImportFormat.Field, line: Int) -> String? {
-        guard !field.isEmpty else { return required(column, line: line) }
-        if field.first == UInt8(ascii: " ") || field.last == UInt8(ascii: " ") {
-            report(line, label(column), "\(quoted(CSVField.string(field))) has leading or trailing spaces")
-            return nil
-        }
-        return Identifier.nfc(CSVField.string(field))
-    }
-
-    private mutating func name(_ field: Bytes, line: Int) -> String? {
-        let trimmed = CSVField.trimmingSpaces(field)
-        guard !trimmed.isEmpty else { return required(.clientName, line: line) }
-        return CSVField.string(trimmed)
-    }
-
-    private mutating func emailList(_ field: Bytes, line: Int) -> [String]? {
-        var emails: [String] = []
-        var valid = true
-        var start = 0
-        while start <= field.count {
-            var end = start
-            while end < field.count, field[end] != UInt8(ascii: ";") { end += 1 }
-            let address = CSVField.trimmingSpaces(Bytes(rebasing: field[start..<end]), andLineBreaks: true)
-            start = end + 1
-            guard !address.isEmpty else { continue }
-            let text = CSVField.string(address)
-            guard Mailbox.isValidAddress(text) else {
-                report(line, label(.clientEmail), MailboxError.badAddress(clip(text)).description)
-                valid = false
-                continue
-            }
-            if !emails.contains(text) { emails.append(text) }
-        }
-        guard valid else { return nil }
-        guard !emails.isEmpty else { return required(.clientEmail, line: line) }
-        return emails
-    }
-
-    private mutating func date(_ field: Bytes, _ column: ImportFormat.Field, line: Int) -> LocalDate? {
-        guard !(format.readsExports ? CSVField.trimmingSpaces(field) : field).isEmpty else { return required(column, line: line) }
-        var parsed = CSVField.date(field)
-        if case .failure = parsed, format.readsExports || format.dateOrder != .yearMonthDay {
-            parsed = ExportDate.parse(CSVField.string(field), order: format.dateOrder)
-        }
-        switch parsed {
-        case .success(let date): return date
-        case .failure(.notYYYYMMDD):
-            let text = CSVField.string(field)
-            let hint = format.dateOrder == .yearMonthDay && text.prefix(3).contains(where: { $0 == "/" || $0 == "." })
-                ? " (set [import] date_format = \"DD/MM/YYYY\" or \"MM/DD/YYYY\" for other orders)" : ""
-            report(line, label(column), "\(quoted(text)) is not a date in the form \(format.dateOrder.rawValue)\(hint)")
-        case .failure(.notACalendarDate):
-            report(line, label(column), "\(quoted(CSVField.string(field))) is not a calendar date")
-        case .failure(.outsideAccepted):
-            report(line, label(column), "\(quoted(CSVField.string(field))) \(LocalDate.outsideAcceptedProblem)")
-        }
-        return nil
-    }
-
-    private mutating func currency(_ field: Bytes, line: Int) -> Currency? {
-        guard !field.isEmpty else { return required(.currency, line: line) }
-        for seen in seenCurrencies where CSVField.equals(field, seen.code) { return seen.currency ?? reportCurrency(seen.code, line: line) }
-        let code = CSVField.string(field)
-        let currency = Currency(code: code)
-        if seenCurrencies.count < 8 { seenCurrencies.append((code, currency)) }
-        return currency ?? reportCurrency(code, line: line)
-    }
-
-    private mutating func reportCurrency(_ code: String, line: Int) -> Currency? {
-        if let upper = Currency(code: code.uppercased()) {
-            report(line, label(.currency), "\(quoted(code)) must be written in upper case: \(upper.code)")
-        } else {
-            report(line, label(.currency), "\(quoted(code)) is not an ISO 4217 currency code")
-        }
-        return nil
-    }
-
-    /// Minor units; without a valid currency only the decimal form is checked (and nil returned).
-    private mutating func money(_ field: Bytes, _ column: ImportFormat.Field, currency: Currency?, line: Int) -> Int64? {
-        guard !field.isEmpty else { return required(column, line: line) }
-        if let currency, let units = CSVField.minorUnits(field, digits: currency.minorDigits) { return units }
-        if format.readsExports { return exportMoney(CSVField.string(field), label(column), currency: currency, line: line) }
-        let text = clip(CSVField.string(field))
-        let error: MoneyError?
-        if let currency {
-            if case .failure(let refusal) = Money.parse(text, currency: currency) { error = refusal } else { error = nil }
-        } else {
-            if case .failure(let refusal) = DecimalAmount.parse(text) { error = refusal } else { error = nil }
-        }
-        if let error { report(line, label(column), error.description) }
-        return nil
-    }
-
-    private mutating func invoiceStatus(_ field: Bytes, line: Int) -> InvoiceStatus? {
-        guard !field.isEmpty else { return .open }
-        if CSVField.equals(field, "open") { return .open }
-        if CSVField.equals(field, "paid") { return .paid }
-        if CSVField.equals(field, "cancelled") { return .cancelled }
-        report(line, "status", "\(quoted(CSVField.string(field))) is not one of open, paid, cancelled")
-        return nil
-    }
-
-    private mutating func required<T>(_ column: ImportFormat.Field, line: Int) -> T? {
-        report(line, label(column), "is required")
-        return nil
-    }
-
-    /// How `column` is named in messages: as the file's header names it.
-    private func label(_ column: ImportFormat.Field) -> String { labels[column.ordinal] }
-
-    /// A field's text problem; for the first bytes that are not UTF-8, what the file probably is instead.
-    private mutating func describe(_ problem: CSVField.TextProblem, _ field: Bytes) -> String {
-        guard case .invalidUTF8 = problem, !hintedEncoding, let hint = ExportEncoding.hint(field, fileName: fileName) else {
-            return problem.description
-        }
-        hintedEncoding = true
-        return "\(problem.description): \(hint)"
-    }
-
-    private mutating func report(_ line: Int, _ column: String, _ problem: String) {
-        problems.add(fileName, line: line, column, problem)
-    }
-
-    private func columnName(at position: Int) -> String {
-        position < headerNames.count ? headerNames[position] : "column \(position + 1)"
-    }
-
-    /// A value for a message: quoted, at most 60 characters.
-    private func quoted(_ text: String) -> String { "\"\(clip(text).escapingControls())\"" }
-
-    private func clip(_ text: String) -> String { text.count > 60 ? String(text.prefix(57)) + "..." : text }
 }
 
 extension ImportFormat.Field {
@@ -408,168 +274,5 @@ extension ImportFormat.Field {
         case .balance: 10
         case .type: 11
         }
-    }
-}
-
-// MARK: - Export formats
-
-extension CSVRowValidator {
-    /// What an export row's status and type say: keep it with this meaning, or skip it.
-    enum ExportDecision { case keep(ImportFormat.StatusMeaning), skip(column: String, word: String) }
-
-    /// Takes the row as the header when it holds every name the format needs (compared without
-    /// regard to case and surrounding spaces); any row before that is a title row and skipped.
-    mutating func lookForHeader(_ fields: [Bytes], line: Int, problem: CSVRecordReader.QuotingProblem?) {
-        let names = fields.map { CSVField.textProblem($0) == nil ? CSVField.string($0) : "" }
-        if firstRow == nil {
-            let text = names.joined(separator: ",")
-            firstRow = (line, text)
-        }
-        guard problem == nil else { return }
-        let keys = names.map(format.headerKey)
-        let (mapped, required) = format.headerNames
-        guard required.allSatisfy({ keys.contains(format.headerKey(mapped[$0]!)) }) else { return }
-        searchingHeader = false
-        headerNames = names
-        for (field, name) in mapped.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            let positions = keys.indices.filter { keys[$0] == format.headerKey(name) }
-            guard let position = positions.first else { continue }
-            if positions.count > 1 { report(line, name, "column appears more than once in the header") }
-            switch field {
-            case .balance: (balanceIndex, balanceLabel) = (position, names[position])
-            case .type: typeIndex = position
-            default:
-                guard let column = ImportFormat.Field(overdueColumn: field.rawValue) else { continue }
-                index[column.ordinal] = position
-                labels[column.ordinal] = names[position]
-            }
-        }
-        // With a balance, `paid` is what the balance leaves of the amount (Xero has both).
-        if balanceIndex >= 0 { index[ImportFormat.Field.paid.ordinal] = -1 }
-        if index[ImportFormat.Field.currency.ordinal] < 0, format.currency == nil {
-            report(line, "header", "the file has no currency column: set [import] currency (or map currency in [import.columns])")
-        }
-    }
-
-    /// After the last row: a file whose header was never found is refused.
-    mutating func finish() {
-        guard searchingHeader else { return }
-        let (mapped, required) = format.headerNames
-        let wanted = required.compactMap { mapped[$0] }.sorted().joined(separator: ", ")
-        let first = firstRow.map { "; its first row is \(quoted($0.text))" } ?? ""
-        let source = format.kind == .xero ? "the columns of Xero's invoice export" : "the columns of [import.columns]"
-        report(firstRow?.line ?? 1, "header", "no row names \(source) (\(wanted))\(first)")
-    }
-
-    /// Rows of an export that are no invoice, skipped: a row of empty cells; a row with neither
-    /// an invoice number nor an amount (a group heading such as a customer's name, the report's
-    /// date at the foot); and a totals row, whose number is empty and whose first non-empty
-    /// cell begins with "Total" in any case ("TOTAL", "Total for Acme Ltd"). Any other row
-    /// without a number is an invoice row missing its number, and an error.
-    func isNotAnInvoice(_ fields: [Bytes]) -> Bool {
-        func isEmpty(_ position: Int) -> Bool { position < 0 || position >= fields.count || CSVField.trimmingSpaces(fields[position]).isEmpty }
-        guard isEmpty(index[ImportFormat.Field.number.ordinal]) else { return false }
-        if isEmpty(index[ImportFormat.Field.amount.ordinal]) { return true }
-        guard let first = fields.first(where: { !CSVField.trimmingSpaces($0).isEmpty }) else { return true }
-        let text = CSVField.trimmingSpaces(first)
-        return text.count >= 5 && CSVField.string(Bytes(rebasing: text[0..<5])).lowercased() == "total"
-    }
-
-    /// The row's status (and Xero's type): nil after a reported problem.
-    mutating func exportMeaning(_ fields: [Bytes], _ columns: [Bytes?], line: Int) -> ExportDecision? {
-        if typeIndex >= 0 {
-            guard CSVField.textProblem(fields[typeIndex]) == nil else { return nil }
-            let type = CSVField.string(fields[typeIndex])
-            if !ImportFormat.xeroSalesTypes.contains(ImportFormat.fold(type)) { return .skip(column: headerNames[typeIndex], word: type) }
-        }
-        guard index[ImportFormat.Field.status.ordinal] >= 0 else { return .keep(.open) }
-        guard let field = columns[ImportFormat.Field.status.ordinal] else { return nil }
-        let word = CSVField.string(field)
-        let folded = ImportFormat.fold(word)
-        if folded.isEmpty { return .keep(.open) }
-        guard let meaning = statusWords[folded] else {
-            let known = statusWords.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            report(line, label(.status), "\(quoted(word)) is not a status of this format (known: \(known)); map it in [import.status]")
-            return nil
-        }
-        return meaning == .skip ? .skip(column: label(.status), word: word) : .keep(meaning)
-    }
-
-    /// Folds consecutive rows of one invoice (line items) into the first: that row is the
-    /// invoice, and every later one must say the same of it, or both lines are named. A number
-    /// seen again after other invoices is a repeat, reported as in format overdue.
-    mutating func continueGroup(_ number: String, line: Int, _ outcome: GroupOutcome) -> ImportRow? {
-        guard let group, group.number == number else {
-            self.group = (number, line, outcome)
-            if case .invoice(let row) = outcome { return row }
-            return nil
-        }
-        guard let first = group.outcome else { return nil }
-        func disagree(_ column: String, _ was: String, _ now: String) {
-            report(line, column, "invoice \(quoted(number)) has \(quoted(was)) on line \(group.line) and \(quoted(now)) on line \(line); the rows of one invoice must agree")
-        }
-        switch (first, outcome) {
-        case (.skipped(let column, let was), .skipped(_, let now)):
-            if ImportFormat.fold(was) != ImportFormat.fold(now) { disagree(column, was, now) }
-        case (.skipped(let column, let was), .invoice):
-            disagree(column, was, column == label(.status) ? "an open status" : "a sales invoice")
-        case (.invoice, .skipped(let column, let now)):
-            disagree(column, column == label(.status) ? "an open status" : "a sales invoice", now)
-        case (.invoice(let a), .invoice(let b)):
-            if a.clientID != b.clientID { disagree(index[ImportFormat.Field.clientID.ordinal] >= 0 ? label(.clientID) : label(.clientName), a.clientID, b.clientID) }
-            if a.issueDate != b.issueDate { disagree(label(.issueDate), "\(a.issueDate)", "\(b.issueDate)") }
-            if a.dueDate != b.dueDate { disagree(label(.dueDate), "\(a.dueDate)", "\(b.dueDate)") }
-            if a.amount != b.amount { disagree(label(.amount), a.amount.description, b.amount.description) }
-            if a.paid != b.paid {
-                disagree(balanceIndex >= 0 ? balanceLabel : label(.paid), a.paid.description + " paid", b.paid.description + " paid")
-            }
-            if a.status != b.status { disagree(label(.status), a.status.rawValue, b.status.rawValue) }
-        }
-        return nil
-    }
-
-    /// An amount as exports write it (see `ExportAmount`), in minor units; negative when written so.
-    mutating func exportMoney(_ text: String, _ column: String, currency: Currency?, line: Int) -> Int64? {
-        switch ExportAmount.parse(text, digits: currency?.minorDigits ?? 2) {
-        case .failure(let problem):
-            report(line, column, problem.description)
-            return nil
-        case .success(let parsed):
-            guard let currency else { return nil }
-            if let unit = parsed.unit, !ExportAmount.unit(unit, fits: currency) {
-                report(line, column, "\(quoted(text)) is in \(unit), but the invoice's currency is \(currency.code)")
-                return nil
-            }
-            switch Money.parse(parsed.decimal, currency: currency) {
-            case .failure(let error):
-                report(line, column, error.description)
-                return nil
-            case .success(let money): return parsed.negative ? -money.minorUnits : money.minorUnits
-            }
-        }
-    }
-
-    /// `paid` from a balance column: the amount less what is still owed.
-    mutating func balance(_ field: Bytes, amount: Int64, currency: Currency, line: Int) -> Int64? {
-        if let problem = CSVField.textProblem(field) {
-            report(line, balanceLabel, describe(problem, field))
-            return nil
-        }
-        guard !CSVField.trimmingSpaces(field).isEmpty else {
-            report(line, balanceLabel, "is required")
-            return nil
-        }
-        let owed = CSVField.minorUnits(field, digits: currency.minorDigits)
-            ?? exportMoney(CSVField.string(field), balanceLabel, currency: currency, line: line)
-        guard let owed else { return nil }
-        guard owed >= 0 else {
-            report(line, balanceLabel, "must not be negative")
-            return nil
-        }
-        guard owed <= amount else {
-            report(line, balanceLabel, "\(Money.format(owed, digits: currency.minorDigits)) is more than the amount \(Money.format(amount, digits: currency.minorDigits))")
-            return nil
-        }
-        return amount - owed
     }
 }
