@@ -140,42 +140,43 @@ public final class ClientTable: Sendable {
     fileprivate func isOnHold(_ offset: Int) -> Bool { flags(offset).contains(.onHold) }
     fileprivate func isBlocked(_ offset: Int) -> Bool { flags(offset).contains(.blocked) }
 
-    /// Each address of the record, then where the name's length is.
-    private func emailRanges(_ offset: Int) -> (emails: [Range<Int>], end: Int) {
+    /// Calls `body` with the bytes of each address of the record, in order; returns where the
+    /// name's length is.
+    private func walkEmails(_ offset: Int, _ body: (_ position: Int, _ range: Range<Int>) -> Void) -> Int {
         let (count, first) = Self.length(at: Self.idRange(at: offset, in: records).upperBound, in: records)
-        var emails: [Range<Int>] = [], position = first
-        emails.reserveCapacity(count)
-        for _ in 0..<count {
+        var position = first
+        for index in 0..<count {
             let range = Self.stringRange(at: position, in: records)
-            emails.append(range)
+            body(index, range)
             position = range.upperBound
         }
-        return (emails, position)
+        return position
     }
 
-    fileprivate func emails(_ offset: Int) -> [String] { emailRanges(offset).emails.map(string) }
+    /// The record's addresses as strings, and where the name's length is.
+    private func addresses(_ offset: Int) -> (emails: [String], end: Int) {
+        var emails: [String] = []
+        let end = walkEmails(offset) { _, range in emails.append(string(range)) }
+        return (emails, end)
+    }
+
+    fileprivate func emails(_ offset: Int) -> [String] { addresses(offset).emails }
 
     fileprivate func client(_ offset: Int) -> Client {
         let flags = flags(offset)
-        let (emails, end) = emailRanges(offset)
+        let (emails, end) = addresses(offset)
         let name = Self.stringRange(at: end, in: records)
         let holdReason = Self.stringRange(at: name.upperBound, in: records)
         let blockReason = Self.stringRange(at: holdReason.upperBound, in: records)
-        return Client(id: id(offset), name: string(name), emails: emails.map(string),
+        return Client(id: id(offset), name: string(name), emails: emails,
                       onHold: flags.contains(.onHold), holdReason: flags.contains(.holdReason) ? string(holdReason) : nil,
                       blocked: flags.contains(.blocked), blockReason: flags.contains(.blockReason) ? string(blockReason) : nil)
     }
 
     /// Calls `body` with each address of the record in order, as UTF-8 read in place.
     fileprivate func forEachEmail(_ offset: Int, _ body: (_ position: Int, _ utf8: UnsafeBufferPointer<UInt8>) -> Void) {
-        let (count, first) = Self.length(at: Self.idRange(at: offset, in: records).upperBound, in: records)
-        var position = first
         records.withUnsafeBufferPointer { all in
-            for index in 0..<count {
-                let range = Self.stringRange(at: position, in: records)
-                body(index, UnsafeBufferPointer(rebasing: all[range]))
-                position = range.upperBound
-            }
+            _ = walkEmails(offset) { index, range in body(index, UnsafeBufferPointer(rebasing: all[range])) }
         }
     }
 }
