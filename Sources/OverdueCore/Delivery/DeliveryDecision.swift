@@ -27,7 +27,7 @@ public enum DeliveryDecision: Sendable, Equatable {
     public static func decide(_ dispatch: Dispatch, context: InvoiceContext?, windowOpen: Bool) -> DeliveryDecision {
         guard let context else { return .withdraw(reason: "the invoice is no longer in the ledger") }
         if let reason = withdrawal(of: dispatch.action, context: context) { return .withdraw(reason: reason) }
-        if context.client.onHold { return .wait(.clientHold) }
+        if context.clientRow.onHold { return .wait(.clientHold) }
         if context.invoice.onHold { return .wait(.hold) }
         if !windowOpen { return .wait(.window) }
         return dispatch.action == .writeOff ? .carryOut : .send
@@ -42,7 +42,7 @@ public enum DeliveryDecision: Sendable, Equatable {
         case .email:
             if invoice.status != .open { return "the invoice is \(invoice.status.inWords)" }
             if invoice.balance.minorUnits <= 0 { return "the invoice is paid" }
-            if context.client.blocked { return "client \(context.client.id) is blocked" }
+            if context.clientRow.blocked { return "client \(context.clientRow.id) is blocked" }
         case .escalate:
             if invoice.status != .open && invoice.status != .escalated { return "the invoice is \(invoice.status.inWords)" }
             if invoice.balance.minorUnits <= 0 { return "the invoice is paid" }

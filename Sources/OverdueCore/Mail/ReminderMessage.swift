@@ -84,11 +84,12 @@ extension MessageTemplates {
             .data("invoice \(invoice.escapingControls()): message refused: \(problem)")
         }
         var to: [Mailbox] = []
-        for address in context.client.emails {
+        let client = context.client   // built from the stream's table on each read: once here
+        for address in client.emails {
             do {
-                to.append(try Mailbox(displayName: context.client.name, address: address))
+                to.append(try Mailbox(displayName: client.name, address: address))
             } catch {
-                throw refuse("To (client \(context.client.id.escapingControls())): \(error)")
+                throw refuse("To (client \(client.id.escapingControls())): \(error)")
             }
         }
         func recipients(_ list: [Stage.Recipient]) -> [Mailbox] {

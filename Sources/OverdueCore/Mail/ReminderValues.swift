@@ -128,7 +128,7 @@ enum ReminderValues {
             TemplateField("signature", .text { $0.config.business.signature }),
         ]),
         .group("client", [
-            TemplateField("id", .text { $0.context.client.id }),
+            TemplateField("id", .text { $0.context.clientRow.id }),
             TemplateField("name", .text { $0.context.client.name }),
         ]),
         .group("invoice", [
