@@ -12,7 +12,8 @@ final class Statement {
     private let raw: OpaquePointer
     private unowned let connection: SQLiteConnection
     /// The connection's statements handed to another thread: every call below waits for them
-    /// first, except the `…Now` ones that thread itself runs (`WriteBehind`).
+    /// first, except the `…Now` ones that thread itself runs (`WriteBehind`). Held here rather
+    /// than read through `connection` on each step, which would retain the connection each time.
     private let behind: WriteBehind
 
     init(_ raw: OpaquePointer, connection: SQLiteConnection) {
